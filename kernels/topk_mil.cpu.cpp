@@ -1,0 +1,131 @@
+// CPU top-k MIL pooling (AICL forward_pass: combined CAS, top-k over time, mean of raw CAS) and pseudo label.
+#include "kernels/topk_mil.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace aicl {
+
+namespace {
+
+void check_topk_shape(const char* op, int B, int Tn, int C, int k) {
+  if (B < 0 || Tn < 1 || C < 1)
+    fail(std::string(op) + ": bad shape B=" + std::to_string(B) + " T=" + std::to_string(Tn) +
+         " C=" + std::to_string(C));
+  if (k < 1 || k > Tn)
+    fail(std::string(op) + ": k=" + std::to_string(k) + " must be in [1, T=" + std::to_string(Tn) +
+         "] (k = T//8 is 0 for videos shorter than 8 segments)");
+}
+
+// torch's topk comparator for largest=true: NaN counts as the largest value, otherwise plain '>'.
+template <class T>
+bool topk_greater(const std::pair<T, int>& x, const std::pair<T, int>& y) {
+  return (std::isnan(x.first) && !std::isnan(y.first)) || x.first > y.first;
+}
+
+}  // namespace
+
+template <class T>
+void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
+                      int Tn, int C, int k) {
+  check_topk_shape("topk_mil_forward", B, Tn, C, k);
+  const long rows = static_cast<long>(B) * Tn;
+
+  // combined = (softmax_c(cas) + (flow + rgb)) / 3. The official code evaluates sum((flow, rgb)) = (0 + flow) + rgb
+  // (0 + x is exact), adds it to the softmax and divides by 1 + 2; each step rounds to T as torch float32 does.
+  // The softmax follows torch's CPU order: max, exp(x - max), sum, multiply by the reciprocal of the sum.
+#pragma omp parallel for schedule(static)
+  for (long r = 0; r < rows; ++r) {
+    const T* x = cas + r * C;
+    T* out = combined + r * C;
+    T mx = x[0];
+    for (int c = 1; c < C; ++c) mx = std::max(mx, x[c]);
+    T sum = 0;
+    for (int c = 0; c < C; ++c) {
+      out[c] = std::exp(x[c] - mx);
+      sum += out[c];
+    }
+    const T inv = T(1) / sum;
+    const T actionness_sum = flow[r] + rgb[r];
+    for (int c = 0; c < C; ++c) {
+      const T numerator = out[c] * inv + actionness_sum;
+      out[c] = numerator / T(3);
+    }
+  }
+
+  // Per (b, c): the k largest combined values over t. torch CPU (1.13) topk with k*64 > slice count runs
+  // std::nth_element(begin, begin+k-1, end) then std::sort(begin, begin+k-1) on (value, index) pairs initialised
+  // in index order; doing the same here gives the same order on ties.
+  const long slices = static_cast<long>(B) * C;
+#pragma omp parallel
+  {
+    std::vector<std::pair<T, int>> queue(Tn);
+#pragma omp for schedule(static)
+    for (long s = 0; s < slices; ++s) {
+      const long b = s / C;
+      const int c = static_cast<int>(s % C);
+      const T* col = combined + b * Tn * C + c;
+      for (int t = 0; t < Tn; ++t) queue[t] = {col[static_cast<long>(t) * C], t};
+      std::nth_element(queue.begin(), queue.begin() + (k - 1), queue.end(), topk_greater<T>);
+      std::sort(queue.begin(), queue.begin() + (k - 1), topk_greater<T>);
+      const T* cas_col = cas + b * Tn * C + c;
+      T acc = 0;
+      for (int j = 0; j < k; ++j) {
+        const int t = queue[j].second;
+        topk_idx[(b * k + j) * C + c] = t;
+        acc += cas_col[static_cast<long>(t) * C];
+      }
+      cas_top[b * C + c] = acc / T(k);
+    }
+  }
+}
+
+template <class T>
+void topk_mil_backward(T* dcas, const T* dcas_top, const int* topk_idx, int B, int Tn, int C, int k) {
+  check_topk_shape("topk_mil_backward", B, Tn, C, k);
+  // Validate first: an exception must not leave an OpenMP region.
+  for (long i = 0; i < static_cast<long>(B) * k * C; ++i)
+    if (topk_idx[i] < 0 || topk_idx[i] >= Tn)
+      fail("topk_mil_backward: index " + std::to_string(topk_idx[i]) + " out of [0, T=" + std::to_string(Tn) + ")");
+  // Within one (b, c) the k indices are distinct, so each b owns disjoint rows of dcas: parallel over b is safe.
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < B; ++b) {
+    for (int j = 0; j < k; ++j) {
+      const int* idx = topk_idx + (static_cast<long>(b) * k + j) * C;
+      for (int c = 0; c < C; ++c) {
+        const int t = idx[c];
+        dcas[(static_cast<long>(b) * Tn + t) * C + c] += dcas_top[static_cast<long>(b) * C + c] / T(k);
+      }
+    }
+  }
+}
+
+template <class T>
+void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int Tn, int C, int k) {
+  check_topk_shape("pseudo_label_forward", B, Tn, C, k);
+  for (long i = 0; i < static_cast<long>(B) * Tn; ++i) y[i] = 0;
+  for (int b = 0; b < B; ++b)
+    for (int c = 0; c < C; ++c) {
+      if (labels[static_cast<long>(b) * C + c] == 0) continue;
+      for (int j = 0; j < k; ++j) {
+        const int t = topk_idx[(static_cast<long>(b) * k + j) * C + c];
+        if (t < 0 || t >= Tn) fail("pseudo_label_forward: index " + std::to_string(t) + " out of [0, T)");
+        y[static_cast<long>(b) * Tn + t] = 1;
+      }
+    }
+}
+
+#define AICL_INSTANTIATE_TOPK_MIL(T)                                                                           \
+  template void topk_mil_forward<T>(T*, int*, T*, const T*, const T*, const T*, int, int, int, int);           \
+  template void topk_mil_backward<T>(T*, const T*, const int*, int, int, int, int);                           \
+  template void pseudo_label_forward<T>(T*, const int*, const T*, int, int, int, int);
+AICL_INSTANTIATE_TOPK_MIL(float)
+AICL_INSTANTIATE_TOPK_MIL(double)
+#undef AICL_INSTANTIATE_TOPK_MIL
+
+}  // namespace aicl

@@ -1,0 +1,19 @@
+// Row-major GEMM wrapper over OpenBLAS cblas (float/double) and the one thread-count knob for BLAS + OpenMP.
+#pragma once
+
+namespace aicl {
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major. op(A) is [M,K] (A stored [K,M] when trans_a),
+// op(B) is [K,N] (B stored [N,K] when trans_b). lda/ldb/ldc are row strides in elements.
+// M, N or K == 0 is allowed: with K == 0 it only scales C by beta, with M or N == 0 it does nothing.
+template <class T>
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
+          T beta, T* C, int ldc);
+
+// Sets the thread count of OpenBLAS (pthread pool) and of OpenMP (the elementwise loops) together.
+void set_num_threads(int n);
+
+// The OpenMP thread count currently in effect (what set_num_threads last set, or the OpenMP default).
+int num_threads();
+
+}  // namespace aicl

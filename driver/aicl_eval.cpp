@@ -1,0 +1,85 @@
+// aicl_eval: scores temporal detections against an ActivityNet-style ground truth (official AICL mAP).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/cli.h"
+#include "core/error.h"
+#include "core/evaluator.h"
+#include "core/io.h"
+
+namespace {
+
+const char* kHelp = R"(aicl_eval: temporal action detection mAP, identical to the official AICL evaluator
+
+Scoring mode:
+  aicl_eval --gt GT.json --detections DETS.json [--subset test] [--tiou 0.1:0.7:7]
+            [--report REPORT.json] [--per-class] [--threads N] [--quiet]
+
+  --gt FILE          ground truth {"database": {video: {"subset", "annotations": [{"label", "segment"}]}}}
+  --detections FILE  detections {"results": {video: [{"label", "segment": [s, e], "score" | "score300"}]}}
+  --subset NAME      ground-truth subset to evaluate (default: test)
+  --tiou SPEC        thresholds: start:stop:count as numpy.linspace (default 0.1:0.7:7, which gives
+                     exactly 0.3), or a comma list such as 0.3,0.5,0.7; each in (0, 1]
+  --report FILE      also write {tiou, mAP, average_mAP, per_class, num_detections, gt_file, subset}
+                     as JSON (atomically; mAP values are fractions, the table shows percent)
+  --per-class        print the AP of every class too
+  --threads N        evaluate classes on N threads (default 1)
+  --quiet            print nothing but errors
+
+Inference mode (not built yet):
+  aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json
+
+Examples:
+  aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
+  aicl_eval --gt gt.json --detections dets.json --tiou 0.5 --report eval.json
+  aicl_eval --gt gt.json --detections dets.json --tiou 0.3,0.4,0.5,0.6,0.7 --per-class
+
+Exit status: 0 on success, 2 on any error (one line on stderr naming the file or flag).
+)";
+
+// Scores a detections file: the table on stdout, optionally the JSON report.
+int score_mode(const aicl::Flags& flags) {
+  aicl::EvalOptions opt;
+  opt.subset = flags.str("subset", "test");
+  opt.tiou_thresholds = aicl::parse_tiou_spec(flags.str("tiou", "0.1:0.7:7"));
+  opt.threads = flags.integer("threads", 1, 1, 256);
+  const std::string gt = flags.required("gt");
+  const std::string dets = flags.required("detections");
+  if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
+  const aicl::EvalReport rep = aicl::evaluate_detection_files(gt, dets, opt);
+  if (flags.has("report")) aicl::write_json_file(flags.str("report", ""), aicl::report_to_json(rep), 1);
+  if (!flags.has("quiet")) {
+    std::fputs(aicl::format_table(rep, flags.has("per-class")).c_str(), stdout);
+    if (flags.has("report")) std::printf("wrote %s\n", flags.str("report", "").c_str());
+  }
+  return 0;
+}
+
+// Placeholder for `--data D.h5 --weights W.h5 --out det.json` (the integrator replaces this).
+int inference_mode(const aicl::Flags&) { aicl::fail("--data: inference mode not built yet"); }
+
+bool has_arg(int argc, char** argv, const char* name) {
+  const size_t n = std::strlen(name);
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0 || (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return aicl::run_cli("aicl_eval", [&]() -> int {
+    if (argc < 2 || has_arg(argc, argv, "--help") || has_arg(argc, argv, "-h")) {
+      std::fputs(kHelp, argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+    if (has_arg(argc, argv, "--data")) {
+      aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads"}, {"quiet"});
+      return inference_mode(flags);
+    }
+    aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads"},
+                      {"per-class", "quiet"});
+    return score_mode(flags);
+  });
+}

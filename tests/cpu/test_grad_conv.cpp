@@ -1,0 +1,305 @@
+// conv1d_k3 / conv1d_k1: forward against direct loops, backward against finite differences (double), float vs double.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gradcheck.h"
+#include "kernels/conv1d_k1.h"
+#include "kernels/conv1d_k3.h"
+
+using aicl_test::dot;
+using aicl_test::grad_check;
+using aicl_test::random_vector;
+using Strategy = aicl::detail::Conv3Strategy;
+
+namespace {
+
+struct Conv3Shape {
+  int B, Tn, Cin, Cout, in_stride;
+};
+
+std::string name_of(const Conv3Shape& s, bool relu) {
+  return "B=" + std::to_string(s.B) + " T=" + std::to_string(s.Tn) + " Cin=" + std::to_string(s.Cin) +
+         " Cout=" + std::to_string(s.Cout) + " stride=" + std::to_string(s.in_stride) + (relu ? " relu" : "");
+}
+
+// Direct loops in double: out[b,t,co] = bias + sum_k sum_ci w[co,ci,k] in[b,t+k-1,ci], zero outside [0,Tn).
+// Also returns, per output, the sum of |terms| (the scale float rounding errors are measured against).
+template <class T>
+void reference_conv3(std::vector<double>& out, std::vector<double>& abs_sum, const std::vector<T>& in,
+                     const std::vector<T>& w, const std::vector<T>& bias, const Conv3Shape& s, bool relu) {
+  out.assign(size_t(s.B) * s.Tn * s.Cout, 0);
+  abs_sum.assign(out.size(), 0);
+  for (int b = 0; b < s.B; ++b)
+    for (int t = 0; t < s.Tn; ++t)
+      for (int co = 0; co < s.Cout; ++co) {
+        double acc = bias[co], mag = std::fabs(double(bias[co]));
+        for (int k = 0; k < 3; ++k) {
+          const int src = t + k - 1;
+          if (src < 0 || src >= s.Tn) continue;
+          for (int ci = 0; ci < s.Cin; ++ci) {
+            const double term = double(w[(size_t(co) * s.Cin + ci) * 3 + k]) *
+                                double(in[(size_t(b) * s.Tn + src) * s.in_stride + ci]);
+            acc += term;
+            mag += std::fabs(term);
+          }
+        }
+        const size_t o = (size_t(b) * s.Tn + t) * s.Cout + co;
+        out[o] = relu ? std::max(acc, 0.0) : acc;
+        abs_sum[o] = mag;
+      }
+}
+
+template <class To>
+std::vector<To> cast(const std::vector<double>& v) {
+  return std::vector<To>(v.begin(), v.end());
+}
+
+struct Conv3Data {
+  std::vector<double> in, w, bias;
+};
+
+// Inputs in [-1,1); weights scaled by 1/sqrt(3*Cin). With relu, reseeds until every pre-activation is at least
+// 1e-3 from the kink (finite differences of 1e-6 then never cross it) and both signs occur.
+Conv3Data make_conv3_data(const Conv3Shape& s, bool relu, unsigned seed) {
+  for (unsigned attempt = 0; attempt < 200; ++attempt, seed += 1000) {
+    Conv3Data d;
+    d.in = random_vector(size_t(s.B) * s.Tn * s.in_stride, seed);
+    d.w = random_vector(size_t(s.Cout) * s.Cin * 3, seed + 1, -1.0 / std::sqrt(3.0 * s.Cin), 1.0 / std::sqrt(3.0 * s.Cin));
+    d.bias = random_vector(s.Cout, seed + 2, -0.3, 0.3);
+    if (!relu) return d;
+    std::vector<double> pre, mag;
+    reference_conv3(pre, mag, d.in, d.w, d.bias, s, false);
+    double closest = 1e300;
+    size_t negatives = 0;
+    for (double p : pre) closest = std::min(closest, std::fabs(p)), negatives += p < 0;
+    if (closest > 1e-3 && negatives > 0 && negatives < pre.size()) return d;
+  }
+  FAIL("no relu inputs away from the kink for " << name_of(s, relu));
+  return {};
+}
+
+const std::vector<Conv3Shape> kConv3Shapes = {
+    {1, 1, 3, 2, 3},  // T=1: only the centre tap exists
+    {1, 2, 4, 3, 4},  // T=2: every row is a boundary row
+    {2, 1, 2, 3, 2},  // T=1 with several videos
+    {2, 5, 3, 4, 7},  // in_stride > Cin (reading half of the channels)
+    {3, 7, 5, 6, 5},  // odd T, several videos
+    {2, 4, 1, 1, 2},  // single channel in and out
+};
+
+}  // namespace
+
+TEST_CASE("conv1d_k3 forward matches direct loops (float and double, both GEMM strategies)", "[conv]") {
+  for (const Conv3Shape& s : kConv3Shapes)
+    for (bool relu : {false, true})
+      for (Strategy strategy : {Strategy::whole_batch, Strategy::per_video}) {
+        const Conv3Data d = make_conv3_data(s, relu, 7);
+        std::vector<double> ref, mag;
+        reference_conv3(ref, mag, d.in, d.w, d.bias, s, relu);
+        std::vector<double> out_d(ref.size(), -7);
+        aicl::detail::conv1d_k3_forward_with(strategy, out_d.data(), d.in.data(), s.in_stride, d.w.data(),
+                                             d.bias.data(), s.B, s.Tn, s.Cin, s.Cout, relu);
+        // float: inputs rounded to float give the reference for the float run.
+        const auto in_f = cast<float>(d.in), w_f = cast<float>(d.w), b_f = cast<float>(d.bias);
+        std::vector<double> ref_f, mag_f;
+        reference_conv3(ref_f, mag_f, in_f, w_f, b_f, s, relu);
+        std::vector<float> out_f(ref.size(), -7.f);
+        aicl::detail::conv1d_k3_forward_with(strategy, out_f.data(), in_f.data(), s.in_stride, w_f.data(),
+                                             b_f.data(), s.B, s.Tn, s.Cin, s.Cout, relu);
+        // Tolerance: a float sum of n = 3*Cin+1 terms is within n * 2^-24 * sum|terms| (worst case), doubled.
+        const double float_rel = 2.0 * (3 * s.Cin + 1) * std::ldexp(1.0, -24);
+        double worst_d = 0, worst_f = 0;
+        size_t worst_i = 0;
+        for (size_t i = 0; i < ref.size(); ++i) {
+          worst_d = std::max(worst_d, std::fabs(out_d[i] - ref[i]) / (mag[i] + 1e-300));
+          const double rf = std::fabs(double(out_f[i]) - ref_f[i]) / (mag_f[i] * float_rel + 1e-300);
+          if (rf > worst_f) worst_f = rf, worst_i = i;
+        }
+        INFO(name_of(s, relu) << (strategy == Strategy::per_video ? " per_video" : " whole_batch")
+                              << ": worst double rel err " << worst_d << ", worst float err / tolerance " << worst_f
+                              << " at output " << worst_i);
+        CHECK(worst_d < 1e-14);
+        CHECK(worst_f <= 1.0);
+      }
+}
+
+TEST_CASE("conv1d_k3 backward matches finite differences for input, weight and bias", "[conv][grad]") {
+  for (const Conv3Shape& s : kConv3Shapes)
+    for (bool relu : {false, true}) {
+      Conv3Data d = make_conv3_data(s, relu, 31);
+      const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
+      const std::vector<double> proj = random_vector(n_out, 99);
+      auto loss = [&]() {
+        std::vector<double> out(n_out);
+        aicl::conv1d_k3_forward(out.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin,
+                                s.Cout, relu);
+        return dot(out, proj);
+      };
+      std::vector<double> out(n_out);
+      aicl::conv1d_k3_forward(out.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin,
+                              s.Cout, relu);
+      // Gradient buffers start at 0.25 so that accumulation (+=) is what is checked; din uses in's stride.
+      const double start = 0.25;
+      std::vector<double> dw(d.w.size(), start), db(d.bias.size(), start), din(d.in.size(), start);
+      std::vector<double> dout = proj;
+      aicl::conv1d_k3_backward(dw.data(), db.data(), din.data(), s.in_stride, dout.data(), out.data(), d.in.data(),
+                               s.in_stride, d.w.data(), s.B, s.Tn, s.Cin, s.Cout, relu);
+      for (auto* g : {&dw, &db, &din})
+        for (double& e : *g) e -= start;
+      const std::string name = name_of(s, relu);
+      const auto r_in = grad_check(d.in, din, loss);
+      INFO(r_in.describe("din " + name));
+      CHECK(r_in.ok());
+      const auto r_w = grad_check(d.w, dw, loss);
+      INFO(r_w.describe("dweight " + name));
+      CHECK(r_w.ok());
+      const auto r_b = grad_check(d.bias, db, loss);
+      INFO(r_b.describe("dbias " + name));
+      CHECK(r_b.ok());
+      // Without relu dout is left as it was; with relu it holds the masked gradient.
+      for (size_t i = 0; i < n_out; ++i) {
+        INFO("dout " << i);
+        CHECK(dout[i] == ((relu && !(out[i] > 0)) ? 0.0 : proj[i]));
+      }
+    }
+}
+
+TEST_CASE("conv1d_k3 backward: strategies agree, din stride is honoured, null din skips only din", "[conv][grad]") {
+  const Conv3Shape s{3, 6, 5, 4, 8};
+  const Conv3Data d = make_conv3_data(s, true, 5);
+  const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
+  std::vector<double> out(n_out);
+  aicl::conv1d_k3_forward(out.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin, s.Cout,
+                          true);
+  const std::vector<double> proj = random_vector(n_out, 3);
+  const int din_stride = s.Cin + 2;
+  struct Grads {
+    std::vector<double> dw, db, din;
+  };
+  auto run = [&](Strategy strategy, bool with_din) {
+    Grads g{std::vector<double>(d.w.size(), 0), std::vector<double>(s.Cout, 0),
+            std::vector<double>(size_t(s.B) * s.Tn * din_stride, -5.0)};
+    std::vector<double> dout = proj;
+    aicl::detail::conv1d_k3_backward_with(strategy, g.dw.data(), g.db.data(), with_din ? g.din.data() : nullptr,
+                                          din_stride, dout.data(), out.data(), d.in.data(), s.in_stride, d.w.data(),
+                                          s.B, s.Tn, s.Cin, s.Cout, true);
+    return g;
+  };
+  const Grads whole = run(Strategy::whole_batch, true), per = run(Strategy::per_video, true),
+              no_din = run(Strategy::whole_batch, false);
+  for (size_t i = 0; i < whole.dw.size(); ++i) {
+    CHECK(whole.dw[i] == Approx(per.dw[i]).epsilon(1e-12).margin(1e-14));
+    CHECK(no_din.dw[i] == whole.dw[i]);
+  }
+  for (size_t i = 0; i < whole.db.size(); ++i) CHECK(no_din.db[i] == whole.db[i]);
+  for (size_t r = 0; r < size_t(s.B) * s.Tn; ++r)
+    for (int c = 0; c < din_stride; ++c) {
+      const size_t i = r * din_stride + c;
+      INFO("din row " << r << " col " << c);
+      CHECK(no_din.din[i] == -5.0);
+      if (c >= s.Cin) {
+        CHECK(whole.din[i] == -5.0);  // the gap between rows is never written
+      } else {
+        CHECK(whole.din[i] == Approx(per.din[i]).epsilon(1e-12).margin(1e-14));
+        CHECK(whole.din[i] != -5.0);
+      }
+    }
+}
+
+TEST_CASE("conv1d_k3 float forward and backward agree with double at training-like sizes", "[conv]") {
+  // Tolerances written down: relative to the largest |value| of each tensor, 2e-5 (sums of up to 3*96 products
+  // or B*T = 70 rows in float; measured worst about 1e-6).
+  const Conv3Shape s{2, 35, 96, 40, 128};
+  const Conv3Data d = make_conv3_data(s, false, 77);
+  const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
+  const std::vector<double> proj = random_vector(n_out, 4);
+  std::vector<double> out_d(n_out), dw_d(d.w.size(), 0), db_d(s.Cout, 0), din_d(d.in.size(), 0), dout_d = proj;
+  aicl::conv1d_k3_forward(out_d.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin,
+                          s.Cout, true);
+  aicl::conv1d_k3_backward(dw_d.data(), db_d.data(), din_d.data(), s.in_stride, dout_d.data(), out_d.data(),
+                           d.in.data(), s.in_stride, d.w.data(), s.B, s.Tn, s.Cin, s.Cout, true);
+  const auto in_f = cast<float>(d.in), w_f = cast<float>(d.w), b_f = cast<float>(d.bias);
+  std::vector<float> out_f(n_out), dw_f(d.w.size(), 0), db_f(s.Cout, 0), din_f(d.in.size(), 0);
+  std::vector<float> dout_f = cast<float>(proj);
+  aicl::conv1d_k3_forward(out_f.data(), in_f.data(), s.in_stride, w_f.data(), b_f.data(), s.B, s.Tn, s.Cin, s.Cout,
+                          true);
+  aicl::conv1d_k3_backward(dw_f.data(), db_f.data(), din_f.data(), s.in_stride, dout_f.data(), out_f.data(),
+                           in_f.data(), s.in_stride, w_f.data(), s.B, s.Tn, s.Cin, s.Cout, true);
+  auto compare = [](const char* what, const std::vector<float>& f, const std::vector<double>& dd) {
+    double scale = 0, worst = 0;
+    size_t worst_i = 0;
+    for (double v : dd) scale = std::max(scale, std::fabs(v));
+    for (size_t i = 0; i < f.size(); ++i) {
+      const double e = std::fabs(double(f[i]) - dd[i]) / scale;
+      if (e > worst) worst = e, worst_i = i;
+    }
+    INFO(what << ": worst relative-to-max error " << worst << " at " << worst_i);
+    CHECK(scale > 0);
+    CHECK(worst < 2e-5);
+  };
+  compare("out", out_f, out_d);
+  compare("dweight", dw_f, dw_d);
+  compare("dbias", db_f, db_d);
+  compare("din", din_f, din_d);
+}
+
+TEST_CASE("conv1d_k1 forward matches direct loops and backward matches finite differences", "[conv][grad]") {
+  struct K1Shape {
+    int N, Cin, Cout;
+  };
+  for (const K1Shape s : {K1Shape{1, 1, 1}, K1Shape{5, 4, 1}, K1Shape{7, 6, 20}, K1Shape{3, 9, 5}}) {
+    const std::string name =
+        "N=" + std::to_string(s.N) + " Cin=" + std::to_string(s.Cin) + " Cout=" + std::to_string(s.Cout);
+    std::vector<double> in = random_vector(size_t(s.N) * s.Cin, 1), w = random_vector(size_t(s.Cout) * s.Cin, 2),
+                        bias = random_vector(s.Cout, 3);
+    std::vector<double> out(size_t(s.N) * s.Cout);
+    aicl::conv1d_k1_forward(out.data(), in.data(), w.data(), bias.data(), s.N, s.Cin, s.Cout);
+    const auto in_f = cast<float>(in), w_f = cast<float>(w), b_f = cast<float>(bias);
+    std::vector<float> out_f(out.size());
+    aicl::conv1d_k1_forward(out_f.data(), in_f.data(), w_f.data(), b_f.data(), s.N, s.Cin, s.Cout);
+    for (int n = 0; n < s.N; ++n)
+      for (int co = 0; co < s.Cout; ++co) {
+        double ref = bias[co], ref_f = b_f[co], mag = std::fabs(double(b_f[co]));
+        for (int ci = 0; ci < s.Cin; ++ci) {
+          ref += w[size_t(co) * s.Cin + ci] * in[size_t(n) * s.Cin + ci];
+          const double t = double(w_f[size_t(co) * s.Cin + ci]) * double(in_f[size_t(n) * s.Cin + ci]);
+          ref_f += t;
+          mag += std::fabs(t);
+        }
+        const size_t o = size_t(n) * s.Cout + co;
+        INFO(name << " output " << o);
+        CHECK(out[o] == Approx(ref).epsilon(1e-14).margin(1e-14));
+        // float sum of Cin+1 terms: within 2*(Cin+1)*2^-24*sum|terms|.
+        CHECK(std::fabs(double(out_f[o]) - ref_f) <= 2.0 * (s.Cin + 1) * std::ldexp(1.0, -24) * mag);
+      }
+
+    const std::vector<double> proj = random_vector(out.size(), 4);
+    auto loss = [&]() {
+      std::vector<double> o(out.size());
+      aicl::conv1d_k1_forward(o.data(), in.data(), w.data(), bias.data(), s.N, s.Cin, s.Cout);
+      return dot(o, proj);
+    };
+    const double start = -0.5;  // non-zero start: the backward must accumulate
+    std::vector<double> dw(w.size(), start), db(bias.size(), start), din(in.size(), start);
+    aicl::conv1d_k1_backward(dw.data(), db.data(), din.data(), proj.data(), in.data(), w.data(), s.N, s.Cin, s.Cout);
+    std::vector<double> dw2(w.size(), 0), db2(bias.size(), 0);
+    aicl::conv1d_k1_backward<double>(dw2.data(), db2.data(), nullptr, proj.data(), in.data(), w.data(), s.N, s.Cin,
+                                     s.Cout);
+    for (auto* g : {&dw, &db, &din})
+      for (double& e : *g) e -= start;
+    const auto r_in = grad_check(in, din, loss);
+    INFO(r_in.describe("din " + name));
+    CHECK(r_in.ok());
+    const auto r_w = grad_check(w, dw, loss);
+    INFO(r_w.describe("dweight " + name));
+    CHECK(r_w.ok());
+    const auto r_b = grad_check(bias, db, loss);
+    INFO(r_b.describe("dbias " + name));
+    CHECK(r_b.ok());
+    for (size_t i = 0; i < dw.size(); ++i) CHECK(dw2[i] == Approx(dw[i]).margin(1e-14));
+  }
+}

@@ -211,8 +211,8 @@ TEST_CASE("conv1d_k3 backward: strategies agree, din stride is honoured, null di
 }
 
 TEST_CASE("conv1d_k3 float forward and backward agree with double at training-like sizes", "[conv]") {
-  // Tolerances written down: relative to the largest |value| of each tensor, 2e-5 (sums of up to 3*96 products
-  // or B*T = 70 rows in float; measured worst about 1e-6).
+  // Tolerance written down: 2e-6 relative to the largest |value| of each tensor (float sums of up to 3*96
+  // products or B*T = 70 rows). Measured worst: out 2.5e-7, dweight 2.6e-7, din 1.4e-7, dbias 3.8e-8.
   const Conv3Shape s{2, 35, 96, 40, 128};
   const Conv3Data d = make_conv3_data(s, false, 77);
   const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
@@ -239,7 +239,7 @@ TEST_CASE("conv1d_k3 float forward and backward agree with double at training-li
     }
     INFO(what << ": worst relative-to-max error " << worst << " at " << worst_i);
     CHECK(scale > 0);
-    CHECK(worst < 2e-5);
+    CHECK(worst < 2e-6);
   };
   compare("out", out_f, out_d);
   compare("dweight", dw_f, dw_d);

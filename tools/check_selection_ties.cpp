@@ -21,7 +21,7 @@ std::vector<int> decode(const std::string& s) {
 
 float prototype_cas(int proto, int c) { return static_cast<float>(((proto * 7 + c * 3) % 11) / 4.0 - 1.25); }
 
-std::vector<float> read_levels(std::istream& in, int B, int Tn) {
+std::vector<float> read_levels(std::istream& in, int B) {
   std::vector<float> out;
   for (int b = 0; b < B; ++b) {
     std::string line;
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     bool ok = true;
     if (kind == "snip") {
       ++snip;
-      auto a1 = read_levels(in, B, Tn), a2 = read_levels(in, B, Tn);
+      auto a1 = read_levels(in, B), a2 = read_levels(in, B);
       std::vector<int> got[4];
       for (auto& g : got) g.resize(static_cast<size_t>(B) * k);
       aicl::snippet_select_forward<float>(got[0].data(), got[1].data(), got[2].data(), got[3].data(), a1.data(),
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       }
       for (int p : proto)
         for (int c = 0; c < 20; ++c) cas.push_back(prototype_cas(p, c));
-      auto flow = read_levels(in, B, Tn), rgb = read_levels(in, B, Tn);
+      auto flow = read_levels(in, B), rgb = read_levels(in, B);
       std::vector<float> cas_top(B * 20), combined(static_cast<size_t>(B) * Tn * 20);
       std::vector<int> idx(static_cast<size_t>(B) * k * 20);
       combined_total += static_cast<long>(combined.size());

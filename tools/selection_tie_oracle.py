@@ -108,8 +108,8 @@ def emit_test(O):
     """Prints C++ initialisers for a few small cases (B=1 or 2, T=64/41/128) for tests/cpu/*.cpp."""
     np = O.np
     rng = np.random.default_rng(20261124)
-    for T, levels in ((64, 3), (41, 4), (128, 5)):
-        c = snip_case(O, rng, 2, T, levels, full=False)
+    for T, levels, full in ((64, 3, False), (41, 4, False), (128, 5, False), (64, 3, True)):
+        c = snip_case(O, rng, 2, T, levels, full=full)
         print('// snip T=%d k=%d' % (T, c['k']))
         print('{%d, %d, {%s}, {%s}, {%s}},' % (
             T, c['k'], ', '.join('"%s"' % encode(r) for r in c['inputs'][0]),

@@ -153,20 +153,24 @@ double numpy_pairwise(const double* a, std::size_t n) {
 
 }  // namespace
 
-std::vector<std::int64_t> numpy_argsort(const std::vector<double>& values) {
+namespace eval_numpy {
+
+std::vector<std::int64_t> argsort(const std::vector<double>& values) {
   std::vector<std::int64_t> order(values.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
   numpy_aquicksort(values.data(), order.data(), static_cast<std::int64_t>(values.size()));
   return order;
 }
 
-double numpy_sum(const double* values, std::size_t n) {
+double sum(const double* values, std::size_t n) {
   // add.reduce starts from the identity 0 and feeds the inner loop one 8192-element buffer at a time.
   constexpr std::size_t kBuffer = 8192;
   double total = 0.0;
   for (std::size_t off = 0; off < n; off += kBuffer) total += numpy_pairwise(values + off, std::min(kBuffer, n - off));
   return total;
 }
+
+}  // namespace eval_numpy
 
 std::vector<double> parse_tiou_spec(const std::string& spec) {
   auto number = [&](const std::string& s) {
@@ -259,12 +263,12 @@ const std::string& read_label(const J& obj, const std::string& where) {
 }
 
 template <class J>
-GroundTruthSet gt_from_json(const J& gt, const std::string& subset, const std::string& name) {
+EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::string& name) {
   if (!gt.is_object()) fail(name + ": expected a JSON object with a 'database' map");
   auto db = gt.find("database");
   if (db == gt.end()) fail(name + ": missing 'database' (ActivityNet-style ground truth expected)");
   if (!db->is_object()) fail(name + ": 'database' is not an object {video: {...}}");
-  GroundTruthSet out;
+  EvalGroundTruth out;
   for (auto it = db->begin(); it != db->end(); ++it) {
     const std::string where = name + ": database['" + it.key() + "']";
     const J& v = it.value();
@@ -279,7 +283,7 @@ GroundTruthSet gt_from_json(const J& gt, const std::string& subset, const std::s
       const J& a = (*anns)[i];
       const std::string w = where + ".annotations[" + std::to_string(i) + "]";
       if (!a.is_object()) fail(w + " is not an object");
-      GtInstance g;
+      EvalGtInstance g;
       g.video = it.key();
       g.label = read_label(a, w);
       std::tie(g.start, g.end) = read_segment(a, w);
@@ -290,12 +294,12 @@ GroundTruthSet gt_from_json(const J& gt, const std::string& subset, const std::s
 }
 
 template <class J>
-std::vector<Detection> dets_from_json(const J& dets, const std::string& name) {
+std::vector<EvalDetection> dets_from_json(const J& dets, const std::string& name) {
   if (!dets.is_object()) fail(name + ": expected a JSON object with a 'results' map");
   auto res = dets.find("results");
   if (res == dets.end()) fail(name + ": missing 'results' ({video: [detections]} expected)");
   if (!res->is_object()) fail(name + ": 'results' is not an object {video: [detections]}");
-  std::vector<Detection> out;
+  std::vector<EvalDetection> out;
   for (auto it = res->begin(); it != res->end(); ++it) {
     const J& list = it.value();
     if (!list.is_array()) fail(name + ": results['" + it.key() + "'] is not a list");
@@ -303,7 +307,7 @@ std::vector<Detection> dets_from_json(const J& dets, const std::string& name) {
       const J& d = list[i];
       const std::string w = name + ": results['" + it.key() + "'][" + std::to_string(i) + "]";
       if (!d.is_object()) fail(w + " is not an object");
-      Detection x;
+      EvalDetection x;
       x.video = it.key();
       x.label = read_label(d, w);
       std::tie(x.start, x.end) = read_segment(d, w);
@@ -319,16 +323,16 @@ std::vector<Detection> dets_from_json(const J& dets, const std::string& name) {
 
 }  // namespace
 
-GroundTruthSet ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name) {
+EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name) {
   return gt_from_json(gt, subset, name);
 }
-GroundTruthSet ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name) {
+EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name) {
   return gt_from_json(gt, subset, name);
 }
-std::vector<Detection> detections_from_json(const json& dets, const std::string& name) {
+std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name) {
   return dets_from_json(dets, name);
 }
-std::vector<Detection> detections_from_json(const ordered_json& dets, const std::string& name) {
+std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name) {
   return dets_from_json(dets, name);
 }
 
@@ -341,7 +345,7 @@ ordered_json read_ordered_json_file(const std::string& path) {
   if (in.bad()) fail(path + ": read error");
   try {
     return ordered_json::parse(text);
-  } catch (const ordered_json::parse_error& e) {
+  } catch (const ordered_json::exception& e) {  // parse errors, and number overflow such as 1e999
     fail(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }
@@ -381,7 +385,7 @@ double interpolated_ap(const std::vector<std::uint8_t>& tp, double npos) {
   terms.reserve(n + 1);
   for (std::size_t i = 1; i < n + 2; ++i)
     if (mrec[i] != mrec[i - 1]) terms.push_back((mrec[i] - mrec[i - 1]) * mprec[i]);
-  return numpy_sum(terms.data(), terms.size());
+  return eval_numpy::sum(terms.data(), terms.size());
 }
 
 // The official compute_average_precision_detection for one class at all thresholds.
@@ -392,7 +396,7 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
   if (n == 0) return ap;
   const std::size_t npos = c.gt_start.size();
   // Ascending numpy argsort, walked backwards: the official argsort()[::-1].
-  const std::vector<std::int64_t> asc = numpy_argsort(c.det_score);
+  const std::vector<std::int64_t> asc = eval_numpy::argsort(c.det_score);
   std::vector<std::vector<std::uint8_t>> tp(nt, std::vector<std::uint8_t>(n, 0));
   std::vector<std::uint8_t> locked(nt * npos, 0);
   std::vector<double> tiou;
@@ -411,7 +415,7 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
       const double uni = (ge - gs) + (pe - ps) - inter;
       tiou[k] = inter / uni;  // 0/0 = NaN for two zero-length segments, as in numpy
     }
-    const std::vector<std::int64_t> cand_asc = numpy_argsort(tiou);
+    const std::vector<std::int64_t> cand_asc = eval_numpy::argsort(tiou);
     for (std::size_t t = 0; t < nt; ++t) {
       std::uint8_t* lock_t = locked.data() + t * npos;
       for (std::size_t r = cand_asc.size(); r-- > 0;) {
@@ -431,7 +435,7 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
 
 }  // namespace
 
-EvalReport evaluate_detection(const GroundTruthSet& gt, const std::vector<Detection>& detections,
+EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
                               const EvalOptions& options) {
   if (options.tiou_thresholds.empty()) fail("--tiou: no thresholds");
   for (double t : options.tiou_thresholds)
@@ -451,7 +455,7 @@ EvalReport evaluate_detection(const GroundTruthSet& gt, const std::vector<Detect
   // Class index in order of first appearance (the official activity_index), videos interned.
   std::unordered_map<std::string, int> class_of, video_of;
   std::vector<ClassData> classes;
-  for (const GtInstance& g : gt.instances) {
+  for (const EvalGtInstance& g : gt.instances) {
     if (!std::isfinite(g.start) || !std::isfinite(g.end))
       fail(options.gt_name + ": video '" + g.video + "': non-finite segment");
     if (g.start > g.end)
@@ -468,7 +472,7 @@ EvalReport evaluate_detection(const GroundTruthSet& gt, const std::vector<Detect
     c.gt_start.push_back(g.start);
     c.gt_end.push_back(g.end);
   }
-  for (const Detection& d : detections) {
+  for (const EvalDetection& d : detections) {
     if (!std::isfinite(d.start) || !std::isfinite(d.end))
       fail(options.detections_name + ": video '" + d.video + "': non-finite segment");
     if (d.start > d.end)
@@ -498,9 +502,9 @@ EvalReport evaluate_detection(const GroundTruthSet& gt, const std::vector<Detect
   std::vector<double> row(classes.size());
   for (std::size_t t = 0; t < nt; ++t) {
     for (std::size_t ci = 0; ci < classes.size(); ++ci) row[ci] = rep.class_ap[ci][t];
-    rep.mAP.push_back(numpy_sum(row.data(), row.size()) / static_cast<double>(row.size()));
+    rep.mAP.push_back(eval_numpy::sum(row.data(), row.size()) / static_cast<double>(row.size()));
   }
-  rep.average_mAP = numpy_sum(rep.mAP.data(), nt) / static_cast<double>(nt);
+  rep.average_mAP = eval_numpy::sum(rep.mAP.data(), nt) / static_cast<double>(nt);
   return rep;
 }
 

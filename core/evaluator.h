@@ -15,14 +15,14 @@ using ordered_json = nlohmann::ordered_json;
 
 // One ground-truth instance of the evaluated subset, in the official reading order
 // (videos in database order, annotations in file order).
-struct GtInstance {
+struct EvalGtInstance {
   std::string video;
   std::string label;
   double start = 0, end = 0;
 };
 
 // One detection, in the official reading order (videos in results order, then list order).
-struct Detection {
+struct EvalDetection {
   std::string video;
   std::string label;
   double start = 0, end = 0, score = 0;
@@ -51,23 +51,23 @@ struct EvalReport {
 };
 
 // The evaluated ground truth: the subset's instances and its video count.
-struct GroundTruthSet {
-  std::vector<GtInstance> instances;
+struct EvalGroundTruth {
+  std::vector<EvalGtInstance> instances;
   std::size_t num_videos = 0;
 };
 
 // Reads an ActivityNet ground truth {"database": {vid: {"subset", "annotations": [{"label","segment"}]}}}
 // keeping only videos whose subset equals `subset`. Throws aicl::Error naming `name` on malformed input.
-GroundTruthSet ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name);
-GroundTruthSet ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name);
+EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name);
+EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name);
 
 // Reads {"results": {vid: [{"label", "segment": [s, e], "score" | "score300"}]}} ("score300" wins when both).
-std::vector<Detection> detections_from_json(const json& dets, const std::string& name);
-std::vector<Detection> detections_from_json(const ordered_json& dets, const std::string& name);
+std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name);
+std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name);
 
 // The evaluation proper. Throws aicl::Error for an empty subset, a detection label without GT in the
 // subset, non-finite values or start > end.
-EvalReport evaluate_detection(const GroundTruthSet& gt, const std::vector<Detection>& detections,
+EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
                               const EvalOptions& options);
 
 // JSON front ends. nlohmann::json keeps object keys sorted, ordered_json keeps file order; the official
@@ -92,11 +92,14 @@ json report_to_json(const EvalReport& report);
 // Human-readable table: one row of tIoUs, one of mAP (%) and the average; optional per-class rows.
 std::string format_table(const EvalReport& report, bool per_class = false);
 
+// The evaluator's numpy reproductions (own namespace: core/postprocess has its own copies).
+namespace eval_numpy {
 // numpy's default argsort (introsort 'quicksort', not stable) of doubles, reproduced exactly, NaN last.
 // Exposed because the official evaluator's tie order depends on it.
-std::vector<std::int64_t> numpy_argsort(const std::vector<double>& values);
+std::vector<std::int64_t> argsort(const std::vector<double>& values);
 
 // numpy.sum of a contiguous float64 array, bit for bit (pairwise summation in 8192-element chunks).
-double numpy_sum(const double* values, std::size_t n);
+double sum(const double* values, std::size_t n);
+}  // namespace eval_numpy
 
 }  // namespace aicl

@@ -1,0 +1,78 @@
+// Inference over dataset videos: uniform sampling, the model's forward, post-processing, detections JSON.
+#include "core/localize.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/sampling.h"
+#include "data/dataset.h"
+
+namespace aicl {
+
+namespace {
+// torch.softmax in float32 over one row: exp(x - max) / sum.
+void softmax_row(const float* x, float* out, int n) {
+  float m = x[0];
+  for (int i = 1; i < n; ++i) m = std::max(m, x[i]);
+  float s = 0;
+  for (int i = 0; i < n; ++i) s += (out[i] = std::exp(x[i] - m));
+  for (int i = 0; i < n; ++i) out[i] /= s;
+}
+}  // namespace
+
+LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                               const FeatureSource& features, int T, const PostprocessConfig& cfg) {
+  const AiclConfig& mc = model.config();
+  const int F = mc.feature_dim, C = mc.num_classes;
+  constexpr int kChunk = 8;  // videos per forward call: enough rows for efficient GEMMs, little memory
+  std::vector<float> x(static_cast<size_t>(kChunk) * T * F), score(C);
+  AiclActivations act;
+  std::vector<VideoDetections> all;
+  size_t correct = 0;
+  for (size_t start = 0; start < videos.size(); start += kChunk) {
+    const int nb = static_cast<int>(std::min<size_t>(kChunk, videos.size() - start));
+    for (int b = 0; b < nb; ++b) {
+      const VideoInfo& v = ds.video(videos[start + b]);
+      if (v.num_segments <= 0) fail(ds.path() + ": video '" + v.name + "' has zero segments");
+      const float* src = features(videos[start + b]);
+      const std::vector<int> idx = uniform_sampling(v.num_segments, T);
+      for (int t = 0; t < T; ++t)
+        std::copy(src + static_cast<size_t>(idx[t]) * F, src + static_cast<size_t>(idx[t] + 1) * F,
+                  x.data() + (static_cast<size_t>(b) * T + t) * F);
+    }
+    model.forward(x.data(), nb, T, act);
+    for (int b = 0; b < nb; ++b) {
+      const VideoInfo& v = ds.video(videos[start + b]);
+      softmax_row(act.cas_top.data() + static_cast<size_t>(b) * C, score.data(), C);
+      const ClassSelection sel = select_classes(score.data(), C, cfg);
+      if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
+      VideoDetections vd;
+      vd.video = v.name;
+      vd.detections = localize_video(act.combined.data() + static_cast<size_t>(b) * T * C, score.data(), T, C,
+                                     v.num_segments, cfg);
+      all.push_back(std::move(vd));
+    }
+  }
+  LocalizeResult r;
+  r.detections = detections_to_json(all, ds.class_names());
+  r.num_videos = videos.size();
+  r.class_accuracy = videos.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(videos.size());
+  return r;
+}
+
+LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
+                               const PostprocessConfig& cfg) {
+  std::vector<float> buf;
+  size_t loaded = static_cast<size_t>(-1);
+  return localize_videos(model, ds, videos, [&](size_t i) -> const float* {
+    // Chunks keep at most kChunk videos alive; re-reading per call is fine since each video is read once.
+    if (loaded != i) {
+      buf = ds.read_features(i);
+      loaded = i;
+    }
+    return buf.data();
+  }, T, cfg);
+}
+
+}  // namespace aicl

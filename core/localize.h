@@ -1,0 +1,33 @@
+// Inference over dataset videos: uniform sampling, the model's forward, post-processing, detections JSON.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/aicl_model.h"
+#include "core/io.h"
+#include "core/postprocess.h"
+
+namespace aicl {
+
+class Dataset;
+
+struct LocalizeResult {
+  json detections;              // {"version", "results": {video: [...]}, "external_data"}
+  double class_accuracy = 0;    // official cls_acc (Q16)
+  size_t num_videos = 0;
+};
+
+// Features of dataset video i ([num_segments, feature_dim]); lets callers serve them from memory.
+using FeatureSource = std::function<const float*(size_t video_index)>;
+
+// Runs the model on each video sampled uniformly to T segments (the official test loader), in batches, and
+// post-processes every video as the official inference does.
+LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                               const FeatureSource& features, int T, const PostprocessConfig& cfg);
+
+// Same, reading features from the dataset file.
+LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
+                               const PostprocessConfig& cfg);
+
+}  // namespace aicl

@@ -1,0 +1,102 @@
+// Benchmark of one whole AICL training step on the CPU (forward, backward, Adam) and of its conv GEMMs alone,
+// so that the share of everything besides the GEMMs can be read off in the same run.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "core/aicl_model.h"
+#include "core/rng.h"
+#include "kernels/adam.h"
+#include "kernels/conv1d_k3.h"
+#include "kernels/gemm.h"
+
+namespace {
+
+struct StepFixture {
+  aicl::AiclModel model;
+  std::vector<float> x, labels, m, v;
+  aicl::AiclActivations act;
+  int B, T;
+  StepFixture(int B_, int T_) : B(B_), T(T_) {
+    model.params().init_uniform(1);
+    aicl::Rng rng(7);
+    x.resize(static_cast<size_t>(B) * T * 2048);
+    for (auto& e : x) e = static_cast<float>(rng.uniform() * rng.uniform() * 2.0);
+    labels.assign(static_cast<size_t>(B) * 20, 0.0f);
+    for (int b = 0; b < B; ++b) labels[b * 20 + (b * 7) % 20] = 1;
+    m.assign(model.params().size(), 0.0f);
+    v.assign(model.params().size(), 0.0f);
+  }
+};
+
+// FLOPs of the three k=3 convs: forward + weight gradient (the features need no input gradient).
+double conv_flops(int B, int T) {
+  const double rows = static_cast<double>(B) * T;
+  const double fwd = 2.0 * rows * 512 * 3 * (2048 + 1024 + 1024);
+  return 2.0 * fwd;
+}
+
+void BM_TrainStep(benchmark::State& state) {
+  const int B = static_cast<int>(state.range(0)), T = static_cast<int>(state.range(1));
+  StepFixture f(B, T);
+  long step = 0;
+  for (auto _ : state) {
+    f.model.params().zero_grad();
+    auto L = f.model.forward_backward(f.x.data(), f.labels.data(), B, T, f.act);
+    benchmark::DoNotOptimize(L.total);
+    aicl::adam_step(f.model.params().values.data(), f.model.params().grads.data(), f.m.data(), f.v.data(),
+                    f.model.params().size(), 1e-4, 0.9, 0.999, 1e-8, 5e-4, ++step);
+  }
+  state.counters["s_per_step"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["conv_GFLOP"] = conv_flops(B, T) / 1e9;
+}
+
+// The three k=3 convs alone, forward + weight-gradient backward, exactly as the step calls them.
+void BM_ConvsOnly(benchmark::State& state) {
+  const int B = static_cast<int>(state.range(0)), T = static_cast<int>(state.range(1));
+  StepFixture f(B, T);
+  auto& p = f.model.params();
+  const size_t n = static_cast<size_t>(B) * T * 512;
+  std::vector<float> e0(n), e1(n), e2(n), d(n);
+  aicl::Rng rng(3);
+  std::vector<float> dsrc(n);
+  for (auto& e : dsrc) e = static_cast<float>(rng.uniform(-1, 1));
+  using M = aicl::AiclModel;
+  for (auto _ : state) {
+    aicl::conv1d_k3_forward(e0.data(), f.x.data(), 2048, p.value(M::kBaseW), p.value(M::kBaseB), B, T, 2048, 512, true);
+    aicl::conv1d_k3_forward(e1.data(), f.x.data(), 2048, p.value(M::kRgbW), p.value(M::kRgbB), B, T, 1024, 512, true);
+    aicl::conv1d_k3_forward(e2.data(), f.x.data() + 1024, 2048, p.value(M::kFlowW), p.value(M::kFlowB), B, T, 1024,
+                            512, true);
+    d = dsrc;
+    aicl::conv1d_k3_backward(p.grad(M::kBaseW), p.grad(M::kBaseB), static_cast<float*>(nullptr), 0, d.data(), e0.data(),
+                             f.x.data(), 2048, p.value(M::kBaseW), B, T, 2048, 512, true);
+    d = dsrc;
+    aicl::conv1d_k3_backward(p.grad(M::kRgbW), p.grad(M::kRgbB), static_cast<float*>(nullptr), 0, d.data(), e1.data(),
+                             f.x.data(), 2048, p.value(M::kRgbW), B, T, 1024, 512, true);
+    d = dsrc;
+    aicl::conv1d_k3_backward(p.grad(M::kFlowW), p.grad(M::kFlowB), static_cast<float*>(nullptr), 0, d.data(),
+                             e2.data(), f.x.data() + 1024, 2048, p.value(M::kFlowW), B, T, 1024, 512, true);
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(conv_flops(B, T) * static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+
+// A plain square sgemm: the machine's GEMM peak in the same run.
+void BM_SgemmPeak(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::vector<float> a(static_cast<size_t>(n) * n, 0.5f), b(a), c(a.size());
+  for (auto _ : state) {
+    aicl::gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(2.0 * n * n * n * static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(BM_SgemmPeak)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ConvsOnly)->Args({16, 128})->Args({16, 750})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TrainStep)->Args({16, 128})->Args({16, 750})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_MAIN();

@@ -32,7 +32,8 @@ void adam_step(T* param, const T* grad, T* m, T* v, std::size_t n, double lr, do
     const T m_decayed = m[i] * b1;                  // exp_avg.mul_(beta1)
     const T m_new = std::fma(g, one_minus_b1, m_decayed);  // .add_(grad, alpha=1-beta1)
     const T v_decayed = v[i] * b2;                  // exp_avg_sq.mul_(beta2)
-    const T v_new = std::fma(one_minus_b2 * g, g, v_decayed);  // .addcmul_(grad, grad, value=1-beta2), fused as torch's build does
+    // .addcmul_(grad, grad, value=1-beta2), fused into one fma as torch's build does (see the file comment).
+    const T v_new = std::fma(one_minus_b2 * g, g, v_decayed);
     const T denom = std::sqrt(v_new) / bias_correction2_sqrt + eps_t;
     param[i] = param[i] + neg_step_size * m_new / denom;  // addcdiv_(exp_avg, denom, value=-step_size)
     m[i] = m_new;

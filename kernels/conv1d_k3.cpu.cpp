@@ -121,20 +121,20 @@ void conv1d_k3_backward_with(Conv3Strategy s, T* dweight, T* dbias, T* din, int 
   if (rows == 0 || Cout == 0) return;
   const std::size_t total = std::size_t(rows) * Cout;
 
-  if (relu) {
-#pragma omp parallel for if (total > kParallelWork)
-    for (long i = 0; i < long(total); ++i)
-      if (!(out[i] > T(0))) dout[i] = T(0);
-  }
-
-  // dbias: column sums of dout, accumulated in double so the float result does not depend on B*Tn's size.
+  // One pass over dout: the ReLU mask (in place) and dbias, the column sums of the masked gradient. The sums
+  // run in double (so the float result does not drift with B*Tn) over fixed column blocks, which keeps them
+  // independent of the thread count.
 #pragma omp parallel for if (total > kParallelWork)
   for (int c0 = 0; c0 < Cout; c0 += 16) {
     const int c1 = c0 + 16 < Cout ? c0 + 16 : Cout;
     double acc[16] = {};
     for (long r = 0; r < rows; ++r) {
-      const T* g = dout + std::size_t(r) * Cout;
-      for (int c = c0; c < c1; ++c) acc[c - c0] += double(g[c]);
+      T* g = dout + std::size_t(r) * Cout;
+      const T* y = out + std::size_t(r) * Cout;
+      for (int c = c0; c < c1; ++c) {
+        if (relu && !(y[c] > T(0))) g[c] = T(0);
+        acc[c - c0] += double(g[c]);
+      }
     }
     for (int c = c0; c < c1; ++c) dbias[c] += T(acc[c - c0]);
   }

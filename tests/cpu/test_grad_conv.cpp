@@ -68,7 +68,8 @@ Conv3Data make_conv3_data(const Conv3Shape& s, bool relu, unsigned seed) {
   for (unsigned attempt = 0; attempt < 200; ++attempt, seed += 1000) {
     Conv3Data d;
     d.in = random_vector(size_t(s.B) * s.Tn * s.in_stride, seed);
-    d.w = random_vector(size_t(s.Cout) * s.Cin * 3, seed + 1, -1.0 / std::sqrt(3.0 * s.Cin), 1.0 / std::sqrt(3.0 * s.Cin));
+    const double w_scale = 1.0 / std::sqrt(3.0 * s.Cin);
+    d.w = random_vector(size_t(s.Cout) * s.Cin * 3, seed + 1, -w_scale, w_scale);
     d.bias = random_vector(s.Cout, seed + 2, -0.3, 0.3);
     if (!relu) return d;
     std::vector<double> pre, mag;

@@ -4,12 +4,22 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <string>
+
+#include "core/error.h"
+
 namespace aicl {
 
 namespace {
 
-// cblas rejects lda < max(1, columns) even when the matrix has no rows; keep degenerate strides legal.
-int legal_stride(int ld, int cols) { return ld < cols ? cols : (ld < 1 ? 1 : ld); }
+// cblas prints to stderr and returns without computing on a bad stride; make that a clear exception instead.
+void check_strides(bool trans_a, bool trans_b, int M, int N, int K, int lda, int ldb, int ldc) {
+  const int a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+  if (lda < a_cols || ldb < b_cols || ldc < N)
+    fail("gemm: row stride smaller than the row (lda " + std::to_string(lda) + " < " + std::to_string(a_cols) +
+         ", ldb " + std::to_string(ldb) + " < " + std::to_string(b_cols) + " or ldc " + std::to_string(ldc) +
+         " < " + std::to_string(N) + ")");
+}
 
 // K == 0: the product is empty, so C = beta * C (BLAS would do the same, but some builds skip beta scaling).
 template <class T>
@@ -27,9 +37,9 @@ void gemm<float>(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
                  const float* B, int ldb, float beta, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(M, N, beta, C, ldc);
+  check_strides(trans_a, trans_b, M, N, K, lda, ldb, ldc);
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-              alpha, A, legal_stride(lda, trans_a ? M : K), B, legal_stride(ldb, trans_b ? K : N), beta, C,
-              legal_stride(ldc, N));
+              alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 template <>
@@ -37,9 +47,9 @@ void gemm<double>(bool trans_a, bool trans_b, int M, int N, int K, double alpha,
                   const double* B, int ldb, double beta, double* C, int ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_only(M, N, beta, C, ldc);
+  check_strides(trans_a, trans_b, M, N, K, lda, ldb, ldc);
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-              alpha, A, legal_stride(lda, trans_a ? M : K), B, legal_stride(ldb, trans_b ? K : N), beta, C,
-              legal_stride(ldc, N));
+              alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void set_num_threads(int n) {

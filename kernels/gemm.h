@@ -6,6 +6,7 @@ namespace aicl {
 // C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major. op(A) is [M,K] (A stored [K,M] when trans_a),
 // op(B) is [K,N] (B stored [N,K] when trans_b). lda/ldb/ldc are row strides in elements.
 // M, N or K == 0 is allowed: with K == 0 it only scales C by beta, with M or N == 0 it does nothing.
+// Throws aicl::Error ("gemm: ...") when a row stride is smaller than its row (cblas would only print).
 template <class T>
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
           T beta, T* C, int ldc);

@@ -8,7 +8,9 @@
 
 #include "gradcheck.h"
 #include "kernels/conv1d_k1.h"
+#include "core/error.h"
 #include "kernels/conv1d_k3.h"
+#include "kernels/gemm.h"
 
 using aicl_test::dot;
 using aicl_test::grad_check;
@@ -303,4 +305,38 @@ TEST_CASE("conv1d_k1 forward matches direct loops and backward matches finite di
     CHECK(r_b.ok());
     for (size_t i = 0; i < dw.size(); ++i) CHECK(dw2[i] == Approx(dw[i]).margin(1e-14));
   }
+}
+
+TEST_CASE("gemm wrapper: all transpose combinations with padded strides, K = 0, bad strides", "[conv]") {
+  const int M = 5, N = 4, K = 3, pad = 2;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      const int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+      const std::vector<double> A = random_vector(size_t(ta ? K : M) * lda, 1);
+      const std::vector<double> B = random_vector(size_t(tb ? N : K) * ldb, 2);
+      std::vector<double> C = random_vector(size_t(M) * ldc, 3);
+      const std::vector<double> C0 = C;
+      aicl::gemm<double>(ta, tb, M, N, K, 2.0, A.data(), lda, B.data(), ldb, 0.5, C.data(), ldc);
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < ldc; ++j) {
+          double want = C0[size_t(i) * ldc + j];  // the padding columns stay untouched
+          if (j < N) {
+            double acc = 0;
+            for (int k = 0; k < K; ++k)
+              acc += (ta ? A[size_t(k) * lda + i] : A[size_t(i) * lda + k]) *
+                     (tb ? B[size_t(j) * ldb + k] : B[size_t(k) * ldb + j]);
+            want = 2.0 * acc + 0.5 * want;
+          }
+          INFO("trans_a " << ta << " trans_b " << tb << " C[" << i << "," << j << "]");
+          CHECK(C[size_t(i) * ldc + j] == Approx(want).epsilon(1e-14).margin(1e-15));
+        }
+    }
+  std::vector<float> c = {1.f, 2.f, 3.f, 4.f};
+  aicl::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 3.f, c.data(), 2);
+  CHECK(c == std::vector<float>{3.f, 6.f, 9.f, 12.f});
+  aicl::gemm<float>(false, false, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.f, c.data(), 2);
+  CHECK(c == std::vector<float>{0.f, 0.f, 0.f, 0.f});
+  std::vector<float> a(6, 1.f), b(6, 1.f);
+  CHECK_THROWS_AS(aicl::gemm<float>(false, false, 2, 2, 3, 1.f, a.data(), 2, b.data(), 2, 0.f, c.data(), 2),
+                  aicl::Error);
 }

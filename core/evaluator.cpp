@@ -245,13 +245,13 @@ double finite_number(const J& x, const std::string& where, const char* what) {
 }
 
 template <class J>
-std::pair<double, double> read_segment(const J& obj, const std::string& where) {
+std::pair<double, double> read_segment(const J& obj, const std::string& where, bool allow_inverted) {
   auto it = obj.find("segment");
   if (it == obj.end()) fail(where + ": missing 'segment'");
   if (!it->is_array() || it->size() != 2) fail(where + ": 'segment' must be [start, end]");
   double s = finite_number((*it)[0], where, "segment start");
   double e = finite_number((*it)[1], where, "segment end");
-  if (s > e) fail(where + ": segment start " + num_str(s) + " > end " + num_str(e));
+  if (s > e && !allow_inverted) fail(where + ": segment start " + num_str(s) + " > end " + num_str(e));
   return {s, e};
 }
 
@@ -263,7 +263,7 @@ const std::string& read_label(const J& obj, const std::string& where) {
 }
 
 template <class J>
-EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::string& name) {
+EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::string& name, bool allow_inverted) {
   if (!gt.is_object()) fail(name + ": expected a JSON object with a 'database' map");
   auto db = gt.find("database");
   if (db == gt.end()) fail(name + ": missing 'database' (ActivityNet-style ground truth expected)");
@@ -286,7 +286,7 @@ EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::
       EvalGtInstance g;
       g.video = it.key();
       g.label = read_label(a, w);
-      std::tie(g.start, g.end) = read_segment(a, w);
+      std::tie(g.start, g.end) = read_segment(a, w, allow_inverted);
       out.instances.push_back(std::move(g));
     }
   }
@@ -294,7 +294,7 @@ EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::
 }
 
 template <class J>
-std::vector<EvalDetection> dets_from_json(const J& dets, const std::string& name) {
+std::vector<EvalDetection> dets_from_json(const J& dets, const std::string& name, bool allow_inverted) {
   if (!dets.is_object()) fail(name + ": expected a JSON object with a 'results' map");
   auto res = dets.find("results");
   if (res == dets.end()) fail(name + ": missing 'results' ({video: [detections]} expected)");
@@ -310,7 +310,7 @@ std::vector<EvalDetection> dets_from_json(const J& dets, const std::string& name
       EvalDetection x;
       x.video = it.key();
       x.label = read_label(d, w);
-      std::tie(x.start, x.end) = read_segment(d, w);
+      std::tie(x.start, x.end) = read_segment(d, w, allow_inverted);
       auto sc = d.find("score300");  // the official key; the standard 'score' otherwise
       if (sc == d.end()) sc = d.find("score");
       if (sc == d.end()) fail(w + ": has neither 'score' nor 'score300'");
@@ -323,17 +323,20 @@ std::vector<EvalDetection> dets_from_json(const J& dets, const std::string& name
 
 }  // namespace
 
-EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name) {
-  return gt_from_json(gt, subset, name);
+EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name,
+                                       bool allow_inverted) {
+  return gt_from_json(gt, subset, name, allow_inverted);
 }
-EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name) {
-  return gt_from_json(gt, subset, name);
+EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name,
+                                       bool allow_inverted) {
+  return gt_from_json(gt, subset, name, allow_inverted);
 }
-std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name) {
-  return dets_from_json(dets, name);
+std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name, bool allow_inverted) {
+  return dets_from_json(dets, name, allow_inverted);
 }
-std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name) {
-  return dets_from_json(dets, name);
+std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name,
+                                                bool allow_inverted) {
+  return dets_from_json(dets, name, allow_inverted);
 }
 
 ordered_json read_ordered_json_file(const std::string& path) {
@@ -458,7 +461,7 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
   for (const EvalGtInstance& g : gt.instances) {
     if (!std::isfinite(g.start) || !std::isfinite(g.end))
       fail(options.gt_name + ": video '" + g.video + "': non-finite segment");
-    if (g.start > g.end)
+    if (g.start > g.end && !options.allow_inverted_segments)
       fail(options.gt_name + ": video '" + g.video + "': segment start " + num_str(g.start) + " > end " +
            num_str(g.end));
     auto ci = class_of.emplace(g.label, static_cast<int>(classes.size()));
@@ -475,7 +478,7 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
   for (const EvalDetection& d : detections) {
     if (!std::isfinite(d.start) || !std::isfinite(d.end))
       fail(options.detections_name + ": video '" + d.video + "': non-finite segment");
-    if (d.start > d.end)
+    if (d.start > d.end && !options.allow_inverted_segments)
       fail(options.detections_name + ": video '" + d.video + "': segment start " + num_str(d.start) + " > end " +
            num_str(d.end));
     if (!std::isfinite(d.score)) fail(options.detections_name + ": video '" + d.video + "': non-finite score");
@@ -509,14 +512,16 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
 }
 
 EvalReport evaluate_detection(const json& ground_truth, const json& detections, const EvalOptions& options) {
-  return evaluate_detection(ground_truth_from_json(ground_truth, options.subset, options.gt_name),
-                            detections_from_json(detections, options.detections_name), options);
+  return evaluate_detection(
+      ground_truth_from_json(ground_truth, options.subset, options.gt_name, options.allow_inverted_segments),
+      detections_from_json(detections, options.detections_name, options.allow_inverted_segments), options);
 }
 
 EvalReport evaluate_detection(const ordered_json& ground_truth, const ordered_json& detections,
                               const EvalOptions& options) {
-  return evaluate_detection(ground_truth_from_json(ground_truth, options.subset, options.gt_name),
-                            detections_from_json(detections, options.detections_name), options);
+  return evaluate_detection(
+      ground_truth_from_json(ground_truth, options.subset, options.gt_name, options.allow_inverted_segments),
+      detections_from_json(detections, options.detections_name, options.allow_inverted_segments), options);
 }
 
 EvalReport evaluate_detection_files(const std::string& gt_path, const std::string& detections_path,

@@ -35,6 +35,10 @@ struct EvalOptions {
   std::string gt_name = "ground truth";
   std::string detections_name = "detections";
   int threads = 1;  // classes are independent; >1 spreads them over OpenMP threads
+  // The official code accepts segments with start > end (its tIoU is then 0, or NaN = a match when the
+  // union is 0). By default they are an error; set this to score them exactly as the official code does
+  // (e.g. the oracle's --make-random-dets files contain some).
+  bool allow_inverted_segments = false;
 };
 
 struct EvalReport {
@@ -58,12 +62,16 @@ struct EvalGroundTruth {
 
 // Reads an ActivityNet ground truth {"database": {vid: {"subset", "annotations": [{"label","segment"}]}}}
 // keeping only videos whose subset equals `subset`. Throws aicl::Error naming `name` on malformed input.
-EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name);
-EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name);
+EvalGroundTruth ground_truth_from_json(const json& gt, const std::string& subset, const std::string& name,
+                                       bool allow_inverted_segments = false);
+EvalGroundTruth ground_truth_from_json(const ordered_json& gt, const std::string& subset, const std::string& name,
+                                       bool allow_inverted_segments = false);
 
 // Reads {"results": {vid: [{"label", "segment": [s, e], "score" | "score300"}]}} ("score300" wins when both).
-std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name);
-std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name);
+std::vector<EvalDetection> detections_from_json(const json& dets, const std::string& name,
+                                                bool allow_inverted_segments = false);
+std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name,
+                                                bool allow_inverted_segments = false);
 
 // The evaluation proper. Throws aicl::Error for an empty subset, a detection label without GT in the
 // subset, non-finite values or start > end.

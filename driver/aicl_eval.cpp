@@ -14,7 +14,7 @@ const char* kHelp = R"(aicl_eval: temporal action detection mAP, identical to th
 
 Scoring mode:
   aicl_eval --gt GT.json --detections DETS.json [--subset test] [--tiou 0.1:0.7:7]
-            [--report REPORT.json] [--per-class] [--threads N] [--quiet]
+            [--report REPORT.json] [--per-class] [--threads N] [--allow-inverted] [--quiet]
 
   --gt FILE          ground truth {"database": {video: {"subset", "annotations": [{"label", "segment"}]}}}
   --detections FILE  detections {"results": {video: [{"label", "segment": [s, e], "score" | "score300"}]}}
@@ -25,6 +25,8 @@ Scoring mode:
                      as JSON (atomically; mAP values are fractions, the table shows percent)
   --per-class        print the AP of every class too
   --threads N        evaluate classes on N threads (default 1)
+  --allow-inverted   accept segments with start > end and score them as the official code does
+                     (default: such a segment is an error)
   --quiet            print nothing but errors
 
 Inference mode (not built yet):
@@ -44,6 +46,7 @@ int score_mode(const aicl::Flags& flags) {
   opt.subset = flags.str("subset", "test");
   opt.tiou_thresholds = aicl::parse_tiou_spec(flags.str("tiou", "0.1:0.7:7"));
   opt.threads = flags.integer("threads", 1, 1, 256);
+  opt.allow_inverted_segments = flags.has("allow-inverted");
   const std::string gt = flags.required("gt");
   const std::string dets = flags.required("detections");
   if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
       return inference_mode(flags);
     }
     aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads"},
-                      {"per-class", "quiet"});
+                      {"per-class", "quiet", "allow-inverted"});
     return score_mode(flags);
   });
 }

@@ -116,6 +116,20 @@ TEST_CASE("evaluator: GT candidates by tIoU, locked ones skipped, no +1 in tIoU"
   CHECK(r2.class_ap[0][0] == Approx(0.5 / 3).epsilon(1e-14));  // only [9,20], ranked third, matches
 }
 
+TEST_CASE("evaluator: inverted and zero-length segments are scored as the official code does", "[evaluator]") {
+  json gt = json::parse(R"({"database": {"V": {"subset": "test", "annotations": [
+      {"label": "X", "segment": [0, 10]}, {"label": "X", "segment": [12, 12]}]}}})");
+  // [8,2] is inverted: intersection clipped to 0, tIoU 0 -> FP. [12,12] vs the zero-length GT [12,12]:
+  // union 0, tIoU 0/0 = NaN, which is never "below" a threshold -> the official code counts a TP.
+  json dets = json::parse(R"({"results": {"V": [{"label": "X", "score": 0.9, "segment": [8, 2]},
+      {"label": "X", "score": 0.8, "segment": [12, 12]}]}})");
+  CHECK(error_of(gt, dets) == "det.json: results['V'][0]: segment start 8 > end 2");
+  aicl::EvalOptions o = opts({0.5});
+  o.allow_inverted_segments = true;
+  auto r = aicl::evaluate_detection(gt, dets, o);
+  CHECK(r.class_ap[0][0] == Approx(0.5 * 0.5).epsilon(1e-14));  // TP 0,1 over npos 2: recall 1/2 at precision 1/2
+}
+
 TEST_CASE("evaluator: eval_numpy::argsort reproduces numpy 1.24's tie order", "[evaluator]") {
   // Expected orders printed by numpy 1.24.2: np.array(v, float).argsort().
   std::vector<double> a = {2, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 1, 1, 1, 0, 0, 2, 2, 0, 0,

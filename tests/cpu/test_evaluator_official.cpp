@@ -158,3 +158,19 @@ TEST_CASE("evaluator parity: official inference output (30 test videos) on the r
                           0.01624222770404842, 0.007410070577009542, 0.0037424994006153922},
                          0.03121665853609776);
 }
+
+TEST_CASE("evaluator parity: the oracle's random detections, inverted segments included", "[evaluator][official]") {
+  // tests/golden/eval/oracle_random400_seed3.json: official_eval.py --make-random-dets 400 --seed 3.
+  // 3 of its segments have start > end; the official code scores them (tIoU 0), we do with the option.
+  const std::string gt_path = aicl_test::thumos_anno_or_skip() + "/gt.json";
+  const std::string dets = aicl_test::source_dir() + "/tests/golden/eval/oracle_random400_seed3.json";
+  aicl::EvalOptions opt;
+  CHECK_THROWS_WITH(aicl::evaluate_detection_files(gt_path, dets, opt), Catch::Contains("segment start"));
+  opt.allow_inverted_segments = true;
+  const aicl::EvalReport r = aicl::evaluate_detection_files(gt_path, dets, opt);
+  CHECK(r.num_detections == 400);
+  check_against_official(r,
+                         {0.047275501658219046, 0.04667226528719802, 0.04545146403758397, 0.04026013356338631,
+                          0.03349952379398304, 0.020443691438094828, 0.010850640300354533},
+                         0.034921888582688534);
+}

@@ -76,3 +76,44 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
 }
 
 }  // namespace aicl
+
+#include "core/evaluator.h"
+#include "core/weights.h"
+
+namespace aicl {
+
+json infer_and_evaluate(const InferOptions& o) {
+  if (o.segments < 20) fail("--segments: must be >= 20 (AICL picks T/20 snippets)");
+  Dataset ds(o.data);
+  AiclConfig mc;
+  if (ds.feature_dim() != mc.feature_dim)
+    fail(o.data + ": features have " + std::to_string(ds.feature_dim()) + " channels, AICL needs " +
+         std::to_string(mc.feature_dim));
+  mc.num_classes = ds.num_classes();
+  AiclModel model(mc);
+  load_weights(o.weights, model.params());
+  const std::vector<size_t> videos = ds.subset_indices(o.subset);
+  if (videos.empty()) fail(o.data + ": no videos in subset '" + o.subset + "'");
+  LocalizeResult res = localize_videos(model, ds, videos, o.segments, o.post);
+  json dets = res.detections;
+  if (o.score_key != "score")
+    for (auto& [name, list] : dets["results"].items())
+      for (auto& d : list) {
+        d[o.score_key] = d["score"];
+        d.erase("score");
+      }
+  write_json_file(o.out, dets, -1);
+  EvalOptions eo;
+  eo.subset = o.subset;
+  eo.gt_name = o.data;
+  eo.detections_name = o.out;
+  EvalReport rep = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
+  json j = report_to_json(rep);
+  j["cls_acc"] = res.class_accuracy;
+  j["weights"] = o.weights;
+  j["segments"] = o.segments;
+  if (!o.report.empty()) write_json_file(o.report, j);
+  return j;
+}
+
+}  // namespace aicl

@@ -31,3 +31,22 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
                                const PostprocessConfig& cfg);
 
 }  // namespace aicl
+
+namespace aicl {
+
+struct InferOptions {
+  std::string data;        // dataset .h5
+  std::string weights;     // weights .h5 (official state_dict keys)
+  std::string out;         // detections JSON to write
+  std::string report;      // optional eval report JSON
+  std::string subset = "test";
+  int segments = 750;      // T of the official test loader (uniform sampling)
+  std::string score_key = "score";  // or "score300", as the official file
+  PostprocessConfig post;
+};
+
+// Inference on every video of the subset, detections written atomically, then the official evaluation against
+// the dataset's ground truth. Returns the report (also written to options.report when set).
+json infer_and_evaluate(const InferOptions& options);
+
+}  // namespace aicl

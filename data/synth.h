@@ -1,0 +1,35 @@
+// A THUMOS14-like synthetic dataset generator (deterministic for a seed, portable across standard libraries).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace aicl {
+
+struct SynthOptions {
+  int train_videos = 200;   // subset "validation" (the official training split); with anno_dir, -1 = whole split
+  int test_videos = 210;    // subset "test"
+  uint64_t seed = 0;
+  int max_segments = 0;     // cap on a video's length in segments (0 = no cap); cropped, not squeezed
+  std::string anno_dir;     // optional real annotations (gt.json, split_{train,test}.txt): names/durations/instances
+  double difficulty = 1.0;  // scales the feature noise
+  int stream_dim = 1024;    // RGB and flow widths; the file holds 2*stream_dim columns
+  int compression = 0;      // deflate level of the written file
+};
+
+// The layout (names, lengths, instances) of every video, without features. Cheap; used by write_synth.
+struct SynthLayout {
+  std::vector<VideoInfo> videos;           // with features, validation first then test
+  std::vector<VideoInfo> annotation_only;  // real gt entries outside the splits (with anno_dir only)
+};
+SynthLayout make_synth_layout(const SynthOptions& options);
+
+// The features of video `index` of `layout`: [num_segments, 2*stream_dim], RGB then flow, all >= 0.
+std::vector<float> make_synth_features(const SynthOptions& options, const SynthLayout& layout, size_t index);
+
+// Generates the whole dataset and writes it atomically to `out_path`. Returns the number of segments.
+size_t write_synth(const SynthOptions& options, const std::string& out_path);
+
+}  // namespace aicl

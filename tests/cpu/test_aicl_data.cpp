@@ -1,0 +1,114 @@
+// Tests of the aicl_data binary: help, synth/inspect/export/import end to end, one-line errors with exit 2.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/io.h"
+#include "data/dataset.h"
+#include "test_dataset_fixtures.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string bin() {
+  const std::string b = aicl_test::bin_dir() + "/aicl_data";
+  if (!fs::exists(b)) FAIL("build the aicl_data target first: " << b << " is missing");
+  return b;
+}
+
+aicl_test::CommandResult run(const std::string& args) { return aicl_test::run_command(bin() + " " + args); }
+
+// One line "aicl_data: error: ...", exit status 2.
+void expect_error(const std::string& args, const std::string& message) {
+  auto r = run(args);
+  INFO(args << "\n" << r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("aicl_data: error: ") && Catch::Contains(message));
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+}
+
+}  // namespace
+
+TEST_CASE("aicl_data: --help shows commands and examples") {
+  auto r = run("--help");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("import") && Catch::Contains("export") && Catch::Contains("synth") &&
+                           Catch::Contains("inspect") && Catch::Contains("Examples:"));
+  CHECK(run("synth --help").exit_code == 0);
+}
+
+TEST_CASE("aicl_data: synth -> inspect -> export -> import round trip through the binary") {
+  auto dir = aicl_test::temp_dir("cli_rt");
+  const std::string d = dir.string();
+  auto r = run("synth --out " + d + "/s.h5 --train 3 --test 2 --max-segments 50 --seed 4");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto i = run("inspect " + d + "/s.h5 --json");
+  REQUIRE(i.exit_code == 0);
+  auto j = nlohmann::json::parse(i.output);
+  CHECK(j["num_videos"] == 5);
+  CHECK(j["subsets"]["validation"]["videos"] == 3);
+  CHECK(j["subsets"]["test"]["length_max"].get<int>() <= 50);
+  CHECK(j["classes"].size() == 20);
+  auto text = run("inspect " + d + "/s.h5");
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.output, Catch::Contains("instances per class") && Catch::Contains("VolleyballSpiking"));
+
+  REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/npy").exit_code == 0);
+  CHECK(fs::exists(dir / "npy/features/train/rgb/video_validation_0000001.npy"));
+  CHECK(fs::exists(dir / "npy/features/test/flow/video_test_0000002.npy"));
+  REQUIRE(run("import --root " + d + "/npy --out " + d + "/back.h5").exit_code == 0);
+  aicl::Dataset a(d + "/s.h5"), b(d + "/back.h5");
+  REQUIRE(a.num_videos() == b.num_videos());
+  CHECK(a.ground_truth_json()["database"] == b.ground_truth_json()["database"]);
+  for (size_t v = 0; v < a.num_videos(); ++v) CHECK(a.read_features(v) == b.read_features(v));
+}
+
+TEST_CASE("aicl_data: import warns about --truncate") {
+  auto dir = aicl_test::temp_dir("cli_trunc");
+  aicl_test::make_tiny_root(dir / "root");
+  auto f = aicl_test::tiny_features(2, 1024, 0.f);
+  aicl::write_npy((dir / "root/features/test/rgb/video_test_0000002.npy").string(), f.data(), 2, 1024);
+  expect_error("import --root " + (dir / "root").string() + " --out " + (dir / "d.h5").string(),
+               "RGB has 2 segments but flow has 3");
+  auto r = run("import --truncate --root " + (dir / "root").string() + " --out " + (dir / "d.h5").string());
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("warning: --truncate: cut 1 video(s)") && Catch::Contains("video_test_0000002"));
+}
+
+TEST_CASE("aicl_data: every bad input is one line and exit 2, with nothing written") {
+  auto dir = aicl_test::temp_dir("cli_errors");
+  const std::string d = dir.string();
+  aicl_test::make_tiny_root(dir / "root");
+  expect_error("", "missing command");
+  expect_error("frobnicate", "unknown command 'frobnicate'");
+  expect_error("synth", "--out: required");
+  expect_error("synth --out " + d + "/x.h5 --seed -1", "--seed");
+  expect_error("synth --out " + d + "/x.h5 --anno " + d + "/nope", "--anno " + d + "/nope: no such directory");
+  expect_error("synth --out " + d + "/no/such/dir/x.h5 --train 1 --test 0", "does not exist");
+  expect_error("import --root " + d + "/nope --out " + d + "/x.h5", "no such directory");
+  expect_error("import --root " + d + "/root --out " + d + "/x.h5 --layout sideways", "--layout");
+  expect_error("inspect " + d + "/missing.h5", "missing.h5: no such file");
+  { std::ofstream(dir / "text.h5") << "plain text\n"; }
+  expect_error("inspect " + d + "/text.h5", "text.h5: not an HDF5 file");
+  expect_error("export --in " + d + "/text.h5 --out " + d + "/o", "text.h5: not an HDF5 file");
+
+  // Damage the npy root in the ways the importer must catch.
+  auto gt = aicl::read_json_file(d + "/root/gt.json");
+  auto bad_gt = gt;
+  bad_gt["database"]["video_test_0000001"]["annotations"][0]["label"] = "Juggling";
+  aicl::write_json_file(d + "/root/gt.json", bad_gt);
+  expect_error("import --root " + d + "/root --out " + d + "/x.h5", "unknown label 'Juggling'");
+  aicl::write_json_file(d + "/root/gt.json", gt);
+  fs::rename(dir / "root/features/train/flow/video_validation_0000002.npy", dir / "moved.npy");
+  expect_error("import --root " + d + "/root --out " + d + "/x.h5", "video_validation_0000002.npy: missing");
+  aicl::write_file_atomic(d + "/root/features/train/flow/video_validation_0000002.npy", "\x93NUMPY\x01");
+  expect_error("import --root " + d + "/root --out " + d + "/x.h5", "video_validation_0000002.npy: truncated .npy header");
+  CHECK_FALSE(fs::exists(dir / "x.h5"));
+  CHECK_FALSE(fs::exists(dir / "o"));
+  for (const auto& e : fs::directory_iterator(dir))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+}

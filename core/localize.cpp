@@ -82,7 +82,7 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
 
 namespace aicl {
 
-json infer_and_evaluate(const InferOptions& o) {
+InferOutcome infer_and_evaluate(const InferOptions& o) {
   if (o.segments < 20) fail("--segments: must be >= 20 (AICL picks T/20 snippets)");
   Dataset ds(o.data);
   AiclConfig mc;
@@ -107,13 +107,17 @@ json infer_and_evaluate(const InferOptions& o) {
   eo.subset = o.subset;
   eo.gt_name = o.data;
   eo.detections_name = o.out;
-  EvalReport rep = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
-  json j = report_to_json(rep);
-  j["cls_acc"] = res.class_accuracy;
-  j["weights"] = o.weights;
-  j["segments"] = o.segments;
-  if (!o.report.empty()) write_json_file(o.report, j);
-  return j;
+  InferOutcome out;
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
+  out.class_accuracy = res.class_accuracy;
+  if (!o.report.empty()) {
+    json j = report_to_json(out.report);
+    j["cls_acc"] = res.class_accuracy;
+    j["weights"] = o.weights;
+    j["segments"] = o.segments;
+    write_json_file(o.report, j);
+  }
+  return out;
 }
 
 }  // namespace aicl

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/aicl_model.h"
+#include "core/evaluator.h"
 #include "core/io.h"
 #include "core/postprocess.h"
 
@@ -45,8 +46,13 @@ struct InferOptions {
   PostprocessConfig post;
 };
 
+struct InferOutcome {
+  EvalReport report;
+  double class_accuracy = 0;
+};
+
 // Inference on every video of the subset, detections written atomically, then the official evaluation against
-// the dataset's ground truth. Returns the report (also written to options.report when set).
-json infer_and_evaluate(const InferOptions& options);
+// the dataset's ground truth (the JSON report, with cls_acc, is also written to options.report when set).
+InferOutcome infer_and_evaluate(const InferOptions& options);
 
 }  // namespace aicl

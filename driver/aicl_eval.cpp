@@ -7,6 +7,8 @@
 #include "core/error.h"
 #include "core/evaluator.h"
 #include "core/io.h"
+#include "core/localize.h"
+#include "kernels/gemm.h"
 
 namespace {
 
@@ -29,13 +31,21 @@ Scoring mode:
                      (default: such a segment is an error)
   --quiet            print nothing but errors
 
-Inference mode (not built yet):
-  aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json
+Inference mode (AICL inference + post-processing as the official inference_thumos.py, then the evaluation):
+  aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test]
+            [--report REPORT.json] [--score-key score|score300] [--threads N] [--per-class] [--quiet]
+
+  --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
+  --weights FILE     weights (.h5 with the official state_dict keys; from aicl_train or tools/pkl_to_h5.py)
+  --out FILE         detections JSON to write (official result format)
+  --segments T       test videos are sampled uniformly to T segments, as the official test loader (750)
+  --score-key KEY    detection score key in --out: score (default) or score300 (as the official file)
 
 Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
   aicl_eval --gt gt.json --detections dets.json --tiou 0.5 --report eval.json
   aicl_eval --gt gt.json --detections dets.json --tiou 0.3,0.4,0.5,0.6,0.7 --per-class
+  aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --report eval.json
 
 Exit status: 0 on success, 2 on any error (one line on stderr naming the file or flag).
 )";
@@ -59,8 +69,27 @@ int score_mode(const aicl::Flags& flags) {
   return 0;
 }
 
-// Placeholder for `--data D.h5 --weights W.h5 --out det.json` (the integrator replaces this).
-int inference_mode(const aicl::Flags&) { aicl::fail("--data: inference mode not built yet"); }
+// `--data D.h5 --weights W.h5 --out det.json`: inference on a subset, detections written, then scored.
+int inference_mode(const aicl::Flags& flags) {
+  if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
+  aicl::InferOptions o;
+  o.data = flags.required("data");
+  o.weights = flags.required("weights");
+  o.out = flags.required("out");
+  o.report = flags.str("report", "");
+  o.subset = flags.str("subset", "test");
+  o.segments = flags.integer("segments", 750, 20, 1000000);
+  o.score_key = flags.str("score-key", "score");
+  if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
+  if (flags.has("threads")) aicl::set_num_threads(flags.integer("threads", 1, 1, 1024));
+  const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
+  if (!flags.has("quiet")) {
+    std::fputs(aicl::format_table(res.report, flags.has("per-class")).c_str(), stdout);
+    std::printf("class accuracy %.2f%%; wrote %s%s%s\n", 100 * res.class_accuracy, o.out.c_str(),
+                o.report.empty() ? "" : " and ", o.report.c_str());
+  }
+  return 0;
+}
 
 bool has_arg(int argc, char** argv, const char* name) {
   const size_t n = std::strlen(name);
@@ -78,7 +107,8 @@ int main(int argc, char** argv) {
       return argc < 2 ? 2 : 0;
     }
     if (has_arg(argc, argv, "--data")) {
-      aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads"}, {"quiet"});
+      aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key"},
+                        {"quiet", "per-class"});
       return inference_mode(flags);
     }
     aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads"},

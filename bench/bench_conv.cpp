@@ -3,14 +3,16 @@
 // Run: build/bin/bench_conv [--benchmark_filter=...]   (AICL_THREADS=n overrides the default of 2 threads)
 // Each conv benchmark reports GFLOPS (2*B*T*Cout*3*Cin per call) and vs_sgemm, its ratio to the GFLOPS of the
 // sgemm with M = B*T, N = Cout, K = 3*Cin measured earlier in the same run (the sgemm benchmarks run first).
-// BM_Conv3InterleavedWithSgemm alternates sgemm / forward / weight-backward calls in one loop (ratios robust
-// to background load on a shared machine).
+// BM_Conv3InterleavedWithSgemm alternates the sgemm and both strategies' forward / weight-backward calls in one
+// loop (ratios robust to background load on a shared machine):
+//   build/bin/bench_conv --benchmark_filter=Interleaved --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <map>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -100,8 +102,9 @@ void BM_Conv3BackwardWeights(benchmark::State& state, Strategy strategy) {
   report(state, Cin, T, timer);
 }
 
-// The same three calls alternated inside one loop, each timed on its own: on a shared machine the sgemm and the
-// convs then see the same background load, so the ratios stay meaningful when absolute GFLOPS do not.
+// The sgemm and both strategies' forward and weight-backward alternated inside one loop, each call timed on its
+// own: on a shared machine they then see the same background load, so the ratios stay meaningful when
+// absolute GFLOPS do not. Counters: <call>_GFLOPS and <call>_vs_sgemm (sgemm time / call time).
 void BM_Conv3InterleavedWithSgemm(benchmark::State& state) {
   const int Cin = int(state.range(0)), T = int(state.range(1)), M = kBatch * T, K = 3 * Cin;
   const auto a = random_floats(size_t(M) * K, 1), wg = random_floats(size_t(kCout) * K, 2);
@@ -110,27 +113,35 @@ void BM_Conv3InterleavedWithSgemm(benchmark::State& state) {
   const auto w = random_floats(size_t(kCout) * Cin * 3, 4), b = random_floats(kCout, 5);
   std::vector<float> out(size_t(kBatch) * T * kCout), dw(w.size(), 0.f), db(kCout, 0.f);
   auto dout = random_floats(out.size(), 7);
-  double t_gemm = 0, t_fwd = 0, t_bwd = 0;
+  const Strategy strategies[2] = {Strategy::whole_batch, Strategy::per_video};
+  const char* names[2] = {"whole", "pervideo"};
+  double t_gemm = 0, t_fwd[2] = {0, 0}, t_bwd[2] = {0, 0};
   for (auto _ : state) {
     WallTimer t0;
     aicl::gemm<float>(false, true, M, kCout, K, 1.f, a.data(), K, wg.data(), K, 0.f, c.data(), kCout);
     t_gemm += t0.seconds();
-    WallTimer t1;
-    aicl::conv1d_k3_forward(out.data(), x.data(), kRowStride, w.data(), b.data(), kBatch, T, Cin, kCout, true);
-    t_fwd += t1.seconds();
-    WallTimer t2;
-    aicl::conv1d_k3_backward(dw.data(), db.data(), static_cast<float*>(nullptr), 0, dout.data(), out.data(),
-                             x.data(), kRowStride, w.data(), kBatch, T, Cin, kCout, true);
-    t_bwd += t2.seconds();
+    for (int s = 0; s < 2; ++s) {
+      WallTimer t1;
+      aicl::detail::conv1d_k3_forward_with(strategies[s], out.data(), x.data(), kRowStride, w.data(), b.data(),
+                                           kBatch, T, Cin, kCout, true);
+      t_fwd[s] += t1.seconds();
+      WallTimer t2;
+      aicl::detail::conv1d_k3_backward_with(strategies[s], dw.data(), db.data(), static_cast<float*>(nullptr), 0,
+                                            dout.data(), out.data(), x.data(), kRowStride, w.data(), kBatch, T,
+                                            Cin, kCout, true);
+      t_bwd[s] += t2.seconds();
+    }
     benchmark::DoNotOptimize(c.data());
     benchmark::DoNotOptimize(dw.data());
   }
   const double gflop = conv_flops(Cin, T) * double(state.iterations()) * 1e-9;
   state.counters["sgemm_GFLOPS"] = gflop / t_gemm;
-  state.counters["fwd_GFLOPS"] = gflop / t_fwd;
-  state.counters["bwdW_GFLOPS"] = gflop / t_bwd;
-  state.counters["fwd_vs_sgemm"] = t_gemm / t_fwd;
-  state.counters["bwdW_vs_sgemm"] = t_gemm / t_bwd;
+  for (int s = 0; s < 2; ++s) {
+    state.counters[std::string("fwd_") + names[s] + "_GFLOPS"] = gflop / t_fwd[s];
+    state.counters[std::string("fwd_") + names[s] + "_vs_sgemm"] = t_gemm / t_fwd[s];
+    state.counters[std::string("bwdW_") + names[s] + "_GFLOPS"] = gflop / t_bwd[s];
+    state.counters[std::string("bwdW_") + names[s] + "_vs_sgemm"] = t_gemm / t_bwd[s];
+  }
 }
 
 void shapes(benchmark::internal::Benchmark* b) {

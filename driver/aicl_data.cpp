@@ -27,7 +27,7 @@ Commands:
   export  --in D.h5 --out DIR [--layout split|joint]
           Writes the same npy layout (+ gt.json, split files) into DIR, which must not exist or be empty,
           so the official PyTorch code can run on it. float32 values and NumPy header bytes are exact.
-  synth   --out D.h5 [--train N] [--test M] [--seed S] [--max-segments L] [--anno DIR] [--difficulty X]
+  synth   --out D.h5 [--train N] [--test M] [--seed S] [--max-segments L] [--anno DIR] [--difficulty X (0.5)]
           [--compress 0-9]
           A THUMOS14-like synthetic dataset (20 real class names, RGB = appearance + venue, flow = motion,
           context without motion around actions, noise, values >= 0). Defaults: 200 + 210 videos, seed 0,
@@ -90,7 +90,7 @@ int cmd_synth(int argc, char** argv) {
   o.test_videos = f.integer("test", default_count_test, 0, 1000000);
   o.seed = static_cast<uint64_t>(f.integer("seed", 0, 0, 2147483647));
   o.max_segments = f.integer("max-segments", 0, 0, 1 << 24);
-  o.difficulty = f.real("difficulty", 1.0, 0.0, 100.0);
+  o.difficulty = f.real("difficulty", o.difficulty, 0.0, 100.0);
   o.compression = f.integer("compress", 0, 0, 9);
   if (!o.anno_dir.empty() && !std::filesystem::is_directory(o.anno_dir))
     aicl::fail("--anno " + o.anno_dir + ": no such directory");

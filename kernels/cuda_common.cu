@@ -1,0 +1,91 @@
+// Host-side definitions for kernels/cuda_common.h: error reporting, device queries, math mode, cuBLAS GEMM.
+#include "kernels/cuda_common.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+
+namespace aicl {
+
+namespace cuda_detail {
+
+static std::string cuda_error_text(cudaError_t e, const char* expr, const char* file, int line) {
+  return std::string(file) + ":" + std::to_string(line) + ": CUDA error in '" + expr + "': " +
+         cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
+}
+
+void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int line) {
+  throw Error(cuda_error_text(e, expr, file, line));
+}
+
+void throw_cublas_error(cublasStatus_t s, const char* expr, const char* file, int line) {
+  throw Error(std::string(file) + ":" + std::to_string(line) + ": cuBLAS error in '" + expr + "': " +
+              cublasGetStatusName(s) + ": " + cublasGetStatusString(s));
+}
+
+void log_cuda_error(cudaError_t e, const char* expr, const char* file, int line) {
+  std::fprintf(stderr, "aicl: %s\n", cuda_error_text(e, expr, file, line).c_str());
+}
+
+}  // namespace cuda_detail
+
+bool cuda_device_available() {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // reset the runtime's last-error slot so a later check does not report this one
+    return false;
+  }
+  return count > 0;
+}
+
+std::string cuda_device_name() {
+  int dev = 0;
+  AICL_CUDA_CHECK(cudaGetDevice(&dev));
+  cudaDeviceProp prop{};
+  AICL_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  return prop.name;
+}
+
+namespace {
+std::atomic<int> g_math_mode{int(CudaMathMode::fp32)};
+
+// Owns one thread's cuBLAS handle; destroyed at thread exit (errors ignored: the context may already be gone).
+struct CublasHandleOwner {
+  cublasHandle_t handle = nullptr;
+  ~CublasHandleOwner() {
+    if (handle) cublasDestroy(handle);
+  }
+};
+}  // namespace
+
+void set_cuda_math_mode(CudaMathMode mode) { g_math_mode.store(int(mode)); }
+CudaMathMode cuda_math_mode() { return CudaMathMode(g_math_mode.load()); }
+
+cublasHandle_t cublas_handle() {
+  thread_local CublasHandleOwner owner;
+  if (!owner.handle) AICL_CUBLAS_CHECK(cublasCreate(&owner.handle));
+  return owner.handle;
+}
+
+void cublas_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc, cudaStream_t stream) {
+  AICL_CHECK(M >= 0 && N >= 0 && K >= 0, "cublas_gemm: negative size");
+  if (M == 0 || N == 0) return;
+  AICL_CHECK(ldc >= N, "cublas_gemm: ldc " + std::to_string(ldc) + " < N " + std::to_string(N));
+  AICL_CHECK(lda >= (trans_a ? M : K) || K == 0, "cublas_gemm: lda " + std::to_string(lda) + " too small");
+  AICL_CHECK(ldb >= (trans_b ? K : N) || K == 0, "cublas_gemm: ldb " + std::to_string(ldb) + " too small");
+  cublasHandle_t h = cublas_handle();
+  AICL_CUBLAS_CHECK(cublasSetStream(h, stream));
+  const bool tf32 = cuda_math_mode() == CudaMathMode::tf32;
+  AICL_CUBLAS_CHECK(cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands, keep the flags.
+  // With K == 0 nothing is read (cuBLAS only scales C by beta) but it still validates the strides: raise them.
+  const int lda_c = K > 0 ? lda : std::max({lda, trans_a ? M : K, 1});
+  const int ldb_c = K > 0 ? ldb : std::max({ldb, trans_b ? K : N, 1});
+  AICL_CUBLAS_CHECK(cublasGemmEx(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M,
+                                 K, &alpha, B, CUDA_R_32F, ldb_c, A, CUDA_R_32F, lda_c, &beta, C, CUDA_R_32F, ldc,
+                                 tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+}  // namespace aicl

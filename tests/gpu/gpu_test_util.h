@@ -1,0 +1,111 @@
+// Helpers for the GPU tests: skip without a device, host<->device copies, seeded inputs, tolerance comparisons.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda_common.h"
+#include "test_util.h"
+
+namespace aicl_test {
+
+// Skips this test (exit 77 -> ctest "skipped") when no CUDA device is usable; call first in every GPU test.
+inline void require_gpu() {
+  if (!aicl::cuda_device_available()) skip("no CUDA device (cudaGetDeviceCount reports 0 or an error)");
+}
+
+// Uploads a host vector into a fresh device buffer (synchronous from the caller's view after sync()).
+template <class T>
+aicl::DeviceBuffer<T> to_device(const std::vector<T>& host, cudaStream_t stream) {
+  return aicl::DeviceBuffer<T>(host, stream);
+}
+
+// Downloads a device buffer (synchronizes `stream`).
+template <class T>
+std::vector<T> to_host(const aicl::DeviceBuffer<T>& d, cudaStream_t stream) {
+  return d.to_host(stream);
+}
+
+// n floats uniform in [lo, hi), seeded (the same seed gives the same values on every machine).
+inline std::vector<float> random_floats(std::size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Result of comparing a GPU output with its CPU reference.
+struct CloseReport {
+  double max_abs_err = 0;   // max |got - want|
+  double ref_scale = 0;     // max |want| (at least `floor`)
+  double rel_err = 0;       // max_abs_err / ref_scale
+  std::size_t worst = 0;    // index of the largest |got - want|
+  double got_at_worst = 0, want_at_worst = 0;
+  bool nonfinite = false;   // a NaN/Inf in got where want is finite, or a size mismatch
+  std::string describe(const std::string& what) const {
+    char buf[320];
+    std::snprintf(buf, sizeof buf, "%s: rel err %.3g (max abs %.3g over scale %.3g) worst index %zu got %.9g want %.9g%s",
+                  what.c_str(), rel_err, max_abs_err, ref_scale, worst, got_at_worst, want_at_worst,
+                  nonfinite ? " [NON-FINITE OR SIZE MISMATCH]" : "");
+    return buf;
+  }
+};
+
+// Error of `got` against `want` measured relative to the reference's magnitude (max |want|, at least floor):
+// GPU and CPU sum in different orders, so a per-element relative error is meaningless near zero outputs.
+template <class T>
+CloseReport compare_to_reference(const std::vector<T>& got, const std::vector<T>& want, double floor = 1e-6) {
+  CloseReport r;
+  if (got.size() != want.size()) {
+    r.nonfinite = true;
+    r.rel_err = INFINITY;
+    return r;
+  }
+  for (std::size_t i = 0; i < want.size(); ++i) r.ref_scale = std::max(r.ref_scale, std::fabs(double(want[i])));
+  r.ref_scale = std::max(r.ref_scale, floor);
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double g = double(got[i]), w = double(want[i]);
+    if (!std::isfinite(g) && std::isfinite(w)) {
+      r.nonfinite = true;
+      r.worst = i;
+      r.got_at_worst = g;
+      r.want_at_worst = w;
+      r.max_abs_err = INFINITY;
+      break;
+    }
+    const double e = std::fabs(g - w);
+    if (e > r.max_abs_err) {
+      r.max_abs_err = e;
+      r.worst = i;
+      r.got_at_worst = g;
+      r.want_at_worst = w;
+    }
+  }
+  r.rel_err = r.max_abs_err / r.ref_scale;
+  return r;
+}
+
+// True when every element is within rel_tol * max|want| (and nothing is non-finite).
+template <class T>
+bool close_to_reference(const std::vector<T>& got, const std::vector<T>& want, double rel_tol, CloseReport* out = nullptr,
+                        double floor = 1e-6) {
+  const CloseReport r = compare_to_reference(got, want, floor);
+  if (out) *out = r;
+  return !r.nonfinite && r.rel_err <= rel_tol;
+}
+
+}  // namespace aicl_test
+
+// Catch2 helper: checks a comparison and prints the report on failure. Needs <catch2/catch.hpp> first.
+#define AICL_REQUIRE_CLOSE(got, want, rel_tol, what)                                    \
+  do {                                                                                  \
+    ::aicl_test::CloseReport aicl_close_report_;                                        \
+    const bool aicl_close_ok_ = ::aicl_test::close_to_reference((got), (want), (rel_tol), \
+                                                                &aicl_close_report_);   \
+    INFO(aicl_close_report_.describe(what));                                            \
+    REQUIRE(aicl_close_ok_);                                                            \
+  } while (0)

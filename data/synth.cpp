@@ -19,6 +19,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "core/io.h"
 
 namespace aicl {
@@ -26,32 +27,12 @@ namespace {
 
 constexpr double kSecondsPerSegment = 16.0 / 25.0;
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-class Rng {  // xoshiro256**
+// The project RNG (xoshiro256**), one independent stream per (seed, stream, index), plus libm-free helpers.
+class SynthRng : public Rng {
  public:
-  Rng(uint64_t seed, uint64_t stream, uint64_t index) {
-    uint64_t sm = seed ^ (stream * 0xD1B54A32D192ED03ULL) ^ (index * 0x8CB92BA72F3D8DD7ULL);
-    for (auto& w : s_) w = splitmix64(sm);
-  }
-  uint64_t next() {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }  // [0, 1)
-  double uniform(double a, double b) { return a + (b - a) * uniform(); }
+  SynthRng(uint64_t seed, uint64_t stream, uint64_t index)
+      : Rng(seed ^ (stream * 0xD1B54A32D192ED03ULL) ^ (index * 0x8CB92BA72F3D8DD7ULL)) {}
+  uint64_t next() { return next_u64(); }
   int below(int n) { return static_cast<int>(uniform() * n); }
   // Approximately standard normal: Irwin-Hall sum of 12 uniforms (exact arithmetic, no libm).
   double gauss() {
@@ -67,10 +48,6 @@ class Rng {  // xoshiro256**
     int32_t sum = static_cast<int32_t>(a + b + c + d) - 131070;  // centred: 4 * 32767.5
     return static_cast<float>(sum) * (1.7320508075688772f / 65536.0f);  // sqrt(3)/65536: unit variance
   }
-
- private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
 };
 
 // exp() from + - * / and exact scaling only, so layouts do not depend on the libm.
@@ -88,7 +65,7 @@ double portable_exp(double x) {
   return std::ldexp(sum, static_cast<int>(k));
 }
 
-double lognormal(Rng& rng, double median, double sigma) { return median * portable_exp(sigma * rng.gauss()); }
+double lognormal(SynthRng& rng, double median, double sigma) { return median * portable_exp(sigma * rng.gauss()); }
 
 // Scene groups: classes that share a venue in RGB and part of their motion in flow.
 const int kClassGroup[20] = {0, 1, 2, 3, 4, 5, 5, 4, 6, 7, 8, 9, 8, 9, 9, 8, 10, 11, 8, 12};
@@ -98,7 +75,7 @@ constexpr int kCameraTopics = 4;
 
 using Vec = std::vector<float>;
 
-Vec sparse_vector(Rng& rng, int dim, int active, double lo, double hi) {
+Vec sparse_vector(SynthRng& rng, int dim, int active, double lo, double hi) {
   Vec v(static_cast<size_t>(dim), 0.f);
   for (int k = 0; k < active; ++k) v[static_cast<size_t>(rng.below(dim))] = static_cast<float>(rng.uniform(lo, hi));
   return v;
@@ -114,7 +91,7 @@ struct Prototypes {
 };
 
 Prototypes make_prototypes(uint64_t seed, int dim, int num_classes) {
-  Rng rng(seed, 1, 0);
+  SynthRng rng(seed, 1, 0);
   Prototypes p;
   const int active = std::max(4, dim / 16);
   for (int c = 0; c < num_classes; ++c) {
@@ -141,7 +118,7 @@ std::string numbered(const char* prefix, int i) {
 double round_tenth(double x) { return std::floor(x * 10 + 0.5) / 10; }
 
 // Random THUMOS-like layout for one video: length, 1-3 classes, ~15 instances of ~3 s with gaps.
-VideoInfo random_video_layout(Rng& rng, const Prototypes& p, int max_segments, int num_classes) {
+VideoInfo random_video_layout(SynthRng& rng, const Prototypes& p, int max_segments, int num_classes) {
   VideoInfo v;
   int T = static_cast<int>(lognormal(rng, 240, 0.75));
   T = std::min(2600, std::max(24, T));
@@ -299,7 +276,7 @@ SynthLayout make_synth_layout(const SynthOptions& o) {
     for (int part = 0; part < 2; ++part) {
       const int count = part == 0 ? o.train_videos : o.test_videos;
       for (int i = 0; i < count; ++i) {
-        Rng rng(o.seed, 2 + static_cast<uint64_t>(part), static_cast<uint64_t>(i));
+        SynthRng rng(o.seed, 2 + static_cast<uint64_t>(part), static_cast<uint64_t>(i));
         VideoInfo v = random_video_layout(rng, p, o.max_segments, 20);
         v.name = numbered(part == 0 ? "video_validation_" : "video_test_", i + 1);
         v.subset = part == 0 ? "validation" : "test";
@@ -324,7 +301,7 @@ static std::vector<float> features_with(const SynthOptions& o, const Prototypes&
   const int D = o.stream_dim;
   const int T = v.num_segments;
   const size_t W = 2 * static_cast<size_t>(D);
-  Rng rng(o.seed, 7, video_key);
+  SynthRng rng(o.seed, 7, video_key);
 
   // Per-video style: background mixture, camera-motion topic, gains.
   Vec bg(static_cast<size_t>(D), 0.f);

@@ -75,6 +75,16 @@ cublasHandle_t cublas_handle();
 void cublas_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
                  const float* B, int ldb, float beta, float* C, int ldc, cudaStream_t stream);
 
+// Deterministic column sums: sums[c] += sum_r m[r,c] for m [rows, cols] row-major (device pointers). Fixed-order
+// two-pass reduction (per-block partials over 256-row parts, then one pass over the parts): no atomics, the
+// same bits on every run and device. Used for bias gradients.
+void cuda_column_sums_accumulate(float* sums, const float* m, long rows, int cols, cudaStream_t stream);
+
+// The ReLU backward fused with the same column sums: first m[r,c] = 0 IN PLACE where !(relu_out[r,c] > 0), then
+// sums[c] += sum_r m[r,c].
+void cuda_relu_mask_column_sums_accumulate(float* sums, float* m, const float* relu_out, long rows, int cols,
+                                           cudaStream_t stream);
+
 // Grid size for a 1-D launch of `threads` threads per block over n items (at least 1 block, capped so a
 // grid-stride loop covers the rest).
 inline unsigned cuda_blocks_for(std::size_t n, unsigned threads) {
@@ -153,6 +163,34 @@ class DeviceBuffer {
   }
   T* p_ = nullptr;
   std::size_t n_ = 0;
+};
+
+// Stream-ordered scratch memory for one op call (cudaMallocAsync / cudaFreeAsync on the op's stream): no device
+// synchronization, and the pool caches freed blocks (its release threshold is raised on first use), so per-call
+// scratch costs little. Free is ordered after the work already queued on the stream. Move-only.
+void* cuda_scratch_alloc(std::size_t bytes, cudaStream_t stream);
+void cuda_scratch_free(void* p, cudaStream_t stream) noexcept;
+
+template <class T>
+class ScratchBuffer {
+ public:
+  ScratchBuffer(std::size_t n, cudaStream_t stream)
+      : p_(static_cast<T*>(n ? cuda_scratch_alloc(n * sizeof(T), stream) : nullptr)), n_(n), stream_(stream) {}
+  ~ScratchBuffer() {
+    if (p_) cuda_scratch_free(p_, stream_);
+  }
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+  ScratchBuffer(ScratchBuffer&& o) noexcept : p_(o.p_), n_(o.n_), stream_(o.stream_) { o.p_ = nullptr; }
+  ScratchBuffer& operator=(ScratchBuffer&&) = delete;
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  T* p_;
+  std::size_t n_;
+  cudaStream_t stream_;
 };
 
 // RAII non-blocking CUDA stream (cudaStreamCreateWithFlags / cudaStreamDestroy). Move-only.

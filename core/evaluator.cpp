@@ -21,156 +21,10 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/numpy_compat.h"
 
 namespace aicl {
 
-// ---------------------------------------------------------------------------------------------
-// numpy reproductions
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-// numpy's float64 "less": NaN sorts after every number.
-inline bool np_less(double a, double b) { return a < b || (b != b && a == a); }
-
-// Heapsort fallback of numpy's introsort (used when the partition depth budget runs out).
-void numpy_aheapsort(const double* v, std::int64_t* order, std::int64_t n) {
-  std::int64_t* a = order - 1;  // 1-based heap indexing
-  for (std::int64_t l = n >> 1; l > 0; --l) {
-    std::int64_t tmp = a[l], i = l, j = l << 1;
-    while (j <= n) {
-      if (j < n && np_less(v[a[j]], v[a[j + 1]])) ++j;
-      if (!np_less(v[tmp], v[a[j]])) break;
-      a[i] = a[j];
-      i = j;
-      j += j;
-    }
-    a[i] = tmp;
-  }
-  while (n > 1) {
-    std::int64_t tmp = a[n];
-    a[n] = a[1];
-    --n;
-    std::int64_t i = 1, j = 2;
-    while (j <= n) {
-      if (j < n && np_less(v[a[j]], v[a[j + 1]])) ++j;
-      if (!np_less(v[tmp], v[a[j]])) break;
-      a[i] = a[j];
-      i = j;
-      j += j;
-    }
-    a[i] = tmp;
-  }
-}
-
-int floor_log2(std::uint64_t n) {
-  int d = 0;
-  while (n >>= 1) ++d;
-  return d;
-}
-
-// numpy's aquicksort: median-of-3 partitioning down to 16 elements, then insertion sort; the larger
-// side is deferred on a stack; heapsort once 2*floor(log2 n) partitions have been made on a path.
-// Reproduced step by step because the order of equal keys depends on every swap.
-void numpy_aquicksort(const double* v, std::int64_t* order, std::int64_t num) {
-  if (num < 2) return;
-  constexpr std::int64_t kSmall = 15;
-  std::int64_t* stack[128];
-  int depth_stack[128];
-  std::int64_t** sp = stack;
-  int* dp = depth_stack;
-  std::int64_t* pl = order;
-  std::int64_t* pr = order + num - 1;
-  int depth_left = floor_log2(static_cast<std::uint64_t>(num)) * 2;
-  for (;;) {
-    if (depth_left < 0) {
-      numpy_aheapsort(v, pl, pr - pl + 1);
-    } else {
-      while (pr - pl > kSmall) {
-        std::int64_t* pm = pl + ((pr - pl) >> 1);
-        if (np_less(v[*pm], v[*pl])) std::swap(*pm, *pl);
-        if (np_less(v[*pr], v[*pm])) std::swap(*pr, *pm);
-        if (np_less(v[*pm], v[*pl])) std::swap(*pm, *pl);
-        const double pivot = v[*pm];
-        std::int64_t* pi = pl;
-        std::int64_t* pj = pr - 1;
-        std::swap(*pm, *pj);
-        for (;;) {
-          do ++pi; while (np_less(v[*pi], pivot));
-          do --pj; while (np_less(pivot, v[*pj]));
-          if (pi >= pj) break;
-          std::swap(*pi, *pj);
-        }
-        std::swap(*pi, *(pr - 1));
-        if (pi - pl < pr - pi) {
-          *sp++ = pi + 1;
-          *sp++ = pr;
-          pr = pi - 1;
-        } else {
-          *sp++ = pl;
-          *sp++ = pi - 1;
-          pl = pi + 1;
-        }
-        *dp++ = --depth_left;
-      }
-      for (std::int64_t* pi = pl + 1; pi <= pr; ++pi) {
-        const std::int64_t vi = *pi;
-        const double vp = v[vi];
-        std::int64_t* pj = pi;
-        std::int64_t* pk = pi - 1;
-        while (pj > pl && np_less(vp, v[*pk])) *pj-- = *pk--;
-        *pj = vi;
-      }
-    }
-    if (sp == stack) break;
-    pr = *(--sp);
-    pl = *(--sp);
-    depth_left = *(--dp);
-  }
-}
-
-// numpy's pairwise_sum for one inner-loop call (at most one buffer of 8192 elements).
-double numpy_pairwise(const double* a, std::size_t n) {
-  if (n < 8) {
-    double res = 0.;
-    for (std::size_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  if (n <= 128) {
-    double r[8];
-    for (int j = 0; j < 8; ++j) r[j] = a[j];
-    std::size_t i = 8;
-    for (; i < n - (n % 8); i += 8)
-      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
-    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
-    return res;
-  }
-  std::size_t n2 = n / 2;
-  n2 -= n2 % 8;
-  return numpy_pairwise(a, n2) + numpy_pairwise(a + n2, n - n2);
-}
-
-}  // namespace
-
-namespace eval_numpy {
-
-std::vector<std::int64_t> argsort(const std::vector<double>& values) {
-  std::vector<std::int64_t> order(values.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
-  numpy_aquicksort(values.data(), order.data(), static_cast<std::int64_t>(values.size()));
-  return order;
-}
-
-double sum(const double* values, std::size_t n) {
-  // add.reduce starts from the identity 0 and feeds the inner loop one 8192-element buffer at a time.
-  constexpr std::size_t kBuffer = 8192;
-  double total = 0.0;
-  for (std::size_t off = 0; off < n; off += kBuffer) total += numpy_pairwise(values + off, std::min(kBuffer, n - off));
-  return total;
-}
-
-}  // namespace eval_numpy
 
 std::vector<double> parse_tiou_spec(const std::string& spec) {
   auto number = [&](const std::string& s) {
@@ -388,7 +242,7 @@ double interpolated_ap(const std::vector<std::uint8_t>& tp, double npos) {
   terms.reserve(n + 1);
   for (std::size_t i = 1; i < n + 2; ++i)
     if (mrec[i] != mrec[i - 1]) terms.push_back((mrec[i] - mrec[i - 1]) * mprec[i]);
-  return eval_numpy::sum(terms.data(), terms.size());
+  return numpy_sum(terms.data(), terms.size());
 }
 
 // The official compute_average_precision_detection for one class at all thresholds.
@@ -399,7 +253,7 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
   if (n == 0) return ap;
   const std::size_t npos = c.gt_start.size();
   // Ascending numpy argsort, walked backwards: the official argsort()[::-1].
-  const std::vector<std::int64_t> asc = eval_numpy::argsort(c.det_score);
+  const std::vector<std::int64_t> asc = numpy_argsort(c.det_score);
   std::vector<std::vector<std::uint8_t>> tp(nt, std::vector<std::uint8_t>(n, 0));
   std::vector<std::uint8_t> locked(nt * npos, 0);
   std::vector<double> tiou;
@@ -418,7 +272,7 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
       const double uni = (ge - gs) + (pe - ps) - inter;
       tiou[k] = inter / uni;  // 0/0 = NaN for two zero-length segments, as in numpy
     }
-    const std::vector<std::int64_t> cand_asc = eval_numpy::argsort(tiou);
+    const std::vector<std::int64_t> cand_asc = numpy_argsort(tiou);
     for (std::size_t t = 0; t < nt; ++t) {
       std::uint8_t* lock_t = locked.data() + t * npos;
       for (std::size_t r = cand_asc.size(); r-- > 0;) {
@@ -505,9 +359,9 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
   std::vector<double> row(classes.size());
   for (std::size_t t = 0; t < nt; ++t) {
     for (std::size_t ci = 0; ci < classes.size(); ++ci) row[ci] = rep.class_ap[ci][t];
-    rep.mAP.push_back(eval_numpy::sum(row.data(), row.size()) / static_cast<double>(row.size()));
+    rep.mAP.push_back(numpy_sum(row.data(), row.size()) / static_cast<double>(row.size()));
   }
-  rep.average_mAP = eval_numpy::sum(rep.mAP.data(), nt) / static_cast<double>(nt);
+  rep.average_mAP = numpy_sum(rep.mAP.data(), nt) / static_cast<double>(nt);
   return rep;
 }
 

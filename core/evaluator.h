@@ -100,14 +100,5 @@ json report_to_json(const EvalReport& report);
 // Human-readable table: one row of tIoUs, one of mAP (%) and the average; optional per-class rows.
 std::string format_table(const EvalReport& report, bool per_class = false);
 
-// The evaluator's numpy reproductions (own namespace: core/postprocess has its own copies).
-namespace eval_numpy {
-// numpy's default argsort (introsort 'quicksort', not stable) of doubles, reproduced exactly, NaN last.
-// Exposed because the official evaluator's tie order depends on it.
-std::vector<std::int64_t> argsort(const std::vector<double>& values);
-
-// numpy.sum of a contiguous float64 array, bit for bit (pairwise summation in 8192-element chunks).
-double sum(const double* values, std::size_t n);
-}  // namespace eval_numpy
 
 }  // namespace aicl

@@ -12,11 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/numpy_compat.h"
+
 namespace aicl {
 
-// np.arange(start, stop, step) for float64: length ceil((stop - start) / step), element i = start + i*delta
-// with delta = (start + step) - start, each product rounded (so 0.1..0.9 gives 0.30000000000000004 etc.).
-std::vector<double> numpy_arange(double start, double stop, double step);
 
 struct PostprocessConfig {
   // Video-level class selection threshold (official --class_th). Compared in float32 with the float32 video
@@ -69,13 +68,6 @@ std::vector<Detection> localize_video(const float* activation, const float* vide
 // float32 input: slope = float32(y[hi] - y[lo]), value = slope*(x - lo) + y[lo] in float64. The points beyond
 // index T-1 are extrapolated (quirk Q4). `y` has `T` values `stride` floats apart.
 std::vector<double> upsample_linear(const float* y, int T, int stride, int scale);
-
-// np.sum / np.mean of a contiguous float64 array: pairwise summation in blocks of 8192 (numpy's buffer size).
-double numpy_sum(const double* x, size_t n);
-double numpy_mean(const double* x, size_t n);
-
-// np.argsort(v) with numpy's default (introsort) algorithm: the same order for ties.
-std::vector<int64_t> numpy_argsort(const double* v, size_t n);
 
 // Seconds per upsampled point: frames_per_feature * vid_num_seg / (scale * T * feature_fps) (official t_factor).
 double seconds_per_point(int vid_num_seg, int T, const PostprocessConfig& cfg);

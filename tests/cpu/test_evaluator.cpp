@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/evaluator.h"
+#include "core/numpy_compat.h"
 #include "test_util.h"
 
 using aicl::json;
@@ -130,13 +131,13 @@ TEST_CASE("evaluator: inverted and zero-length segments are scored as the offici
   CHECK(r.class_ap[0][0] == Approx(0.5 * 0.5).epsilon(1e-14));  // TP 0,1 over npos 2: recall 1/2 at precision 1/2
 }
 
-TEST_CASE("evaluator: eval_numpy::argsort reproduces numpy 1.24's tie order", "[evaluator]") {
+TEST_CASE("evaluator: numpy_argsort reproduces numpy 1.24's tie order", "[evaluator]") {
   // Expected orders printed by numpy 1.24.2: np.array(v, float).argsort().
   std::vector<double> a = {2, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 1, 1, 1, 0, 0, 2, 2, 0, 0,
                            1, 1, 2, 1, 1, 1, 1, 1, 0, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2, 0};
   std::vector<std::int64_t> ea = {19, 34, 33, 28, 18, 15, 14, 10, 9,  39, 1,  2,  3,  4,  8,  7,  36, 35, 27, 26,
                                   25, 23, 24, 21, 20, 11, 12, 13, 37, 6,  32, 31, 30, 29, 5,  16, 17, 38, 22, 0};
-  CHECK(aicl::eval_numpy::argsort(a) == ea);
+  CHECK(aicl::numpy_argsort(a) == ea);
   std::vector<double> b = {1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1,
                            1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0,
                            0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0,
@@ -146,19 +147,19 @@ TEST_CASE("evaluator: eval_numpy::argsort reproduces numpy 1.24's tie order", "[
       87, 88, 89, 91, 93, 96, 72, 37, 99, 23, 7,  25, 26, 20, 8,  10, 18, 31, 15, 11, 22, 12, 75, 9,  80,
       13, 81, 14, 34, 84, 71, 86, 6,  5,  4,  90, 3,  92, 2,  94, 95, 1,  97, 83, 70, 66, 17, 35, 36, 32,
       39, 30, 41, 29, 43, 28, 45, 27, 48, 16, 24, 53, 55, 56, 21, 19, 61, 62, 63, 64, 65, 33, 67, 52, 0};
-  CHECK(aicl::eval_numpy::argsort(b) == eb);
+  CHECK(aicl::numpy_argsort(b) == eb);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  CHECK(aicl::eval_numpy::argsort({1.0, nan, 0.5, nan, 0.5, 2.0}) == std::vector<std::int64_t>{2, 4, 0, 5, 1, 3});
-  CHECK(aicl::eval_numpy::argsort({}).empty());
+  CHECK(aicl::numpy_argsort(std::vector<double>{1.0, nan, 0.5, nan, 0.5, 2.0}) == std::vector<std::int64_t>{2, 4, 0, 5, 1, 3});
+  CHECK(aicl::numpy_argsort(std::vector<double>{}).empty());
 }
 
-TEST_CASE("evaluator: eval_numpy::sum is numpy's pairwise summation", "[evaluator]") {
+TEST_CASE("evaluator: numpy_sum is numpy's pairwise summation", "[evaluator]") {
   std::vector<double> x(17, 1.0);
   x[0] = 1e16;
   x[16] = -1e16;
-  CHECK(aicl::eval_numpy::sum(x.data(), x.size()) == 14.0);  // numpy: 14.0; a left-to-right loop gives 0.0
+  CHECK(aicl::numpy_sum(x.data(), x.size()) == 14.0);  // numpy: 14.0; a left-to-right loop gives 0.0
   std::vector<double> few = {0.1, 0.2, 0.3};
-  CHECK(aicl::eval_numpy::sum(few.data(), 3) == (0.0 + 0.1 + 0.2) + 0.3);
+  CHECK(aicl::numpy_sum(few.data(), 3) == (0.0 + 0.1 + 0.2) + 0.3);
 }
 
 TEST_CASE("evaluator: --tiou specs follow numpy.linspace bit for bit", "[evaluator]") {
@@ -332,7 +333,7 @@ TEST_CASE("aicl_eval: bad input exits non-zero with one clear line", "[evaluator
   expect_error("--gt " + gt + " --detections " + det + " --subset nosuch", "no ground-truth annotations in subset");
   expect_error("--gt " + gt + " --detections " + det + " --tiou 0.1:0.7", "--tiou");
   expect_error("--gt " + gt, "--detections: required");
-  expect_error("--data d.h5 --weights w.h5 --out x.json", "inference mode not built yet");
+  expect_error("--data d.h5 --weights w.h5 --out x.json", "d.h5: no such file");
   // No report is left behind by a failed run.
   run("--gt " + gt + " --detections " + (dir / "nolabel.json").string() + " --report " + (dir / "r.json").string());
   CHECK(!std::filesystem::exists(dir / "r.json"));

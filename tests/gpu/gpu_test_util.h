@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -98,6 +99,35 @@ bool close_to_reference(const std::vector<T>& got, const std::vector<T>& want, d
   return !r.nonfinite && r.rel_err <= rel_tol;
 }
 
+// For ACCUMULATING outputs (gradients): both sides started from `before`; the error |got - want| is measured
+// against the size of the reference increment max|want - before| (at least floor), so a large prefill does not
+// hide errors, while a GPU op that overwrote instead of accumulating fails by the size of the prefill.
+template <class T>
+CloseReport compare_increment(const std::vector<T>& got, const std::vector<T>& want, const std::vector<T>& before,
+                              double floor = 1e-6) {
+  CloseReport r = compare_to_reference(got, want, floor);
+  if (r.nonfinite || before.size() != want.size()) {
+    r.nonfinite = true;
+    r.rel_err = INFINITY;
+    return r;
+  }
+  double scale = floor;
+  for (std::size_t i = 0; i < want.size(); ++i)
+    scale = std::max(scale, std::fabs(double(want[i]) - double(before[i])));
+  r.ref_scale = scale;
+  r.rel_err = r.max_abs_err / scale;
+  return r;
+}
+
+// Number of elements whose bits differ (for ops that must match the CPU exactly); -1 on a size mismatch.
+inline long count_bit_differences(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return -1;
+  long n = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) ++n;
+  return n;
+}
+
 }  // namespace aicl_test
 
 // Catch2 helper: checks a comparison and prints the report on failure. Needs <catch2/catch.hpp> first.
@@ -108,4 +138,13 @@ bool close_to_reference(const std::vector<T>& got, const std::vector<T>& want, d
                                                                 &aicl_close_report_);   \
     INFO(aicl_close_report_.describe(what));                                            \
     REQUIRE(aicl_close_ok_);                                                            \
+  } while (0)
+
+// Same for accumulated outputs (see compare_increment).
+#define AICL_REQUIRE_CLOSE_INCREMENT(got, want, before, rel_tol, what)                    \
+  do {                                                                                  \
+    const ::aicl_test::CloseReport aicl_close_report_ =                                 \
+        ::aicl_test::compare_increment((got), (want), (before));                        \
+    INFO(aicl_close_report_.describe(what));                                            \
+    REQUIRE((!aicl_close_report_.nonfinite && aicl_close_report_.rel_err <= (rel_tol))); \
   } while (0)

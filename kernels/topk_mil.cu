@@ -1,0 +1,170 @@
+// CUDA top-k MIL pooling: combined CAS without FMA contraction, rank-based stable top-k per (video, class),
+// gather-mean, scatter backward without atomics, pseudo label.
+#include "kernels/topk_mil.cuda.h"
+
+#include <string>
+
+#include "kernels/cuda_common.h"
+
+namespace aicl {
+
+namespace {
+
+constexpr int kRowThreads = 128;     // combined CAS: one thread per (b,t) row
+constexpr int kSelectThreads = 256;  // top-k: one block per (b,c) column
+constexpr int kElemThreads = 256;    // backward / pseudo label: one thread per (b,j,c)
+constexpr std::size_t kDefaultSmem = 48 * 1024;
+
+// torch's order for largest-first: NaN above everything, otherwise '>'.
+__device__ __forceinline__ bool desc_greater(float a, float b) { return (isnan(a) && !isnan(b)) || a > b; }
+
+// combined[r,c] = (softmax_c(cas[r,:]) + (flow[r] + rgb[r])) / 3 in the CPU twin's order, each operation rounded
+// on its own (the _rn intrinsics are never contracted into FMAs).
+__global__ void combined_cas_kernel(float* combined, const float* cas, const float* flow, const float* rgb, long rows,
+                                    int C) {
+  for (long r = blockIdx.x * long(blockDim.x) + threadIdx.x; r < rows; r += long(gridDim.x) * blockDim.x) {
+    const float* x = cas + r * C;
+    float* out = combined + r * C;
+    float mx = x[0];
+    for (int c = 1; c < C; ++c) mx = mx < x[c] ? x[c] : mx;  // std::max(mx, x[c])
+    float sum = 0.f;
+    for (int c = 0; c < C; ++c) {
+      const float e = expf(__fsub_rn(x[c], mx));
+      out[c] = e;
+      sum = __fadd_rn(sum, e);
+    }
+    const float inv = __fdiv_rn(1.f, sum);
+    const float actionness_sum = __fadd_rn(flow[r], rgb[r]);
+    for (int c = 0; c < C; ++c) out[c] = __fdiv_rn(__fadd_rn(__fmul_rn(out[c], inv), actionness_sum), 3.f);
+  }
+}
+
+// One block per (b,c). The column is staged in shared memory; element i's rank in the stable descending order is
+// #{j : v_j before v_i} (greater, or equal with j < i), so ranks are distinct and rank < k picks the top k. A thread
+// stops counting once the rank reaches k (most elements of a long column leave early). Then the raw cas at the k
+// indices is gathered and summed in rank order by one thread (the CPU's order) and divided by k.
+__global__ void topk_select_kernel(float* cas_top, int* topk_idx, const float* combined, const float* cas, int Tn,
+                                   int C, int k) {
+  extern __shared__ float smem[];
+  float* col = smem;                            // [Tn]; reused for the gathered cas values
+  int* sel = reinterpret_cast<int*>(smem + Tn);  // [k]
+  const long b = blockIdx.x / C;
+  const int c = int(blockIdx.x % C);
+  const float* comb_col = combined + b * Tn * C + c;
+  const float* cas_col = cas + b * Tn * C + c;
+  for (int t = threadIdx.x; t < Tn; t += blockDim.x) col[t] = comb_col[long(t) * C];
+  __syncthreads();
+  for (int i = threadIdx.x; i < Tn; i += blockDim.x) {
+    const float vi = col[i];
+    int rank = 0;
+    for (int j0 = 0; j0 < Tn && rank < k; j0 += 32) {
+      const int j1 = j0 + 32 < Tn ? j0 + 32 : Tn;
+      for (int j = j0; j < j1; ++j) {
+        const float vj = col[j];
+        rank += (desc_greater(vj, vi) || (j < i && !desc_greater(vi, vj))) ? 1 : 0;
+      }
+    }
+    if (rank < k) sel[rank] = i;
+  }
+  __syncthreads();
+  for (int j = threadIdx.x; j < k; j += blockDim.x) {
+    const int t = sel[j];
+    topk_idx[(b * k + j) * C + c] = t;
+    col[j] = cas_col[long(t) * C];
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float acc = 0.f;
+    for (int j = 0; j < k; ++j) acc = __fadd_rn(acc, col[j]);
+    cas_top[b * C + c] = __fdiv_rn(acc, float(k));
+  }
+}
+
+__global__ void topk_backward_kernel(float* dcas, const float* dcas_top, const int* topk_idx, int Tn, int C, int k,
+                                     long total) {
+  for (long i = blockIdx.x * long(blockDim.x) + threadIdx.x; i < total; i += long(gridDim.x) * blockDim.x) {
+    const int c = int(i % C);
+    const long b = i / (long(k) * C);
+    const int t = topk_idx[i];
+    if (t < 0 || t >= Tn) continue;
+    float& d = dcas[(b * Tn + t) * C + c];
+    d = __fadd_rn(d, __fdiv_rn(dcas_top[b * C + c], float(k)));
+  }
+}
+
+// Several threads may write 1 to the same y[b,t] (classes sharing a segment): the same value, so the result is exact.
+__global__ void pseudo_label_kernel(float* y, const int* topk_idx, const float* labels, int Tn, int C, int k,
+                                    long total) {
+  for (long i = blockIdx.x * long(blockDim.x) + threadIdx.x; i < total; i += long(gridDim.x) * blockDim.x) {
+    const int c = int(i % C);
+    const long b = i / (long(k) * C);
+    if (labels[b * C + c] == 0.f) continue;
+    const int t = topk_idx[i];
+    if (t < 0 || t >= Tn) continue;
+    y[b * Tn + t] = 1.f;
+  }
+}
+
+void check_topk_shape(const char* op, int B, int Tn, int C, int k) {
+  if (B < 0 || Tn < 1 || C < 1)
+    fail(std::string(op) + ": bad shape B=" + std::to_string(B) + " T=" + std::to_string(Tn) +
+         " C=" + std::to_string(C));
+  if (k < 1 || k > Tn)
+    fail(std::string(op) + ": k=" + std::to_string(k) + " must be in [1, T=" + std::to_string(Tn) +
+         "] (k = T//8 is 0 for videos shorter than 8 segments)");
+}
+
+// Allows `bytes` of dynamic shared memory for `kernel` (opt-in above 48 KiB), or throws naming the limit.
+template <class Kernel>
+void allow_dynamic_smem(Kernel kernel, std::size_t bytes, const char* op, int Tn) {
+  if (bytes <= kDefaultSmem) return;
+  int device = 0, optin = 0;
+  AICL_CUDA_CHECK(cudaGetDevice(&device));
+  AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  if (bytes > std::size_t(optin))
+    fail(std::string(op) + ": T=" + std::to_string(Tn) + " needs " + std::to_string(bytes) +
+         " bytes of shared memory per block, the device allows " + std::to_string(optin));
+  AICL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+}
+
+}  // namespace
+
+void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                           const float* rgb, int B, int Tn, int C, int k, cudaStream_t stream) {
+  check_topk_shape("topk_mil_forward_cuda", B, Tn, C, k);
+  if (B == 0) return;
+  const long rows = long(B) * Tn;
+  combined_cas_kernel<<<cuda_blocks_for(std::size_t(rows), kRowThreads), kRowThreads, 0, stream>>>(
+      combined, cas, flow, rgb, rows, C);
+  AICL_CUDA_CHECK_LAUNCH();
+  const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
+  allow_dynamic_smem(topk_select_kernel, smem, "topk_mil_forward_cuda", Tn);
+  const long slices = long(B) * C;
+  if (slices > 0x7fffffffL) fail("topk_mil_forward_cuda: B*C too large for one launch");
+  topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
+                                                                        k);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+void topk_mil_backward_cuda(float* dcas, const float* dcas_top, const int* topk_idx, int B, int Tn, int C, int k,
+                            cudaStream_t stream) {
+  check_topk_shape("topk_mil_backward_cuda", B, Tn, C, k);
+  const long total = long(B) * k * C;
+  if (total == 0) return;
+  topk_backward_kernel<<<cuda_blocks_for(std::size_t(total), kElemThreads), kElemThreads, 0, stream>>>(
+      dcas, dcas_top, topk_idx, Tn, C, k, total);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+void pseudo_label_forward_cuda(float* y, const int* topk_idx, const float* labels, int B, int Tn, int C, int k,
+                               cudaStream_t stream) {
+  check_topk_shape("pseudo_label_forward_cuda", B, Tn, C, k);
+  if (B == 0) return;
+  AICL_CUDA_CHECK(cudaMemsetAsync(y, 0, sizeof(float) * std::size_t(B) * Tn, stream));
+  const long total = long(B) * k * C;
+  pseudo_label_kernel<<<cuda_blocks_for(std::size_t(total), kElemThreads), kElemThreads, 0, stream>>>(
+      y, topk_idx, labels, Tn, C, k, total);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace aicl

@@ -19,12 +19,13 @@ struct Shape {
   int B, Tn, D, k;
 };
 
-// Tolerances. The CPU op works in double; the GPU in float with dot products over D and sums over k rows, so the
-// loss terms agree to ~1e-6 relative: 1e-5. The gradient goes through (g - u (u.g)) / |m|, which cancels when g is
-// nearly parallel to u; measured against the largest reference entry, 1e-4 leaves room for that while a wrong
-// term, sign or missing scatter is O(1).
+// Tolerances. The CPU op works in double; the GPU in float with dot products over D and sums over k rows. A host
+// emulation of the kernels' float arithmetic (same formulas, sequential sums) differed from the CPU op by at most
+// 1.7e-7 (terms, relative to the total) and 2.6e-6 (gradient, relative to its largest entry) on these shapes
+// (2026-11-24); the GPU's tree reductions round differently but alike. 1e-5 and 3e-5 leave a 10x margin, while a
+// wrong term, sign, normalisation or missing scatter is O(1).
 constexpr double kLossTol = 1e-5;
-constexpr double kGradTol = 1e-4;
+constexpr double kGradTol = 3e-5;
 
 // Post-ReLU-like embeddings: uniform [0, 1) with about a quarter of the entries exactly 0.
 std::vector<float> relu_embeddings(size_t n, unsigned seed) {
@@ -107,9 +108,11 @@ TEST_CASE("infonce cuda: loss, four terms and gradient match the CPU op, several
     DeviceInputs in(emb, ix, stream);
     AICL_REQUIRE_CLOSE(gpu_forward(in, s, stream), cpu_forward(emb, ix, s), kLossTol, "infonce total and terms");
 
-    const auto before = random_floats(emb.size(), ++seed, -1e-3f, 1e-3f);
-    const auto got = gpu_backward(in, before, s, 0.01f, stream);
-    const auto want = cpu_backward(emb, ix, before, s, 0.01f);
+    // Prefill well below the increments (dloss = 1 gives entries around 1e-3): the many rounded adds of a
+    // repeated row then cost far less than the tolerance.
+    const auto before = random_floats(emb.size(), ++seed, -1e-5f, 1e-5f);
+    const auto got = gpu_backward(in, before, s, 1.f, stream);
+    const auto want = cpu_backward(emb, ix, before, s, 1.f);
     AICL_REQUIRE_CLOSE_INCREMENT(got, want, before, kGradTol, "infonce demb");
   }
 }

@@ -8,11 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/aicl_model.h"
 #include "core/error.h"
 #include "core/evaluator.h"
+#include "core/h5.h"
 #include "core/localize.h"
 #include "core/rng.h"
 #include "core/sampling.h"
@@ -31,7 +37,7 @@ json TrainOptions::to_json() const {
               {"lr", lr},             {"weight_decay", weight_decay}, {"optimizer", optimizer},
               {"momentum", momentum}, {"seed", seed},             {"eval_every", eval_every},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
-              {"init_weights", init_weights}};
+              {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every}};
 }
 
 TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
@@ -71,6 +77,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "val_fraction") get_real(o.val_fraction);
     else if (k == "select") get_str(o.select);
     else if (k == "init_weights") get_str(o.init_weights);
+    else if (k == "checkpoint_every") get_int(o.checkpoint_every);
     else fail(source + ": unknown key '" + k + "'");
   }
   return o;
@@ -91,6 +98,7 @@ void validate(TrainOptions& o) {
   if (o.optimizer != "adam" && o.optimizer != "sgd") fail("--optimizer: must be 'adam' or 'sgd'");
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) fail("--val-fraction: must be in [0, 1)");
   if (o.eval_every < 0) fail("--eval-every: must be >= 0");
+  if (o.checkpoint_every < 1) fail("--checkpoint-every: must be >= 1");
   if (o.select.empty()) o.select = o.val_fraction > 0 ? "val" : "last";
   if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
   if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
@@ -181,17 +189,121 @@ void append_line(const std::string& path, const json& j) {
   if (!out) fail(path + ": cannot append (disk full?)");
 }
 
+
+// Everything a resumed run needs besides the options: the loop position, optimizer moments, RNG, selection.
+struct LoopState {
+  long step = 0;              // steps done
+  long epoch = -1;
+  size_t cursor = 0;          // position in `order`
+  std::vector<size_t> order;  // this epoch's permutation of the training videos
+  double best_metric = -1;
+  long best_step = 0;
+};
+
+constexpr const char* kCheckpointFormat = "aicl-checkpoint-1";
+
+void save_checkpoint(const std::string& path, const TrainOptions& o, const ParameterSet& params,
+                     const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st) {
+  write_atomic_with(path, [&](const std::string& tmp) {
+    H5File f = H5File::create(tmp);
+    write_params_to(f, "params", params);
+    const int64_t n = static_cast<int64_t>(params.size());
+    f.write_floats("optimizer/m", m.data(), {n});
+    f.write_floats("optimizer/v", v.data(), {n});
+    std::vector<int64_t> rng_state(4), order(st.order.begin(), st.order.end());
+    for (int i = 0; i < 4; ++i) rng_state[i] = static_cast<int64_t>(rng.state()[i]);
+    f.write_ints("rng/data", rng_state.data(), {4});
+    f.write_ints("loop/order", order.data(), {static_cast<int64_t>(order.size())});
+    f.set_attr_string("/", "format", kCheckpointFormat);
+    f.set_attr_string("/", "config", o.to_json().dump());
+    f.set_attr_double("/", "step", static_cast<double>(st.step));
+    f.set_attr_double("/", "epoch", static_cast<double>(st.epoch));
+    f.set_attr_double("/", "cursor", static_cast<double>(st.cursor));
+    f.set_attr_double("/", "best_metric", st.best_metric);
+    f.set_attr_double("/", "best_step", static_cast<double>(st.best_step));
+    f.set_attr_string("/", "complete", "yes");  // written last: a file without it is not a checkpoint
+  });
+}
+
+void load_checkpoint(const std::string& path, ParameterSet& params, std::vector<float>& m, std::vector<float>& v,
+                     Rng& rng, LoopState& st) {
+  H5File f = H5File::open_read(path);
+  if (!f.has_attr("/", "format") || f.attr_string("/", "format") != kCheckpointFormat)
+    fail(path + ": not an aicl checkpoint (format attribute missing or not " + std::string(kCheckpointFormat) + ")");
+  if (!f.has_attr("/", "complete")) fail(path + ": incomplete checkpoint");
+  read_params_from(f, "params", params);
+  m = f.read_floats("optimizer/m");
+  v = f.read_floats("optimizer/v");
+  if (m.size() != params.size() || v.size() != params.size()) fail(path + ": optimizer state has the wrong size");
+  const std::vector<int64_t> rs = f.read_ints("rng/data");
+  if (rs.size() != 4) fail(path + ": bad RNG state");
+  uint64_t state[4];
+  for (int i = 0; i < 4; ++i) state[i] = static_cast<uint64_t>(rs[i]);
+  rng.set_state(state);
+  const std::vector<int64_t> order = f.read_ints("loop/order");
+  st.order.assign(order.begin(), order.end());
+  st.step = static_cast<long>(f.attr_double("/", "step"));
+  st.epoch = static_cast<long>(f.attr_double("/", "epoch"));
+  st.cursor = static_cast<size_t>(f.attr_double("/", "cursor"));
+  st.best_metric = f.attr_double("/", "best_metric");
+  st.best_step = static_cast<long>(f.attr_double("/", "best_step"));
+  if (st.cursor > st.order.size()) fail(path + ": inconsistent loop position");
+}
+
+// Keeps the metrics lines of steps <= last_step (a resumed run rewrites what came after its checkpoint).
+void truncate_metrics(const std::string& path, long last_step) {
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("step")) continue;  // a torn last line from a killed run
+    if (j["step"].get<long>() <= last_step) kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
+
+// An exclusive lock on RUN/.lock for the life of the run (released by the OS when the process dies).
+class RunLock {
+ public:
+  explicit RunLock(const std::string& run_dir) {
+    const std::string path = run_dir + "/.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd_ < 0) fail(run_dir + ": cannot create the lock file (" + std::strerror(errno) + ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fail(run_dir + ": run directory is in use by another aicl_train");
+    }
+  }
+  ~RunLock() { ::close(fd_); }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
+
+TrainOptions load_run_options(const std::string& run_dir) {
+  const std::string path = run_dir + "/config.json";
+  if (!fs::exists(path)) fail(run_dir + ": not a run directory (no config.json)");
+  return TrainOptions::from_json(read_json_file(path), path);
+}
 
 json train(const TrainOptions& options) {
   TrainOptions o = options;
   validate(o);
   if (o.threads > 0) set_num_threads(o.threads);
-  fs::create_directories(o.run_dir);
-  if (access(o.run_dir.c_str(), W_OK) != 0) fail(o.run_dir + ": run directory is not writable");
+  std::error_code ec;
+  fs::create_directories(o.run_dir, ec);
+  if (ec || access(o.run_dir.c_str(), W_OK) != 0) fail(o.run_dir + ": run directory cannot be created or written");
+  RunLock lock(o.run_dir);
+  const std::string metrics_path = o.run_dir + "/metrics.jsonl", ckpt_path = o.run_dir + "/checkpoint.h5";
+  if (o.resume && !fs::exists(ckpt_path)) fail(o.run_dir + ": nothing to resume (no checkpoint.h5)");
+  if (!o.resume && fs::exists(ckpt_path))
+    fail(o.run_dir + ": already holds a run (use --resume to continue it, or another --run-dir)");
   write_json_file(o.run_dir + "/config.json", o.to_json());
-  const std::string metrics_path = o.run_dir + "/metrics.jsonl";
-  std::ofstream(metrics_path, std::ios::trunc);
 
   Dataset ds(o.data);
   AiclConfig mcfg;
@@ -241,17 +353,26 @@ json train(const TrainOptions& options) {
   const int B = o.batch, T = o.segments, F = mcfg.feature_dim, C = mcfg.num_classes;
   std::vector<float> x(static_cast<size_t>(B) * T * F), labels(static_cast<size_t>(B) * C);
   AiclActivations act;
-  std::vector<size_t> order;
-  size_t cursor = 0;
-  long epoch = -1;
-  double best_metric = -1;
-  long best_step = 0;
+  LoopState st;
+  if (o.resume) {
+    load_checkpoint(ckpt_path, params, m, v, data_rng, st);
+    truncate_metrics(metrics_path, st.step);
+    if (!o.quiet) std::printf("aicl_train: resuming %s at step %ld\n", o.run_dir.c_str(), st.step);
+  } else {
+    write_file_atomic(metrics_path, "");
+  }
+  std::vector<size_t>& order = st.order;
+  size_t& cursor = st.cursor;
+  long& epoch = st.epoch;
+  double& best_metric = st.best_metric;
+  long& best_step = st.best_step;
   const auto t_start = std::chrono::steady_clock::now();
   if (!o.quiet)
     std::printf("aicl_train: %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g\n",
                 train_videos.size(), val_videos.size(), test_videos.size(), B, T, o.steps, o.optimizer.c_str(), o.lr);
 
-  for (long step = 1; step <= o.steps; ++step) {
+  const long first_step = st.step + 1;
+  for (long step = first_step; step <= o.steps; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
     // Epochs as the official DataLoader(shuffle=True, drop_last=False): a fresh permutation, a short last batch.
     if (cursor >= order.size()) {
@@ -302,7 +423,7 @@ json train(const TrainOptions& options) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
       std::printf("step %5ld/%d  loss %.4f (ce %.4f gce %.4f mod %.5f nce %.3f cons %.5f)  %.2f s/step  eta %.0f s\n",
                   step, o.steps, L.total, L.action, L.agnostic, L.modality, L.contrast, L.consistency, secs,
-                  el / step * (o.steps - step));
+                  el / static_cast<double>(step - first_step + 1) * (o.steps - step));
       std::fflush(stdout);
     }
 
@@ -320,7 +441,8 @@ json train(const TrainOptions& options) {
         save_weights(o.run_dir + "/best.h5", params);
       }
     }
-    if (do_eval) save_weights(o.run_dir + "/checkpoint.h5", params);
+    st.step = step;
+    if (do_eval || step % o.checkpoint_every == 0) save_checkpoint(ckpt_path, o, params, m, v, data_rng, st);
   }
   if (o.select == "last") {
     best_step = o.steps;

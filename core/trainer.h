@@ -23,13 +23,20 @@ struct TrainOptions {
   double val_fraction = 0;   // > 0: hold out this part of the training split for model selection
   std::string select;        // "val" (needs val_fraction), "test" (official: best on test) or "last"; "" = auto
   std::string init_weights;  // optional weights .h5 to start from (else PyTorch-style random init from seed)
+  int checkpoint_every = 50; // RUN/checkpoint.h5 (weights, optimizer, RNG, data order) every N steps and at evals
   bool quiet = false;
+  bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)
 
   json to_json() const;
   static TrainOptions from_json(const json& j, const std::string& source);  // unknown keys are errors
 };
 
 // Trains and writes the run directory; returns the final report (also written to RUN/eval.json).
+// The run directory is locked while in use. With options.resume, the run continues from RUN/checkpoint.h5 and
+// (on the CPU, same thread count) ends bitwise identical to an uninterrupted run.
 json train(const TrainOptions& options);
+
+// Options of an existing run (RUN/config.json), for --resume.
+TrainOptions load_run_options(const std::string& run_dir);
 
 }  // namespace aicl

@@ -13,6 +13,7 @@ static const char* kHelp = R"(aicl_train: train AICL (weakly-supervised temporal
 usage:
   aicl_train --data D.h5 --run-dir RUN [options]
   aicl_train --config cfg.json [options that override it]
+  aicl_train --resume RUN [--steps N]
   aicl_train --parity-step --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
@@ -30,6 +31,9 @@ options (defaults are the official AICL settings):
                        last (no selection); default val with --val-fraction, else last
   --init-weights W.h5  start from these weights (official state_dict keys) instead of a random init
   --threads N          CPU threads for BLAS and OpenMP (all cores)
+  --checkpoint-every N write RUN/checkpoint.h5 every N steps and at every evaluation (50)
+  --resume RUN         continue a killed run from RUN/checkpoint.h5 with RUN/config.json (--steps may extend
+                       it); on the CPU with the same thread count the result is bitwise identical
   --config cfg.json    every option above as a JSON key (snake_case: run_dir, weight_decay, ...)
   --quiet              no progress lines
 
@@ -47,7 +51,7 @@ int main(int argc, char** argv) {
     aicl::Flags f(argc, argv, 1,
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "val-fraction", "select", "init-weights", "threads", "config",
-                   "weights", "out", "momentum"},
+                   "weights", "out", "momentum", "checkpoint-every", "resume"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -59,7 +63,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     aicl::TrainOptions o;
-    if (f.has("config")) o = aicl::TrainOptions::from_json(aicl::read_json_file(f.str("config", "")), f.str("config", ""));
+    if (f.has("resume")) {
+      for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer"})
+        if (f.has(bad)) aicl::fail(std::string("--") + bad + ": cannot be changed when resuming (see RUN/config.json)");
+      o = aicl::load_run_options(f.str("resume", ""));
+      o.run_dir = f.str("resume", "");
+      o.resume = true;
+    } else if (f.has("config")) o = aicl::TrainOptions::from_json(aicl::read_json_file(f.str("config", "")), f.str("config", ""));
     o.data = f.str("data", o.data);
     o.run_dir = f.str("run-dir", o.run_dir);
     o.steps = f.integer("steps", o.steps, 1, 100000000);
@@ -76,6 +86,7 @@ int main(int argc, char** argv) {
     o.select = f.str("select", o.select);
     o.init_weights = f.str("init-weights", o.init_weights);
     o.threads = f.integer("threads", o.threads, 0, 1024);
+    o.checkpoint_every = f.integer("checkpoint-every", o.checkpoint_every, 1, 100000000);
     o.quiet = f.has("quiet");
     aicl::json rep = aicl::train(o);
     std::printf("final (%s): average mAP %.2f\n", rep["selection"]["rule"].get<std::string>().c_str(),

@@ -85,9 +85,10 @@ struct Setup {
   }
 };
 
+// Never destroyed: freeing device memory from a static destructor would race the CUDA runtime's own teardown.
 Setup& setup() {
-  static Setup s;
-  return s;
+  static Setup* s = new Setup;
+  return *s;
 }
 
 // Times `reps` back-to-back calls of fn with CUDA events; milliseconds per call.

@@ -21,36 +21,33 @@ void softmax_row(const float* x, float* out, int n) {
 }
 }  // namespace
 
-LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
-                               const FeatureSource& features, int T, const PostprocessConfig& cfg) {
-  const AiclConfig& mc = model.config();
-  const int F = mc.feature_dim, C = mc.num_classes;
-  constexpr int kChunk = 8;  // videos per forward call: enough rows for efficient GEMMs, little memory
-  std::vector<float> x(static_cast<size_t>(kChunk) * T * F), score(C);
-  AiclActivations act;
+LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>& videos, int T, int chunk_size,
+                                    int C, const PostprocessConfig& cfg, const ChunkForward& forward) {
+  AICL_CHECK(chunk_size > 0, "localize_videos_with: chunk_size must be positive");
+  std::vector<float> score(C);
   std::vector<VideoDetections> all;
+  std::vector<size_t> chunk;
+  std::vector<std::vector<int>> sample;
   size_t correct = 0;
-  for (size_t start = 0; start < videos.size(); start += kChunk) {
-    const int nb = static_cast<int>(std::min<size_t>(kChunk, videos.size() - start));
+  for (size_t start = 0; start < videos.size(); start += chunk_size) {
+    const int nb = static_cast<int>(std::min<size_t>(chunk_size, videos.size() - start));
+    chunk.assign(videos.begin() + start, videos.begin() + start + nb);
+    sample.clear();
     for (int b = 0; b < nb; ++b) {
-      const VideoInfo& v = ds.video(videos[start + b]);
+      const VideoInfo& v = ds.video(chunk[b]);
       if (v.num_segments <= 0) fail(ds.path() + ": video '" + v.name + "' has zero segments");
-      const float* src = features(videos[start + b]);
-      const std::vector<int> idx = uniform_sampling(v.num_segments, T);
-      for (int t = 0; t < T; ++t)
-        std::copy(src + static_cast<size_t>(idx[t]) * F, src + static_cast<size_t>(idx[t] + 1) * F,
-                  x.data() + (static_cast<size_t>(b) * T + t) * F);
+      sample.push_back(uniform_sampling(v.num_segments, T));
     }
-    model.forward(x.data(), nb, T, act);
+    const ChunkScores out = forward(chunk, sample, T);
     for (int b = 0; b < nb; ++b) {
-      const VideoInfo& v = ds.video(videos[start + b]);
-      softmax_row(act.cas_top.data() + static_cast<size_t>(b) * C, score.data(), C);
+      const VideoInfo& v = ds.video(chunk[b]);
+      softmax_row(out.cas_top + static_cast<size_t>(b) * C, score.data(), C);
       const ClassSelection sel = select_classes(score.data(), C, cfg);
       if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
       VideoDetections vd;
       vd.video = v.name;
-      vd.detections = localize_video(act.combined.data() + static_cast<size_t>(b) * T * C, score.data(), T, C,
-                                     v.num_segments, cfg);
+      vd.detections =
+          localize_video(out.combined + static_cast<size_t>(b) * T * C, score.data(), T, C, v.num_segments, cfg);
       all.push_back(std::move(vd));
     }
   }
@@ -59,6 +56,29 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
   r.num_videos = videos.size();
   r.class_accuracy = videos.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(videos.size());
   return r;
+}
+
+LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                               const FeatureSource& features, int T, const PostprocessConfig& cfg) {
+  const AiclConfig& mc = model.config();
+  const int F = mc.feature_dim;
+  constexpr int kChunk = 8;  // videos per forward call: enough rows for efficient GEMMs, little memory
+  std::vector<float> x(static_cast<size_t>(kChunk) * T * F);
+  AiclActivations act;
+  return localize_videos_with(
+      ds, videos, T, kChunk, mc.num_classes, cfg,
+      [&](const std::vector<size_t>& chunk, const std::vector<std::vector<int>>& sample, int Tn) {
+        const int nb = static_cast<int>(chunk.size());
+        for (int b = 0; b < nb; ++b) {
+          const float* src = features(chunk[b]);
+          const std::vector<int>& idx = sample[b];
+          for (int t = 0; t < Tn; ++t)
+            std::copy(src + static_cast<size_t>(idx[t]) * F, src + static_cast<size_t>(idx[t] + 1) * F,
+                      x.data() + (static_cast<size_t>(b) * Tn + t) * F);
+        }
+        model.forward(x.data(), nb, Tn, act);
+        return ChunkScores{act.cas_top.data(), act.combined.data()};
+      });
 }
 
 LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
@@ -79,11 +99,26 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
 
 #include "core/evaluator.h"
 #include "core/weights.h"
+#ifdef AICL_HAVE_CUDA
+#include "core/aicl_model_cuda.h"
+#include "kernels/cuda_common.h"
+#endif
 
 namespace aicl {
 
+void check_device_option(const std::string& device, const std::string& flag) {
+  if (device == "cpu") return;
+  if (device != "cuda") fail(flag + ": must be cpu or cuda (got '" + device + "')");
+#ifdef AICL_HAVE_CUDA
+  if (!cuda_device_available()) fail(flag + " cuda: no CUDA device found");
+#else
+  fail(flag + " cuda: this aicl was built without CUDA (configure with nvcc available and -DAICL_CUDA=ON)");
+#endif
+}
+
 InferOutcome infer_and_evaluate(const InferOptions& o) {
   if (o.segments < 20) fail("--segments: must be >= 20 (AICL picks T/20 snippets)");
+  check_device_option(o.device, "--device");
   Dataset ds(o.data);
   AiclConfig mc;
   if (ds.feature_dim() != mc.feature_dim)
@@ -94,7 +129,12 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   load_weights(o.weights, model.params());
   const std::vector<size_t> videos = ds.subset_indices(o.subset);
   if (videos.empty()) fail(o.data + ": no videos in subset '" + o.subset + "'");
-  LocalizeResult res = localize_videos(model, ds, videos, o.segments, o.post);
+  LocalizeResult res;
+#ifdef AICL_HAVE_CUDA
+  if (o.device == "cuda") res = localize_videos_cuda(model.params(), mc, ds, videos, o.segments, o.post);
+  else
+#endif
+    res = localize_videos(model, ds, videos, o.segments, o.post);
   json dets = res.detections;
   if (o.score_key != "score")
     for (auto& [name, list] : dets["results"].items())

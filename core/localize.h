@@ -31,6 +31,26 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
 LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
                                const PostprocessConfig& cfg);
 
+// What post-processing needs from a forward over a chunk of nb videos (host pointers, valid until the next call):
+// cas_top [nb,C] (the top-k mean CAS) and combined [nb,T,C].
+struct ChunkScores {
+  const float* cas_top = nullptr;
+  const float* combined = nullptr;
+};
+// Runs the forward on the videos of `chunk` (dataset indices), each sampled to T segments by sample[b]
+// (uniform_sampling of its length).
+using ChunkForward =
+    std::function<ChunkScores(const std::vector<size_t>& chunk, const std::vector<std::vector<int>>& sample, int T)>;
+
+// The device-independent part of localize_videos: sampling, chunks of at most chunk_size videos, `forward`, then
+// the official post-processing of every video (on the host).
+LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>& videos, int T, int chunk_size,
+                                    int num_classes, const PostprocessConfig& cfg, const ChunkForward& forward);
+
+// Checks a --device value: "cpu", or "cuda" when this build has the CUDA backend and a device is present
+// (aicl::Error "<flag>: built without CUDA ..." / "<flag>: no CUDA device found" otherwise).
+void check_device_option(const std::string& device, const std::string& flag);
+
 }  // namespace aicl
 
 namespace aicl {
@@ -43,6 +63,7 @@ struct InferOptions {
   std::string subset = "test";
   int segments = 750;      // T of the official test loader (uniform sampling)
   std::string score_key = "score";  // or "score300", as the official file
+  std::string device = "cpu";       // cpu | cuda (the forward on the GPU; post-processing stays on the host)
   PostprocessConfig post;
 };
 

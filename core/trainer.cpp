@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -22,6 +23,7 @@
 #include "core/localize.h"
 #include "core/rng.h"
 #include "core/sampling.h"
+#include "core/train_backend.h"
 #include "core/weights.h"
 #include "data/dataset.h"
 #include "kernels/adam.h"
@@ -37,7 +39,8 @@ json TrainOptions::to_json() const {
               {"lr", lr},             {"weight_decay", weight_decay}, {"optimizer", optimizer},
               {"momentum", momentum}, {"seed", seed},             {"eval_every", eval_every},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
-              {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every}};
+              {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
+              {"device", device},     {"log_every", log_every}};
 }
 
 TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
@@ -78,6 +81,8 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "select") get_str(o.select);
     else if (k == "init_weights") get_str(o.init_weights);
     else if (k == "checkpoint_every") get_int(o.checkpoint_every);
+    else if (k == "device") get_str(o.device);
+    else if (k == "log_every") get_int(o.log_every);
     else fail(source + ": unknown key '" + k + "'");
   }
   return o;
@@ -102,6 +107,8 @@ void validate(TrainOptions& o) {
   if (o.select.empty()) o.select = o.val_fraction > 0 ? "val" : "last";
   if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
   if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
+  if (o.log_every < 1) fail("--log-every: must be >= 1");
+  check_device_option(o.device, "--device");
 }
 
 // Features of every used video, loaded once (the dataset is small enough: THUMOS14 is ~1.1 GB).
@@ -151,10 +158,9 @@ struct EvalTarget {
   std::string subset;           // subset key inside gt
 };
 
-json run_evaluation(const AiclModel& model, const Dataset& ds, const FeatureCache& fc, const EvalTarget& target,
-                    int T, json* detections_out) {
-  LocalizeResult res = localize_videos(model, ds, target.videos,
-                                       [&](size_t i) { return fc.video(i); }, T, PostprocessConfig());
+json run_evaluation(TrainBackend& backend, const Dataset& ds, const EvalTarget& target, int T,
+                    json* detections_out) {
+  LocalizeResult res = backend.localize(ds, target.videos, T, PostprocessConfig());
   // A class without ground truth in the target makes the official evaluator fail (KeyError). For model selection
   // on a small held-out set that is expected, so such detections are dropped here and counted in the report.
   std::set<std::string> gt_labels;
@@ -188,6 +194,86 @@ void append_line(const std::string& path, const json& j) {
   out << j.dump() << "\n";
   if (!out) fail(path + ": cannot append (disk full?)");
 }
+
+void check_losses_finite(long step, const AiclLosses& L) {
+  const std::pair<const char*, double> terms[] = {
+      {"total", L.total},       {"action", L.action},     {"agnostic", L.agnostic}, {"modality", L.modality},
+      {"contrast", L.contrast}, {"consistency", L.consistency}};
+  for (const auto& [name, value] : terms)
+    if (!std::isfinite(value))
+      fail("step " + std::to_string(step) + ": loss term '" + name + "' is not finite (" + std::to_string(value) +
+           "); stopping (last checkpoint kept)");
+}
+
+// Index of the tensor holding flat parameter i.
+int tensor_of(const ParameterSet& p, size_t i) {
+  int t = 0;
+  while (t + 1 < static_cast<int>(p.tensors().size()) && p.tensor(t + 1).offset <= i) ++t;
+  return t;
+}
+
+// The GPU backend cannot check gradients without reading them back; its weights are checked when downloaded.
+void check_params_finite(long step, const ParameterSet& p) {
+  for (size_t i = 0; i < p.size(); ++i)
+    if (!std::isfinite(p.values[i]))
+      fail("step " + std::to_string(step) + ": parameter '" + p.tensor(tensor_of(p, i)).name +
+           "' is not finite; stopping (last checkpoint kept)");
+}
+
+// The CPU backend: the trainer's AiclModel and moments, features from the in-memory cache; every step completes
+// (with its loss and gradient checks) before step() returns.
+class CpuTrainBackend final : public TrainBackend {
+ public:
+  CpuTrainBackend(AiclModel& model, std::vector<float>& m, std::vector<float>& v, const FeatureCache& fc,
+                  const TrainOptions& o)
+      : model_(model), m_(m), v_(v), fc_(fc), o_(o) {}
+
+  void step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T, long step) override {
+    const size_t F = static_cast<size_t>(fc_.dim);
+    x_.resize(rows.size() * F);
+    for (size_t r = 0; r < rows.size(); ++r)
+      std::copy(fc_.rows.data() + rows[r] * F, fc_.rows.data() + (rows[r] + 1) * F, x_.data() + r * F);
+    ParameterSet& params = model_.params();
+    params.zero_grad();
+    const AiclLosses L = model_.forward_backward(x_.data(), labels.data(), B, T, act_);
+    check_losses_finite(step, L);
+    for (size_t i = 0; i < params.size(); ++i)
+      if (!std::isfinite(params.grads[i]))
+        fail("step " + std::to_string(step) + ": gradient of '" + params.tensor(tensor_of(params, i)).name +
+             "' is not finite");
+    if (o_.optimizer == "adam")
+      adam_step(params.values.data(), params.grads.data(), m_.data(), v_.data(), params.size(), o_.lr, 0.9, 0.999,
+                1e-8, o_.weight_decay, step);
+    else
+      sgd_step(params.values.data(), params.grads.data(), m_.data(), params.size(), o_.lr, o_.momentum,
+               o_.weight_decay, step);
+    losses_.push_back(L);
+  }
+
+  std::vector<AiclLosses> take_losses() override {
+    std::vector<AiclLosses> out;
+    out.swap(losses_);
+    return out;
+  }
+
+  void sync_to_host() override {}             // the host buffers are the training state
+  void params_changed_on_host() override {}
+
+  LocalizeResult localize(const Dataset& ds, const std::vector<size_t>& videos, int T,
+                          const PostprocessConfig& cfg) override {
+    return localize_videos(model_, ds, videos, [&](size_t i) { return fc_.video(i); }, T, cfg);
+  }
+
+ private:
+  AiclModel& model_;
+  std::vector<float>& m_;
+  std::vector<float>& v_;
+  const FeatureCache& fc_;
+  const TrainOptions& o_;
+  std::vector<float> x_;
+  AiclActivations act_;
+  std::vector<AiclLosses> losses_;
+};
 
 
 // Everything a resumed run needs besides the options: the loop position, optimizer moments, RNG, selection.
@@ -350,9 +436,7 @@ json train(const TrainOptions& options) {
   else params.init_uniform(static_cast<unsigned long long>(o.seed));
   std::vector<float> m(params.size(), 0.0f), v(params.size(), 0.0f);
 
-  const int B = o.batch, T = o.segments, F = mcfg.feature_dim, C = mcfg.num_classes;
-  std::vector<float> x(static_cast<size_t>(B) * T * F), labels(static_cast<size_t>(B) * C);
-  AiclActivations act;
+  const int B = o.batch, T = o.segments, C = mcfg.num_classes;
   LoopState st;
   if (o.resume) {
     load_checkpoint(ckpt_path, params, m, v, data_rng, st);
@@ -361,6 +445,34 @@ json train(const TrainOptions& options) {
   } else {
     write_file_atomic(metrics_path, "");
   }
+  const bool on_gpu = o.device == "cuda";
+  std::unique_ptr<TrainBackend> backend;
+  if (on_gpu) {
+#ifdef AICL_HAVE_CUDA
+    TrainBackendSetup setup;
+    setup.config = mcfg;
+    setup.optimizer = o.optimizer;
+    setup.lr = o.lr;
+    setup.weight_decay = o.weight_decay;
+    setup.momentum = o.momentum;
+    setup.max_batch = B;
+    setup.segments = T;
+    setup.loss_window = o.log_every;
+    setup.feature_rows = fc.rows.data();
+    setup.num_rows = fc.rows.size() / static_cast<size_t>(fc.dim);
+    setup.feature_dim = fc.dim;
+    setup.row_offset = fc.offset;
+    backend = make_cuda_train_backend(setup, params, m, v);
+#endif
+  } else {
+    backend = std::make_unique<CpuTrainBackend>(model, m, v, fc, o);
+  }
+  AICL_CHECK(backend != nullptr, "--device: no training backend for '" + o.device + "'");
+  // Downloads the GPU state (a no-op on the CPU) before anything reads the host weights or moments.
+  auto sync_state = [&](long step) {
+    backend->sync_to_host();
+    if (on_gpu) check_params_finite(step, params);
+  };
   std::vector<size_t>& order = st.order;
   size_t& cursor = st.cursor;
   long& epoch = st.epoch;
@@ -368,12 +480,22 @@ json train(const TrainOptions& options) {
   long& best_step = st.best_step;
   const auto t_start = std::chrono::steady_clock::now();
   if (!o.quiet)
-    std::printf("aicl_train: %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g\n",
-                train_videos.size(), val_videos.size(), test_videos.size(), B, T, o.steps, o.optimizer.c_str(), o.lr);
+    std::printf("aicl_train: %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s\n",
+                train_videos.size(), val_videos.size(), test_videos.size(), B, T, o.steps, o.optimizer.c_str(), o.lr,
+                o.device.c_str());
 
+  // Steps whose losses have not been read yet (the CPU reads after every step, the GPU every log_every steps).
+  struct PendingStep {
+    long step, epoch;
+    int batch;
+  };
+  std::vector<PendingStep> pending;
+  auto window_start = std::chrono::steady_clock::now();
+  std::vector<size_t> rows;
+  std::vector<float> labels;
   const long first_step = st.step + 1;
   for (long step = first_step; step <= o.steps; ++step) {
-    const auto t0 = std::chrono::steady_clock::now();
+    if (pending.empty()) window_start = std::chrono::steady_clock::now();
     // Epochs as the official DataLoader(shuffle=True, drop_last=False): a fresh permutation, a short last batch.
     if (cursor >= order.size()) {
       order = train_videos;
@@ -382,55 +504,52 @@ json train(const TrainOptions& options) {
       ++epoch;
     }
     const int b_now = static_cast<int>(std::min<size_t>(B, order.size() - cursor));
+    // The batch as rows of the bulk feature table (sampling drawn on the host, the same on every device).
+    rows.resize(static_cast<size_t>(b_now) * T);
+    labels.assign(static_cast<size_t>(b_now) * C, 0.0f);
     for (int b = 0; b < b_now; ++b) {
       const size_t vi = order[cursor + b];
       const std::vector<int> idx = random_perturb(fc.length[vi], T, data_rng);
-      const float* src = fc.video(vi);
-      for (int t = 0; t < T; ++t)
-        std::copy(src + static_cast<size_t>(idx[t]) * F, src + static_cast<size_t>(idx[t] + 1) * F,
-                  x.data() + (static_cast<size_t>(b) * T + t) * F);
+      for (int t = 0; t < T; ++t) rows[static_cast<size_t>(b) * T + t] = fc.offset[vi] + static_cast<size_t>(idx[t]);
       std::copy(ds.video(vi).labels.begin(), ds.video(vi).labels.end(), labels.begin() + static_cast<size_t>(b) * C);
     }
     cursor += b_now;
 
-    params.zero_grad();
-    const AiclLosses L = model.forward_backward(x.data(), labels.data(), b_now, T, act);
-    const std::pair<const char*, double> terms[] = {
-        {"total", L.total},       {"action", L.action},     {"agnostic", L.agnostic}, {"modality", L.modality},
-        {"contrast", L.contrast}, {"consistency", L.consistency}};
-    for (const auto& [name, value] : terms)
-      if (!std::isfinite(value))
-        fail("step " + std::to_string(step) + ": loss term '" + name + "' is not finite (" + std::to_string(value) +
-             "); stopping (last checkpoint kept)");
-    for (size_t i = 0; i < params.size(); ++i)
-      if (!std::isfinite(params.grads[i])) {
-        int t = 0;
-        while (t + 1 < static_cast<int>(params.tensors().size()) && params.tensor(t + 1).offset <= i) ++t;
-        fail("step " + std::to_string(step) + ": gradient of '" + params.tensor(t).name + "' is not finite");
+    backend->step(rows, labels, b_now, T, step);
+    pending.push_back({step, epoch, b_now});
+    const bool do_eval = (o.eval_every > 0 && step % o.eval_every == 0) || step == o.steps;
+    const bool do_checkpoint = do_eval || step % o.checkpoint_every == 0;
+    const bool log_line = step % o.log_every == 0 || step == 1 || step == o.steps;
+    if (!on_gpu || log_line || do_checkpoint) {
+      const std::vector<AiclLosses> losses = backend->take_losses();
+      AICL_CHECK(losses.size() == pending.size(), "training backend returned the wrong number of losses");
+      // On the GPU the steps of a window are not timed one by one: each gets the window's mean.
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count() /
+                          static_cast<double>(pending.size());
+      for (size_t i = 0; i < losses.size(); ++i) {
+        const AiclLosses& L = losses[i];
+        check_losses_finite(pending[i].step, L);
+        append_line(metrics_path, json{{"step", pending[i].step}, {"epoch", pending[i].epoch},
+                                       {"batch", pending[i].batch}, {"loss", L.total},
+                                       {"action", L.action},      {"agnostic", L.agnostic},
+                                       {"modality", L.modality},  {"contrast", L.contrast},
+                                       {"consistency", L.consistency}, {"lr", o.lr},
+                                       {"seconds", secs}});
       }
-    if (o.optimizer == "adam")
-      adam_step(params.values.data(), params.grads.data(), m.data(), v.data(), params.size(), o.lr, 0.9, 0.999, 1e-8,
-                o.weight_decay, step);
-    else
-      sgd_step(params.values.data(), params.grads.data(), m.data(), params.size(), o.lr, o.momentum, o.weight_decay,
-               step);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    append_line(metrics_path, json{{"step", step},         {"epoch", epoch},          {"batch", b_now},
-                                   {"loss", L.total},      {"action", L.action},      {"agnostic", L.agnostic},
-                                   {"modality", L.modality}, {"contrast", L.contrast}, {"consistency", L.consistency},
-                                   {"lr", o.lr},           {"seconds", secs}});
-    if (!o.quiet && (step % 10 == 0 || step == 1 || step == o.steps)) {
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-      std::printf("step %5ld/%d  loss %.4f (ce %.4f gce %.4f mod %.5f nce %.3f cons %.5f)  %.2f s/step  eta %.0f s\n",
-                  step, o.steps, L.total, L.action, L.agnostic, L.modality, L.contrast, L.consistency, secs,
-                  el / static_cast<double>(step - first_step + 1) * (o.steps - step));
-      std::fflush(stdout);
+      if (!o.quiet && log_line) {
+        const AiclLosses& L = losses.back();
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        std::printf("step %5ld/%d  loss %.4f (ce %.4f gce %.4f mod %.5f nce %.3f cons %.5f)  %.2f s/step  eta %.0f s\n",
+                    step, o.steps, L.total, L.action, L.agnostic, L.modality, L.contrast, L.consistency, secs,
+                    el / static_cast<double>(step - first_step + 1) * (o.steps - step));
+        std::fflush(stdout);
+      }
+      pending.clear();
     }
 
-    const bool do_eval = (o.eval_every > 0 && step % o.eval_every == 0) || step == o.steps;
     if (do_eval && o.select != "last") {
       const EvalTarget& tgt = o.select == "val" ? val_target : test_target;
-      json rep = run_evaluation(model, ds, fc, tgt, o.infer_segments, nullptr);
+      json rep = run_evaluation(*backend, ds, tgt, o.infer_segments, nullptr);
       const double metric = rep["average_mAP"];
       append_line(metrics_path, json{{"step", step}, {"eval", tgt.name}, {"mAP", rep["mAP"]},
                                      {"tiou", rep["tiou"]}, {"average_mAP", metric}, {"cls_acc", rep["cls_acc"]}});
@@ -438,24 +557,30 @@ json train(const TrainOptions& options) {
       if (metric > best_metric) {
         best_metric = metric;
         best_step = step;
+        sync_state(step);
         save_weights(o.run_dir + "/best.h5", params);
       }
     }
     st.step = step;
-    if (do_eval || step % o.checkpoint_every == 0) save_checkpoint(ckpt_path, o, params, m, v, data_rng, st);
+    if (do_checkpoint) {
+      sync_state(step);
+      save_checkpoint(ckpt_path, o, params, m, v, data_rng, st);
+    }
   }
   if (o.select == "last") {
     best_step = o.steps;
+    sync_state(o.steps);
     save_weights(o.run_dir + "/best.h5", params);
   } else {
     load_weights(o.run_dir + "/best.h5", params);
+    backend->params_changed_on_host();
   }
 
   // Final: the selected weights on the test split.
   json report;
   if (!test_videos.empty()) {
     json dets;
-    report = run_evaluation(model, ds, fc, test_target, o.infer_segments, &dets);
+    report = run_evaluation(*backend, ds, test_target, o.infer_segments, &dets);
     write_json_file(o.run_dir + "/detections.json", dets, -1);
   }
   report["selection"] = {{"rule", o.select}, {"step", best_step}, {"metric", best_metric},

@@ -24,6 +24,8 @@ struct TrainOptions {
   std::string select;        // "val" (needs val_fraction), "test" (official: best on test) or "last"; "" = auto
   std::string init_weights;  // optional weights .h5 to start from (else PyTorch-style random init from seed)
   int checkpoint_every = 50; // RUN/checkpoint.h5 (weights, optimizer, RNG, data order) every N steps and at evals
+  std::string device = "cpu";  // cpu | cuda (the whole step on the GPU; needs a CUDA build and a device)
+  int log_every = 10;        // progress line every N steps; with cuda also the only per-step read of the losses
   bool quiet = false;
   bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)
 
@@ -34,6 +36,8 @@ struct TrainOptions {
 // Trains and writes the run directory; returns the final report (also written to RUN/eval.json).
 // The run directory is locked while in use. With options.resume, the run continues from RUN/checkpoint.h5 and
 // (on the CPU, same thread count) ends bitwise identical to an uninterrupted run.
+// With device "cuda" the steps are queued on the GPU without waiting; the losses (and the non-finite check) are
+// read every log_every steps, at evaluations and at checkpoints, where the weights and moments are downloaded.
 json train(const TrainOptions& options);
 
 // Options of an existing run (RUN/config.json), for --resume.

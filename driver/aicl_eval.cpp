@@ -33,13 +33,15 @@ Scoring mode:
 
 Inference mode (AICL inference + post-processing as the official inference_thumos.py, then the evaluation):
   aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test]
-            [--report REPORT.json] [--score-key score|score300] [--threads N] [--per-class] [--quiet]
+            [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--threads N]
+            [--per-class] [--quiet]
 
   --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
   --weights FILE     weights (.h5 with the official state_dict keys; from aicl_train or tools/pkl_to_h5.py)
   --out FILE         detections JSON to write (official result format)
   --segments T       test videos are sampled uniformly to T segments, as the official test loader (750)
   --score-key KEY    detection score key in --out: score (default) or score300 (as the official file)
+  --device NAME      cpu (default) or cuda: the model's forward on the GPU (post-processing stays on the CPU)
 
 Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
@@ -80,6 +82,7 @@ int inference_mode(const aicl::Flags& flags) {
   o.subset = flags.str("subset", "test");
   o.segments = flags.integer("segments", 750, 20, 1000000);
   o.score_key = flags.str("score-key", "score");
+  o.device = flags.str("device", "cpu");
   if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
   if (flags.has("threads")) aicl::set_num_threads(flags.integer("threads", 1, 1, 1024));
   const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
@@ -107,7 +110,8 @@ int main(int argc, char** argv) {
       return argc < 2 ? 2 : 0;
     }
     if (has_arg(argc, argv, "--data")) {
-      aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key"},
+      aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
+                                           "device"},
                         {"quiet", "per-class"});
       return inference_mode(flags);
     }

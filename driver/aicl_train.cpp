@@ -8,7 +8,7 @@
 #include "core/io.h"
 #include "core/trainer.h"
 
-static const char* kHelp = R"(aicl_train: train AICL (weakly-supervised temporal action localization) on the CPU.
+static const char* kHelp = R"(aicl_train: train AICL (weakly-supervised temporal action localization) on the CPU or a GPU.
 
 usage:
   aicl_train --data D.h5 --run-dir RUN [options]
@@ -31,6 +31,11 @@ options (defaults are the official AICL settings):
                        last (no selection); default val with --val-fraction, else last
   --init-weights W.h5  start from these weights (official state_dict keys) instead of a random init
   --threads N          CPU threads for BLAS and OpenMP (all cores)
+  --device NAME        cpu | cuda (cpu). cuda runs the whole step on the GPU (features, weights, Adam state and
+                       activations stay on the device; needs a CUDA build and a device). Steps are queued without
+                       waiting, so a non-finite loss is noticed at the next loss read (every --log-every steps,
+                       evaluation or checkpoint) and the weights are checked when a checkpoint downloads them
+  --log-every N        progress line every N steps (10); with --device cuda the losses are read only then
   --checkpoint-every N write RUN/checkpoint.h5 every N steps and at every evaluation (50)
   --resume RUN         continue a killed run from RUN/checkpoint.h5 with RUN/config.json (--steps may extend
                        it); on the CPU with the same thread count the result is bitwise identical
@@ -43,6 +48,7 @@ best.h5, detections.json (test split), eval.json (mAP per tIoU, selection rule).
 examples:
   aicl_data synth --out synth.h5
   aicl_train --data synth.h5 --run-dir runs/a --steps 300 --segments 128 --val-fraction 0.2
+  aicl_train --data thumos14.h5 --run-dir runs/gpu --device cuda --select test
   aicl_train --parity-step --weights W.h5 --batch B.h5 --out ours.h5
 )";
 
@@ -51,7 +57,7 @@ int main(int argc, char** argv) {
     aicl::Flags f(argc, argv, 1,
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "val-fraction", "select", "init-weights", "threads", "config",
-                   "weights", "out", "momentum", "checkpoint-every", "resume"},
+                   "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -87,6 +93,8 @@ int main(int argc, char** argv) {
     o.init_weights = f.str("init-weights", o.init_weights);
     o.threads = f.integer("threads", o.threads, 0, 1024);
     o.checkpoint_every = f.integer("checkpoint-every", o.checkpoint_every, 1, 100000000);
+    o.device = f.str("device", o.device);
+    o.log_every = f.integer("log-every", o.log_every, 1, 100000000);
     o.quiet = f.has("quiet");
     aicl::json rep = aicl::train(o);
     std::printf("final (%s): average mAP %.2f\n", rep["selection"]["rule"].get<std::string>().c_str(),

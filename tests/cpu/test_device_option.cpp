@@ -1,0 +1,62 @@
+// --device cpu|cuda: accepted values, and the clean errors of a CPU-only build or a machine without a GPU.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.h"
+#include "core/localize.h"
+#include "test_util.h"
+#ifdef AICL_HAVE_CUDA
+#include "kernels/cuda_common.h"
+#endif
+
+namespace {
+// True when --device cuda can work here (CUDA build and a device).
+bool cuda_usable() {
+#ifdef AICL_HAVE_CUDA
+  return aicl::cuda_device_available();
+#else
+  return false;
+#endif
+}
+// The error --device cuda must give here when it cannot work.
+std::string expected_cuda_error() {
+#ifdef AICL_HAVE_CUDA
+  return "--device cuda: no CUDA device found";
+#else
+  return "--device cuda: this aicl was built without CUDA";
+#endif
+}
+}  // namespace
+
+TEST_CASE("device option: cpu is accepted, unknown names are rejected, cuda needs a CUDA build and a device") {
+  CHECK_NOTHROW(aicl::check_device_option("cpu", "--device"));
+  CHECK_THROWS_WITH(aicl::check_device_option("gpu", "--device"), Catch::Contains("--device: must be cpu or cuda"));
+  if (cuda_usable()) {
+    CHECK_NOTHROW(aicl::check_device_option("cuda", "--device"));
+  } else {
+    CHECK_THROWS_WITH(aicl::check_device_option("cuda", "--device"), Catch::Contains(expected_cuda_error()));
+  }
+}
+
+TEST_CASE("device option: aicl_train and aicl_eval --device cuda fail cleanly where CUDA cannot run") {
+  if (cuda_usable()) aicl_test::skip("a CUDA device is present: the GPU tests (ctest -L gpu) cover --device cuda");
+  const auto dir = aicl_test::temp_dir("device_option");
+  const std::string bin = aicl_test::bin_dir(), data = (dir / "tiny.h5").string();
+  auto r = aicl_test::run_command(bin + "/aicl_data synth --out " + data + " --train 4 --test 2 --max-segments 40 --seed 3");
+  REQUIRE(r.exit_code == 0);
+  for (const std::string& cmd :
+       {bin + "/aicl_train --data " + data + " --run-dir " + (dir / "run").string() + " --steps 1 --batch 2 --device cuda",
+        bin + "/aicl_eval --data " + data + " --weights " + (dir / "none.h5").string() + " --out " +
+            (dir / "d.json").string() + " --device cuda"}) {
+    r = aicl_test::run_command(cmd);
+    INFO(cmd << "\n-> exit " << r.exit_code << ": " << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(expected_cuda_error()) != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  }
+  // Nothing was written for the refused run.
+  CHECK(!std::filesystem::exists(dir / "run" / "config.json"));
+  std::filesystem::remove_all(dir);
+}

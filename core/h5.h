@@ -1,30 +1,14 @@
-// Minimal RAII wrapper over the HDF5 C API: open/create files, read/write float arrays, strings and scalars.
+// An HDF5 file as an object (N-d float/int arrays, attributes, groups by path), on the helpers of data/h5.h.
 #pragma once
 #include <hdf5.h>
+
+#include "data/h5.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace aicl {
-
-// Owns one HDF5 identifier and closes it with the right H5*close.
-class H5Handle {
- public:
-  H5Handle() = default;
-  explicit H5Handle(hid_t id) : id_(id) {}
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  H5Handle(H5Handle&& o) noexcept : id_(o.id_) { o.id_ = -1; }
-  H5Handle& operator=(H5Handle&& o) noexcept;
-  ~H5Handle() { reset(); }
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-  void reset();
-
- private:
-  hid_t id_ = -1;
-};
 
 // An open HDF5 file; every error message starts with the file path.
 class H5File {
@@ -54,9 +38,9 @@ class H5File {
   std::vector<std::string> list(const std::string& group) const;
 
  private:
-  H5File(H5Handle f, std::string path) : file_(std::move(f)), path_(std::move(path)) {}
+  H5File(h5::Handle f, std::string path) : file_(std::move(f)), path_(std::move(path)) {}
   void ensure_parent_groups(const std::string& name);
-  H5Handle file_;
+  h5::Handle file_;
   std::string path_;
 };
 

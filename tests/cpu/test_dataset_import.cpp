@@ -70,7 +70,7 @@ TEST_CASE("import: npy layout into a dataset file") {
   CHECK(ds.ground_truth_json()["database"].contains("video_test_0000270"));
 }
 
-TEST_CASE("import -> export reproduces every npy byte; export -> import reproduces the file contents") {
+TEST_CASE("import -> export reproduces every npy byte and export -> import the file contents") {
   auto dir = aicl_test::temp_dir("imp_roundtrip");
   aicl_test::make_tiny_root(dir / "root");
   do_import(dir / "root", dir / "a.h5");

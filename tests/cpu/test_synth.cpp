@@ -32,7 +32,7 @@ SynthOptions small(uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("synth: same seed, same data; other seed, other data") {
+TEST_CASE("synth: same seed gives the same data, another seed other data") {
   auto a = aicl::make_synth_layout(small(3)), b = aicl::make_synth_layout(small(3)), c = aicl::make_synth_layout(small(4));
   REQUIRE(a.videos.size() == 12);
   bool any_diff = false;

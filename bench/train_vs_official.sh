@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Seconds per training step, aicl_train vs the official trainer (../shared/oracle/official_train.py), same data,
+# same machine, 2 threads each, runs alternated so that background load hits both alike.
+#   bench/train_vs_official.sh BUILD DATA.h5 NPY_ROOT [T...]     (needs OFFICIAL_AICL and /usr/bin/python3 + torch)
+# DATA.h5 and NPY_ROOT hold the same videos (aicl_data export). Per-step medians after 3 warm-up steps.
+set -euo pipefail
+build=$1 data=$2 root=$3; shift 3
+sizes=("${@:-128 750}")
+[ ${#sizes[@]} -gt 0 ] || sizes=(128 750)
+oracle=${ORACLE:-$(cd "$(dirname "$0")/../../shared/oracle" && pwd)}
+steps=${STEPS:-13} reps=${REPS:-2}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+ours_median() {  # median of per-step seconds after 3 warm-up steps
+  python3 -c "
+import json,statistics,sys
+s=[json.loads(l)['seconds'] for l in open(sys.argv[1]) if '\"seconds\"' in l][3:]
+print('%.3f' % statistics.median(s))" "$1"
+}
+printf '%-6s %-4s %-12s %-12s\n' T rep ours_s/step official_s/step
+for T in ${sizes[@]}; do
+  for r in $(seq "$reps"); do
+    rm -rf "$tmp/ours"
+    "$build/bin/aicl_train" --data "$data" --run-dir "$tmp/ours" --steps "$steps" --segments "$T" --eval-every 0 \
+      --checkpoint-every 100000 --threads 2 --quiet --select last > /dev/null 2>&1 || true
+    o=$(ours_median "$tmp/ours/metrics.jsonl")
+    off=$(/usr/bin/python3 "$oracle/official_train.py" --root "$root" --out-dir "$tmp/off" --steps "$steps" \
+      --segments "$T" --threads 2 --warmup 3 --joblib-backend threading 2>&1 | sed -n 's/.*median \([0-9.]*\) s\/step.*/\1/p' | head -1)
+    printf '%-6s %-4s %-12s %-12s\n' "$T" "$r" "$o" "$off"
+  done
+done

@@ -82,6 +82,9 @@ void check_aicl_labels(const float* labels, int B, int C) {
 
 void AiclActivationsCuda::reserve(int B_, int T_, const AiclConfig& cfg, bool with_backward) {
   if (T_ != cap_T_ || B_ > cap_B_ || (with_backward && !cap_backward_)) {
+    // The old buffers may still be in use by queued work: wait for it before freeing them (rare: first use, or a
+    // new T or a larger B).
+    if (cap_T_ != 0) AICL_CUDA_CHECK(cudaDeviceSynchronize());
     const size_t n = static_cast<size_t>(B_) * T_, D = cfg.embed_dim, C = cfg.num_classes;
     const size_t k = T_ / cfg.topk_ratio, ks = T_ / cfg.snippet_ratio, Bs = B_;
     auto f = [](size_t count) { return DeviceBuffer<float>(count); };

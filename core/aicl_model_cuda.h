@@ -40,7 +40,8 @@ struct AiclActivationsCuda {
   DeviceBuffer<float> d_emb, d_emb_rgb, d_emb_flow, d_cas, d_logit_rgb, d_logit_flow, d_action_rgb, d_action_flow,
       d_aware, d_agnostic, d_cas_top;
   // Makes room for [B,T] (the layouts are [B,...], so a smaller B uses a prefix): reallocates only when T changes
-  // or B exceeds the capacity. Sets B and T. Reallocation frees memory, which synchronises the device.
+  // or B exceeds the capacity. Sets B and T. Reallocating waits for the device first (queued work may use the
+  // old buffers).
   void reserve(int B, int T, const AiclConfig& cfg, bool with_backward);
 
  private:

@@ -22,13 +22,15 @@ void softmax_row(const float* x, float* out, int n) {
 }  // namespace
 
 LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>& videos, int T, int chunk_size,
-                                    int C, const PostprocessConfig& cfg, const ChunkForward& forward) {
+                                    int C, const PostprocessConfig& cfg, const ChunkForward& forward,
+                                    const std::set<std::string>& keep_activations) {
   AICL_CHECK(chunk_size > 0, "localize_videos_with: chunk_size must be positive");
   std::vector<float> score(C);
   std::vector<VideoDetections> all;
   std::vector<size_t> chunk;
   std::vector<std::vector<int>> sample;
   size_t correct = 0;
+  std::map<std::string, std::vector<float>> kept;
   for (size_t start = 0; start < videos.size(); start += chunk_size) {
     const int nb = static_cast<int>(std::min<size_t>(chunk_size, videos.size() - start));
     chunk.assign(videos.begin() + start, videos.begin() + start + nb);
@@ -44,6 +46,8 @@ LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>
       softmax_row(out.cas_top + static_cast<size_t>(b) * C, score.data(), C);
       const ClassSelection sel = select_classes(score.data(), C, cfg);
       if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
+      const float* combined = out.combined + static_cast<size_t>(b) * T * C;
+      if (keep_activations.count(v.name)) kept[v.name].assign(combined, combined + static_cast<size_t>(T) * C);
       VideoDetections vd;
       vd.video = v.name;
       vd.detections =
@@ -54,12 +58,15 @@ LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>
   LocalizeResult r;
   r.detections = detections_to_json(all, ds.class_names());
   r.num_videos = videos.size();
+  r.activations = std::move(kept);
+  r.activation_samples = T;
   r.class_accuracy = videos.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(videos.size());
   return r;
 }
 
 LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
-                               const FeatureSource& features, int T, const PostprocessConfig& cfg) {
+                               const FeatureSource& features, int T, const PostprocessConfig& cfg,
+                               const std::set<std::string>& keep_activations) {
   const AiclConfig& mc = model.config();
   const int F = mc.feature_dim;
   constexpr int kChunk = 8;  // videos per forward call: enough rows for efficient GEMMs, little memory
@@ -78,11 +85,12 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
         }
         model.forward(x.data(), nb, Tn, act);
         return ChunkScores{act.cas_top.data(), act.combined.data()};
-      });
+      },
+      keep_activations);
 }
 
 LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
-                               const PostprocessConfig& cfg) {
+                               const PostprocessConfig& cfg, const std::set<std::string>& keep_activations) {
   std::vector<float> buf;
   size_t loaded = static_cast<size_t>(-1);
   return localize_videos(model, ds, videos, [&](size_t i) -> const float* {
@@ -92,7 +100,7 @@ LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const 
       loaded = i;
     }
     return buf.data();
-  }, T, cfg);
+  }, T, cfg, keep_activations);
 }
 
 }  // namespace aicl
@@ -134,7 +142,17 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   if (o.device == "cuda") res = localize_videos_cuda(model.params(), mc, ds, videos, o.segments, o.post);
   else
 #endif
-    res = localize_videos(model, ds, videos, o.segments, o.post);
+    res = localize_videos(model, ds, videos, o.segments, o.post, o.keep_activations);
+#ifdef AICL_HAVE_CUDA
+  if (o.device == "cuda" && !o.keep_activations.empty()) {
+    // The GPU path returns detections only; the few plotted videos are re-run on the CPU for their activation.
+    std::vector<size_t> kept;
+    for (size_t i : videos)
+      if (o.keep_activations.count(ds.video(i).name)) kept.push_back(i);
+    res.activations = localize_videos(model, ds, kept, o.segments, o.post, o.keep_activations).activations;
+    res.activation_samples = o.segments;
+  }
+#endif
   json dets = res.detections;
   if (o.score_key != "score")
     for (auto& [name, list] : dets["results"].items())
@@ -150,6 +168,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   InferOutcome out;
   out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
   out.class_accuracy = res.class_accuracy;
+  out.activations = std::move(res.activations);
+  out.activation_samples = res.activation_samples;
   if (!o.report.empty()) {
     json j = report_to_json(out.report);
     j["cls_acc"] = res.class_accuracy;

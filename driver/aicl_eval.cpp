@@ -1,4 +1,5 @@
 // aicl_eval: scores temporal detections against an ActivityNet-style ground truth (official AICL mAP).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -8,6 +9,8 @@
 #include "core/evaluator.h"
 #include "core/io.h"
 #include "core/localize.h"
+#include "core/plot.h"
+#include "data/dataset.h"
 #include "kernels/gemm.h"
 
 namespace {
@@ -17,6 +20,7 @@ const char* kHelp = R"(aicl_eval: temporal action detection mAP, identical to th
 Scoring mode:
   aicl_eval --gt GT.json --detections DETS.json [--subset test] [--tiou 0.1:0.7:7]
             [--report REPORT.json] [--per-class] [--threads N] [--allow-inverted] [--quiet]
+            [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --gt FILE          ground truth {"database": {video: {"subset", "annotations": [{"label", "segment"}]}}}
   --detections FILE  detections {"results": {video: [{"label", "segment": [s, e], "score" | "score300"}]}}
@@ -31,10 +35,16 @@ Scoring mode:
                      (default: such a segment is an error)
   --quiet            print nothing but errors
 
+Figures (both modes; SVG files and DIR/index.html, no Python needed):
+  --plot DIR         per-video timelines (ground truth, detections and, in inference mode, the class
+                     activation), AP per class (average and per tIoU), and an index.html showing them
+  --plot-videos A,B  the videos that get a timeline (default: the first 6 of the subset)
+  --plot-run RUN     also the training curves of RUN/metrics.jsonl (loss terms, evaluation mAP)
+
 Inference mode (AICL inference + post-processing as the official inference_thumos.py, then the evaluation):
   aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test]
             [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--threads N]
-            [--per-class] [--quiet]
+            [--per-class] [--quiet] [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
   --weights FILE     weights (.h5 with the official state_dict keys; from aicl_train or tools/pkl_to_h5.py)
@@ -48,9 +58,47 @@ Examples:
   aicl_eval --gt gt.json --detections dets.json --tiou 0.5 --report eval.json
   aicl_eval --gt gt.json --detections dets.json --tiou 0.3,0.4,0.5,0.6,0.7 --per-class
   aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --report eval.json
+  aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --plot figs --plot-run runs/a
 
 Exit status: 0 on success, 2 on any error (one line on stderr naming the file or flag).
 )";
+
+// The videos of --plot-videos (checked against `available`), or the first 6 of `available`.
+std::vector<std::string> plot_video_names(const aicl::Flags& flags, const std::vector<std::string>& available,
+                                          const std::string& subset) {
+  std::vector<std::string> out;
+  if (!flags.has("plot-videos")) {
+    for (size_t i = 0; i < available.size() && i < 6; ++i) out.push_back(available[i]);
+    return out;
+  }
+  const std::string list = flags.str("plot-videos", "");
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string name = list.substr(start, comma - start);
+    if (name.empty()) aicl::fail("--plot-videos: empty video name in '" + list + "'");
+    if (std::find(available.begin(), available.end(), name) == available.end())
+      aicl::fail("--plot-videos: no video '" + name + "' in subset '" + subset + "'");
+    out.push_back(name);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// True when --plot is given; --plot-videos/--plot-run without it are errors (checked before any work).
+bool plot_requested(const aicl::Flags& flags) {
+  if (flags.has("plot-videos") && !flags.has("plot")) aicl::fail("--plot-videos: needs --plot DIR");
+  if (flags.has("plot-run") && !flags.has("plot")) aicl::fail("--plot-run: needs --plot DIR");
+  return flags.has("plot");
+}
+
+// --plot DIR: writes the figures and DIR/index.html; says where unless --quiet.
+void write_plots(const aicl::Flags& flags, aicl::PlotRequest& request) {
+  const std::string dir = flags.str("plot", "");
+  request.run_dir = flags.str("plot-run", "");
+  const std::vector<std::string> files = aicl::write_plots(dir, request);
+  if (!flags.has("quiet")) std::printf("wrote %zu figures, open %s/index.html\n", files.size() - 1, dir.c_str());
+}
 
 // Scores a detections file: the table on stdout, optionally the JSON report.
 int score_mode(const aicl::Flags& flags) {
@@ -61,12 +109,28 @@ int score_mode(const aicl::Flags& flags) {
   opt.allow_inverted_segments = flags.has("allow-inverted");
   const std::string gt = flags.required("gt");
   const std::string dets = flags.required("detections");
+  const bool plotting = plot_requested(flags);
   if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
   const aicl::EvalReport rep = aicl::evaluate_detection_files(gt, dets, opt);
   if (flags.has("report")) aicl::write_json_file(flags.str("report", ""), aicl::report_to_json(rep), 1);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(rep, flags.has("per-class")).c_str(), stdout);
     if (flags.has("report")) std::printf("wrote %s\n", flags.str("report", "").c_str());
+  }
+  if (plotting) {
+    // No per-video activation here: the timelines show ground truth and detections only.
+    aicl::PlotRequest rq;
+    rq.title = "aicl_eval: " + dets + " vs " + gt + " (subset " + opt.subset + ")";
+    const aicl::ordered_json gt_ordered = aicl::read_ordered_json_file(gt);
+    std::vector<std::string> names;
+    for (auto it = gt_ordered["database"].begin(); it != gt_ordered["database"].end(); ++it)
+      if (it.value()["subset"] == opt.subset) names.push_back(it.key());
+    rq.videos = plot_video_names(flags, names, opt.subset);
+    rq.ground_truth = aicl::json::parse(gt_ordered.dump());
+    rq.detections = aicl::read_json_file(dets);
+    rq.class_names = rep.class_names;
+    rq.report = &rep;
+    write_plots(flags, rq);
   }
   return 0;
 }
@@ -85,11 +149,36 @@ int inference_mode(const aicl::Flags& flags) {
   o.device = flags.str("device", "cpu");
   if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
   if (flags.has("threads")) aicl::set_num_threads(flags.integer("threads", 1, 1, 1024));
+  const bool plotting = plot_requested(flags);
+  std::vector<std::string> plot_videos;
+  if (plotting) {
+    const aicl::Dataset ds(o.data);
+    std::vector<std::string> names;
+    for (size_t i : ds.subset_indices(o.subset)) names.push_back(ds.video(i).name);
+    plot_videos = plot_video_names(flags, names, o.subset);
+    o.keep_activations.insert(plot_videos.begin(), plot_videos.end());
+  }
   const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(res.report, flags.has("per-class")).c_str(), stdout);
     std::printf("class accuracy %.2f%%; wrote %s%s%s\n", 100 * res.class_accuracy, o.out.c_str(),
                 o.report.empty() ? "" : " and ", o.report.c_str());
+  }
+  if (plotting) {
+    const aicl::Dataset ds(o.data);
+    aicl::PlotRequest rq;
+    rq.title = "aicl_eval: " + o.weights + " on " + o.data + " (subset " + o.subset + ")";
+    rq.videos = plot_videos;
+    rq.ground_truth = ds.ground_truth_json();
+    rq.detections = aicl::read_json_file(o.out);
+    rq.class_names = ds.class_names();
+    rq.report = &res.report;
+    for (const auto& [name, values] : res.activations) {
+      const aicl::VideoInfo& v = ds.video(ds.find_video(name));
+      rq.activations[name] = {values, res.activation_samples,
+                              ds.seconds_per_segment() * v.num_segments / res.activation_samples};
+    }
+    write_plots(flags, rq);
   }
   return 0;
 }
@@ -111,11 +200,12 @@ int main(int argc, char** argv) {
     }
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
-                                           "device"},
+                                           "device", "plot", "plot-videos", "plot-run"},
                         {"quiet", "per-class"});
       return inference_mode(flags);
     }
-    aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads"},
+    aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads", "plot", "plot-videos",
+                                           "plot-run"},
                       {"per-class", "quiet", "allow-inverted"});
     return score_mode(flags);
   });

@@ -22,7 +22,7 @@ json read_json_file(const std::string& path) {
   ss << in.rdbuf();
   try {
     return json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and number overflow such as 1e999 (out_of_range)
     fail(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }

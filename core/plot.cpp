@@ -446,7 +446,7 @@ std::vector<PlotPanel> run_metrics_panels(const std::string& path) {
 // ------------------------------------------------------------------------------------------------
 
 std::string plot_index_html(const std::string& title, const std::vector<PlotPageSection>& sections) {
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>" +
                   escape_xml(title) +
                   "</title>\n<style>body{font-family:sans-serif;margin:24px;max-width:1100px}"
                   "figure{margin:0 0 28px 0}img{max-width:100%;border:1px solid #ddd}"
@@ -456,7 +456,7 @@ std::string plot_index_html(const std::string& title, const std::vector<PlotPage
     if (sec.entries.empty()) continue;
     h += "<h2>" + escape_xml(sec.heading) + "</h2>\n";
     for (const PlotPageEntry& e : sec.entries)
-      h += "<figure><img src=\"" + escape_xml(e.file) + "\" alt=\"" + escape_xml(e.caption) + "\"><figcaption>" +
+      h += "<figure><img src=\"" + escape_xml(e.file) + "\" alt=\"" + escape_xml(e.caption) + "\"/><figcaption>" +
            escape_xml(e.caption) + "</figcaption></figure>\n";
   }
   h += "</body>\n</html>\n";

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -170,6 +171,9 @@ NpyMatrix parse_npy(const std::string& bytes, const std::string& name, size_t ex
   if (expected_cols > 0 && m.cols != expected_cols)
     fail(name + ": expected " + std::to_string(expected_cols) + " columns, got shape (" + std::to_string(m.rows) +
          ", " + std::to_string(m.cols) + ")");
+  // The header may claim any shape: rows * cols * item must not wrap around (it would pass the size checks below).
+  if (m.cols != 0 && m.rows > std::numeric_limits<size_t>::max() / item / m.cols)
+    fail(name + ": shape (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) + ") is too large");
   const size_t n = m.rows * m.cols;
   const size_t data_start = header_start + header_len;
   const size_t have = bytes.size() - data_start;

@@ -352,13 +352,16 @@ std::string curves_svg(const std::string& title, const std::string& x_label, con
     auto X = [&](double x) { return ox + kPanelW * (x - x0) / (x1 - x0); };
     auto Y = [&](double y) { return oy + kPanelH * (1 - (y - y0) / (y1 - y0)); };
     const double ys = nice_step(y1 - y0, 5);
-    for (double t = std::ceil(y0 / ys) * ys; t <= y1; t += ys) {
+    // Integer tick counters: with extreme values (1e308) `t += step` would not advance.
+    for (int k = 0; k < 50 && std::ceil(y0 / ys) * ys + k * ys <= y1; ++k) {
+      const double t = std::ceil(y0 / ys) * ys + k * ys;
       s += line(ox - 4, Y(t), ox + kPanelW, Y(t), "stroke=\"#e4e4e4\"");
       s += text(ox - 6, Y(t) + 4, tick_label(t), "text-anchor=\"end\" font-size=\"10\"");
     }
     const double xs = nice_step(x1 - x0, 6);
-    for (double t = std::ceil(x0 / xs) * xs; t <= x1; t += xs)
-      s += text(X(t), oy + kPanelH + 14, tick_label(t), "text-anchor=\"middle\" font-size=\"10\"");
+    for (int k = 0; k < 50 && std::ceil(x0 / xs) * xs + k * xs <= x1; ++k)
+      s += text(X(std::ceil(x0 / xs) * xs + k * xs), oy + kPanelH + 14, tick_label(std::ceil(x0 / xs) * xs + k * xs),
+                "text-anchor=\"middle\" font-size=\"10\"");
     s += text(ox + kPanelW / 2, oy + kPanelH + 30, x_label, "text-anchor=\"middle\" font-size=\"10\"");
     for (size_t si = 0; si < panel.series.size(); ++si) {
       const PlotSeries& se = panel.series[si];

@@ -136,6 +136,14 @@ TEST_CASE("plot: non-finite values and zero durations still give valid numbers",
   CHECK(xml_problem(svg).empty());
   CHECK(svg.find("nan") == std::string::npos);
   CHECK(svg.find("inf") == std::string::npos);
+  // Extreme but finite values: the curve axes still end (tick loops once never advanced at 1e308).
+  aicl::PlotSeries se{"s", {{0, -1e308}, {1, 1e308}, {2, std::nan("")}}};
+  const std::string curves = aicl::curves_svg("t", "step", {{"p", {se}}});
+  CHECK(xml_problem(curves).empty());
+  CHECK(curves.find("nan") == std::string::npos);
+  aicl::VideoPlot far = sample_plot("v");
+  far.duration = 1e308;
+  CHECK(xml_problem(aicl::video_timeline_svg(far)).empty());
 }
 
 TEST_CASE("plot: build_video_plots takes classes with GT or detections and the activation column", "[plot]") {
@@ -252,7 +260,7 @@ namespace {
 std::string eval_bin() { return aicl_test::bin_dir() + "/aicl_eval"; }
 }  // namespace
 
-TEST_CASE("aicl_eval --plot: scoring mode writes the page; bad plot flags are clear errors", "[plot][cli]") {
+TEST_CASE("aicl_eval --plot: scoring mode writes the page, and bad plot flags are clear errors", "[plot][cli]") {
   if (!std::ifstream(eval_bin()).good()) FAIL("build the aicl_eval target first: " + eval_bin());
   const auto dir = aicl_test::temp_dir("plot_cli");
   const std::string gt = (dir / "gt.json").string(), dets = (dir / "dets.json").string();

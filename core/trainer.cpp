@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <set>
 #include <fcntl.h>
@@ -54,6 +55,11 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     };
     auto get_int = [&](int& dst) {
       need(v.is_number_integer(), "an integer");
+      // Unsigned JSON integers above INT64_MAX fail the signed test too; nothing is silently narrowed.
+      need(v.is_number_unsigned() ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max())
+                                  : v.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                                        v.get<int64_t>() <= std::numeric_limits<int>::max(),
+           "an integer within the int range");
       dst = v.get<int>();
     };
     auto get_real = [&](double& dst) {

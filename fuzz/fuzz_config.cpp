@@ -20,10 +20,11 @@ const std::string& input_path() {
   return path;
 }
 
-// Optional oracle (AICL_FUZZ_CONFIG_ROUNDTRIP=1): an accepted value must survive to_json() unchanged.
-// Off by default: from_json narrows out-of-range integers silently (docs/reliability.md, finding F2).
+// Oracle: an accepted value must survive to_json() unchanged (it found F3, silently narrowed integers; fixed).
+// AICL_FUZZ_CONFIG_ROUNDTRIP=0 turns it off.
 bool roundtrip_check() {
-  static const bool on = std::getenv("AICL_FUZZ_CONFIG_ROUNDTRIP") != nullptr;
+  static const char* env = std::getenv("AICL_FUZZ_CONFIG_ROUNDTRIP");
+  static const bool on = env == nullptr || std::string(env) != "0";
   return on;
 }
 

@@ -81,6 +81,8 @@ TEST_CASE("aicl_train: --config supplies every option and flags override it") {
   expect_clean_failure(bin("aicl_train") + " --config " + cfg, "unknown key 'stepz'");
   aicl::write_json_file(cfg, aicl::json{{"data", data}, {"steps", "five"}});
   expect_clean_failure(bin("aicl_train") + " --config " + cfg, "'steps' must be an integer");
+  std::ofstream(cfg) << R"({"data": ")" << data << R"(", "steps": 4294967297})";  // would wrap to 1 as an int
+  expect_clean_failure(bin("aicl_train") + " --config " + cfg, "'steps' must be an integer within the int range");
   fs::remove_all(dir);
 }
 

@@ -20,9 +20,14 @@ namespace {
 
 constexpr std::size_t kParallelWork = 1 << 15;  // below this many elements an OpenMP region costs more than it saves
 
+// Per-thread scratch that only grows: the tap buffers are tens of MB, and a fresh allocation every call costs
+// page faults on first touch (measurable at small T). `slot` separates buffers that are live at the same time.
 template <class T>
-std::unique_ptr<T[]> uninitialized(std::size_t n) {
-  return std::unique_ptr<T[]>(new T[n]);
+T* scratch(int slot, std::size_t n) {
+  thread_local std::vector<T> buffers[2];
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < n) b.resize(n);
+  return b.data();
 }
 
 // [Cout,Cin,3] -> [3][Cout][Cin]: each tap becomes a contiguous row-major matrix a GEMM can read.
@@ -82,9 +87,9 @@ void conv1d_k3_forward_with(Conv3Strategy s, T* out, const T* in, int in_stride,
   const long rows = long(B) * Tn;
   if (rows == 0 || Cout == 0) return;
   const std::size_t plane = std::size_t(Cout) * Cin;
-  auto taps = uninitialized<T>(3 * plane);
-  repack_taps(taps.get(), weight, Cin, Cout);
-  const T* w0 = taps.get();
+  T* taps = scratch<T>(0, 3 * plane);
+  repack_taps(taps, weight, Cin, Cout);
+  const T* w0 = taps;
   const T* w1 = w0 + plane;
   const T* w2 = w1 + plane;
 
@@ -141,16 +146,14 @@ void conv1d_k3_backward_with(Conv3Strategy s, T* dweight, T* dbias, T* din, int 
 
   const std::size_t plane = std::size_t(Cout) * Cin;
   // Per-tap weight gradients [3][Cout][Cin] (BLAS cannot write the interleaved [Cout,Cin,3] layout directly).
-  auto grad_taps = uninitialized<T>(3 * plane);
-  T* g0 = grad_taps.get();
+  T* g0 = scratch<T>(0, 3 * plane);
   T* g1 = g0 + plane;
   T* g2 = g1 + plane;
-  std::unique_ptr<T[]> taps;
   const T *w0 = nullptr, *w1 = nullptr, *w2 = nullptr;
   if (din) {
-    taps = uninitialized<T>(3 * plane);
-    repack_taps(taps.get(), weight, Cin, Cout);
-    w0 = taps.get();
+    T* taps = scratch<T>(1, 3 * plane);
+    repack_taps(taps, weight, Cin, Cout);
+    w0 = taps;
     w1 = w0 + plane;
     w2 = w1 + plane;
   }

@@ -15,6 +15,6 @@ for s in ${seeds[@]}; do
   o=$(python3 -c "import json,sys; print('%.2f' % (100*json.load(open(sys.argv[1]))['average_mAP']))" "$tmp/ours$s/eval.json")
   /usr/bin/python3 "$oracle/official_train.py" --root "$root" --out-dir "$tmp/off$s" --steps "$steps" --segments "$T" \
     --seed "$s" --threads 2 --joblib-backend threading > "$tmp/off$s.log" 2>&1
-  f=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); m=r.get('report',r); print('%.2f' % (100*m['average_mAP']))" "$tmp/off$s/train.json" 2>/dev/null || grep -E '^  mAP' "$tmp/off$s.log" | tail -1 | awk '{print $NF}')
+  f=$(python3 -c "import json,sys; print('%.2f' % (100*json.load(open(sys.argv[1]))['inference']['average_mAP']))" "$tmp/off$s/train.json")
   printf '%-5s %-10s %-10s\n' "$s" "$o" "$f"
 done

@@ -24,6 +24,7 @@
 #include "gpu/gpu_test_util.h"
 #include "kernels/adam.h"
 #include "parity_formula.h"
+#include "parity_golden.h"
 
 using aicl::json;
 
@@ -83,75 +84,24 @@ GpuStep run_gpu_step(const aicl::AiclModel& host, const std::vector<float>& x, c
   return r;
 }
 
-std::vector<std::pair<std::string, double>> loss_list(const aicl::AiclLosses& L) {
-  return {{"total", L.total},          {"action", L.action},           {"agnostic", L.agnostic},
-          {"modality", L.modality},    {"contrast", L.contrast},       {"consistency", L.consistency},
-          {"agnostic_flow", L.agnostic_flow}, {"agnostic_rgb", L.agnostic_rgb},
-          {"contrast_fused", L.contrast_fused}, {"contrast_rgb", L.contrast_rgb},
-          {"contrast_flow", L.contrast_flow}};
-}
-
-// The golden-file checks of tests/cpu/test_parity_step.cpp, with the same tolerances, on the GPU step.
+// The golden-file checks of tests/cpu/test_parity_step.cpp (tests/parity_golden.h), on the GPU step.
 void check_golden_case(const std::string& file) {
   aicl_test::require_gpu();
-  const json g = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/parity/" + file);
+  const json g = aicl_test::read_parity_golden(file);
   const int B = g["B"], T = g["T"], seed = g["seed"];
   aicl::AiclModel host;
   aicl_test::formula_weights(host.params(), seed);
   std::vector<float> x, labels;
   aicl_test::formula_batch(B, T, seed, x, labels);
   const GpuStep r = run_gpu_step(host, x, labels, B, T);
-
-  const auto ours = loss_list(r.losses);
-  for (const auto& [name, value] : ours) {
-    const double want = g["loss"][name];
-    INFO(file << " loss/" << name << " gpu " << value << " official " << want);
-    CHECK(std::fabs(value - want) <= 1e-4 * std::max(1e-3, std::fabs(want)));
-  }
-  {
-    const auto& idx = g["cas"]["index"];
-    const auto& val = g["cas"]["value"];
-    double worst = 0;
-    for (size_t j = 0; j < idx.size(); ++j)
-      worst = std::max(worst, std::fabs(r.cas[idx[j].get<size_t>()] - val[j].get<double>()));
-    INFO(file << " cas worst |diff| " << worst);
-    CHECK(worst <= 1e-5);
-  }
-  for (const char* k : {"class_aware", "class_agnostic"}) {
-    const auto& want = g["actionness"][k];
-    const auto& mine = std::string(k) == "class_aware" ? r.aware : r.agnostic;
-    REQUIRE(want.size() == mine.size());
-    double worst = 0;
-    for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(mine[i] - want[i].get<double>()));
-    INFO(file << " actionness/" << k << " worst |diff| " << worst);
-    CHECK(worst <= 1e-5);
-  }
-  {
-    const auto& want = g["debug_pseudo_label"];
-    REQUIRE(want.size() == r.pseudo_label.size());
-    size_t mismatches = 0;
-    for (size_t i = 0; i < want.size(); ++i) mismatches += r.pseudo_label[i] != want[i].get<float>();
-    INFO(file << " pseudo-label mismatches " << mismatches);
-    CHECK(mismatches == 0);
-  }
-  const aicl::ParameterSet& p = r.grads;
-  for (size_t t = 0; t < p.tensors().size(); ++t) {
-    const auto& pt = p.tensor(static_cast<int>(t));
-    const json& gg = g["grad"][pt.name];
-    const double max_abs = gg["max_abs"];
-    const float* gr = p.grad(static_cast<int>(t));
-    double worst = 0, norm = 0;
-    for (size_t i = 0; i < pt.numel; ++i) norm += static_cast<double>(gr[i]) * gr[i];
-    norm = std::sqrt(norm);
-    for (size_t j = 0; j < gg["index"].size(); ++j) {
-      const size_t i = gg["index"][j];
-      worst = std::max(worst, std::fabs(gr[i] - gg["value"][j].get<double>()));
-    }
-    INFO(file << " grad/" << pt.name << " worst |diff| " << worst << " (max |g| " << max_abs << "), norm gpu "
-              << norm << " official " << gg["norm"].get<double>());
-    CHECK(worst <= 1e-3 * max_abs);
-    CHECK(std::fabs(norm - gg["norm"].get<double>()) <= 1e-3 * gg["norm"].get<double>());
-  }
+  aicl_test::StepOutputs s;
+  s.losses = r.losses;
+  s.cas = r.cas;
+  s.aware = r.aware;
+  s.agnostic = r.agnostic;
+  s.pseudo_label = r.pseudo_label;
+  s.grads = &r.grads;
+  aicl_test::check_against_golden(g, s, "gpu " + file);
 }
 
 std::vector<float> multi_hot_labels(int B, int C, unsigned seed) {
@@ -220,7 +170,7 @@ TEST_CASE("aicl cuda: GPU step equals the CPU step on random batches (B=1 T=21, 
     AICL_REQUIRE_CLOSE(g.cas_top, act.cas_top, 2e-5, "cas_top");
     AICL_REQUIRE_CLOSE(g.aware, act.actionness_aware, 2e-5, "actionness_aware");
     AICL_REQUIRE_CLOSE(g.agnostic, act.actionness_agnostic, 2e-5, "actionness_agnostic");
-    const auto gl = loss_list(g.losses), cl = loss_list(L);
+    const auto gl = aicl_test::loss_terms(g.losses), cl = aicl_test::loss_terms(L);
     for (size_t i = 0; i < gl.size(); ++i) {
       INFO("loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);
       CHECK(std::fabs(gl[i].second - cl[i].second) <= 1e-4 * std::max(1e-3, std::fabs(cl[i].second)));
@@ -355,7 +305,7 @@ TEST_CASE("aicl cuda: the CUDA training backend matches the CPU over 5 Adam step
   REQUIRE(gpu_losses.size() == static_cast<size_t>(steps));
   CHECK(backend->take_losses().empty());
   for (int s = 0; s < steps; ++s) {
-    const auto gl = loss_list(gpu_losses[s]), cl = loss_list(cpu_losses[s]);
+    const auto gl = aicl_test::loss_terms(gpu_losses[s]), cl = aicl_test::loss_terms(cpu_losses[s]);
     const double tol = s == 0 ? 1e-4 : 1e-3;
     for (size_t i = 0; i < gl.size(); ++i) {
       INFO("step " << s + 1 << " loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);

@@ -484,6 +484,7 @@ json train(const TrainOptions& options) {
   long& epoch = st.epoch;
   double& best_metric = st.best_metric;
   long& best_step = st.best_step;
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
   const auto t_start = std::chrono::steady_clock::now();
   if (!o.quiet)
     std::printf("aicl_train: %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s\n",
@@ -542,12 +543,17 @@ json train(const TrainOptions& options) {
                                        {"consistency", L.consistency}, {"lr", o.lr},
                                        {"seconds", secs}});
       }
-      if (!o.quiet && log_line) {
+      // On a terminal one progress line is rewritten in place every step; otherwise (logs, pipes) a plain
+      // line every --log-every steps.
+      if (!o.quiet && (log_line || tty)) {
         const AiclLosses& L = losses.back();
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-        std::printf("step %5ld/%d  loss %.4f (ce %.4f gce %.4f mod %.5f nce %.3f cons %.5f)  %.2f s/step  eta %.0f s\n",
-                    step, o.steps, L.total, L.action, L.agnostic, L.modality, L.contrast, L.consistency, secs,
-                    el / static_cast<double>(step - first_step + 1) * (o.steps - step));
+        const double rate = static_cast<double>(step - first_step + 1) / std::max(el, 1e-9);
+        const long eta = std::lround(static_cast<double>(o.steps - step) / rate);
+        std::printf("%sstep %5ld/%d  loss %.4f (ce %.4f gce %.4f mod %.5f nce %.3f cons %.5f)  %.2f steps/s  "
+                    "eta %ld:%02ld:%02ld%s",
+                    tty ? "\r\033[K" : "", step, o.steps, L.total, L.action, L.agnostic, L.modality, L.contrast,
+                    L.consistency, rate, eta / 3600, eta / 60 % 60, eta % 60, tty && step != o.steps ? "" : "\n");
         std::fflush(stdout);
       }
       pending.clear();
@@ -559,7 +565,9 @@ json train(const TrainOptions& options) {
       const double metric = rep["average_mAP"];
       append_line(metrics_path, json{{"step", step}, {"eval", tgt.name}, {"mAP", rep["mAP"]},
                                      {"tiou", rep["tiou"]}, {"average_mAP", metric}, {"cls_acc", rep["cls_acc"]}});
-      if (!o.quiet) std::printf("eval step %ld on %s: average mAP %.2f\n", step, tgt.name.c_str(), 100 * metric);
+      if (!o.quiet)
+        std::printf("%seval step %ld on %s: average mAP %.2f\n", tty && step != o.steps ? "\n" : "", step,
+                    tgt.name.c_str(), 100 * metric);
       if (metric > best_metric) {
         best_metric = metric;
         best_step = step;

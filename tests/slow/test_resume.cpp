@@ -103,3 +103,32 @@ TEST_CASE("resume: a run directory in use is refused, a finished one is not over
   ::usleep(200000);
   fs::remove_all(dir);
 }
+
+TEST_CASE("disk full: the step that cannot write its checkpoint fails clearly, the previous checkpoint stays") {
+  auto dir = aicl_test::temp_dir("diskfull");
+  const std::string data = (dir / "tiny.h5").string(), mnt = (dir / "small").string();
+  REQUIRE(run_command(bin("aicl_data") + " synth --out " + data + " --train 8 --test 6 --max-segments 80 --seed 3")
+              .exit_code == 0);
+  fs::create_directories(mnt);
+  // A 120 MB filesystem holds one checkpoint (~76 MB) but not a second one beside it.
+  if (run_command("mount -t tmpfs -o size=120m tmpfs " + mnt).exit_code != 0) {
+    fs::remove_all(dir);
+    aicl_test::skip("cannot mount a small tmpfs here (needs root)");
+  }
+  const std::string run = mnt + "/run";
+  auto r = run_command(bin("aicl_train") + " --data " + data + " --run-dir " + run +
+                       " --steps 6 --batch 4 --segments 40 --eval-every 0 --checkpoint-every 2 --threads 1 --quiet");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("disk full") != std::string::npos);
+  bool temp_left = false;
+  for (const auto& e : fs::directory_iterator(run)) temp_left = temp_left || e.path().string().find(".tmp.") != std::string::npos;
+  CHECK_FALSE(temp_left);
+  {
+    aicl::H5File f = aicl::H5File::open_read(run + "/checkpoint.h5");
+    CHECK(f.attr_double("/", "step") == 2);
+    CHECK(f.attr_string("/", "complete") == "yes");
+  }
+  run_command("umount " + mnt);
+  fs::remove_all(dir);
+}

@@ -173,3 +173,19 @@ TEST_CASE("aicl_train --parity-step: bad batch files are named") {
   CHECK_FALSE(fs::exists(o));
   fs::remove_all(dir);
 }
+
+TEST_CASE("aicl_train: a non-finite loss stops the run naming the step and the term") {
+  auto dir = aicl_test::temp_dir("train_nan");
+  const std::string data = tiny_dataset(dir), w = (dir / "huge.h5").string(), run = (dir / "run").string();
+  aicl::AiclModel model;
+  std::fill(model.params().values.begin(), model.params().values.end(), 1e30f);  // finite, but overflows at once
+  aicl::save_weights(w, model.params());
+  auto r = run_command(bin("aicl_train") + " --data " + data + " --run-dir " + run + " --init-weights " + w +
+                       " --steps 3 --batch 4 --segments 40 --eval-every 0 --threads 1 --quiet");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("step 1: loss term '") != std::string::npos);
+  CHECK(r.output.find("is not finite") != std::string::npos);
+  CHECK_FALSE(fs::exists(run + "/checkpoint.h5"));  // nothing from the broken step was saved
+  fs::remove_all(dir);
+}

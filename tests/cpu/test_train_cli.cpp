@@ -189,3 +189,16 @@ TEST_CASE("aicl_train: a non-finite loss stops the run naming the step and the t
   CHECK_FALSE(fs::exists(run + "/checkpoint.h5"));  // nothing from the broken step was saved
   fs::remove_all(dir);
 }
+
+TEST_CASE("aicl_train: a stray argument and a truncated checkpoint are named") {
+  auto dir = aicl_test::temp_dir("train_trunc");
+  const std::string data = tiny_dataset(dir), run = (dir / "run").string();
+  expect_clean_failure(bin("aicl_train") + " stray.h5 --data " + data + " --run-dir " + run,
+                       "unexpected argument 'stray.h5'");
+  auto r = run_command(bin("aicl_train") + " --data " + data + " --run-dir " + run +
+                       " --steps 2 --batch 4 --segments 40 --eval-every 0 --checkpoint-every 1 --threads 1 --quiet");
+  REQUIRE(r.exit_code == 0);
+  fs::resize_file(run + "/checkpoint.h5", 3000);
+  expect_clean_failure(bin("aicl_train") + " --resume " + run + " --steps 4 --quiet", "checkpoint.h5: ");
+  fs::remove_all(dir);
+}

@@ -24,6 +24,7 @@
 #include "gpu/gpu_test_util.h"
 #include "kernels/adam.h"
 #include "parity_formula.h"
+#include "infer_golden.h"
 #include "parity_golden.h"
 
 using aicl::json;
@@ -340,61 +341,6 @@ TEST_CASE("aicl cuda: the CUDA training backend matches the CPU over 5 Adam step
   CHECK(std::all_of(gpu_params.values.begin(), gpu_params.values.end(), [](float w) { return w == 0.f; }));
 }
 
-namespace {
-// The golden inference case of tests/cpu/test_inference_parity.cpp: its dataset, weights and T.
-struct InferCase {
-  json golden;
-  std::filesystem::path dir;
-  std::string data, weights;
-};
-
-InferCase make_infer_case(const std::string& tag) {
-  InferCase c;
-  c.golden = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/infer/official_infer.json");
-  c.dir = aicl_test::temp_dir(tag);
-  REQUIRE(c.golden["synth_args"].dump() ==
-          R"(["--train","2","--test","60","--max-segments","200","--seed","5","--difficulty","1"])");
-  aicl::SynthOptions so;
-  so.train_videos = 2;
-  so.test_videos = 60;
-  so.max_segments = 200;
-  so.seed = 5;
-  so.difficulty = 1;
-  c.data = (c.dir / "s.h5").string();
-  c.weights = (c.dir / "w.h5").string();
-  aicl::write_synth(so, c.data);
-  aicl::AiclModel model;
-  aicl_test::formula_weights(model.params(), c.golden["weight_seed"].get<int>());
-  aicl::save_weights(c.weights, model.params());
-  return c;
-}
-
-// Same videos, labels and order; segments within seg_tol seconds, scores within score_tol.
-void compare_detections(const json& ours, const json& want, double seg_tol, double score_tol, const std::string& what) {
-  REQUIRE(ours.size() == want.size());
-  size_t n = 0, label_mismatch = 0;
-  double worst_seg = 0, worst_score = 0;
-  for (const auto& [video, list] : want.items()) {
-    REQUIRE(ours.contains(video));
-    const json& mine = ours[video];
-    INFO(what << ": video " << video);
-    REQUIRE(mine.size() == list.size());
-    for (size_t i = 0; i < list.size(); ++i, ++n) {
-      label_mismatch += mine[i]["label"] != list[i]["label"];
-      for (int e = 0; e < 2; ++e)
-        worst_seg = std::max(worst_seg, std::fabs(mine[i]["segment"][e].get<double>() -
-                                                  list[i]["segment"][e].get<double>()));
-      worst_score = std::max(worst_score, std::fabs(mine[i]["score"].get<double>() - list[i]["score"].get<double>()));
-    }
-  }
-  INFO(what << ": " << n << " detections; worst |segment diff| " << worst_seg << " s, worst |score diff| "
-            << worst_score);
-  CHECK(n > 100);
-  CHECK(label_mismatch == 0);
-  CHECK(worst_seg <= seg_tol);
-  CHECK(worst_score <= score_tol);
-}
-}  // namespace
 
 // Tolerances as the CPU inference parity test: the post-processing thresholds the combined CAS at fixed levels,
 // so a GPU value within ~1e-6 of the CPU's gives the same segments unless it sits on a threshold (none do in this
@@ -403,7 +349,7 @@ TEST_CASE("aicl cuda: GPU inference gives the CPU's and the official detections 
           "[gpu][aicl]") {
   aicl_test::require_gpu();
   aicl::set_cuda_math_mode(aicl::CudaMathMode::fp32);
-  InferCase c = make_infer_case("gpu_infer");
+  aicl_test::InferCase c = aicl_test::make_infer_case("gpu_infer");
   aicl::InferOptions o;
   o.data = c.data;
   o.weights = c.weights;
@@ -415,8 +361,8 @@ TEST_CASE("aicl cuda: GPU inference gives the CPU's and the official detections 
   const aicl::InferOutcome gpu = aicl::infer_and_evaluate(o);
   const json cpu_dets = aicl::read_json_file((c.dir / "cpu.json").string())["results"];
   const json gpu_dets = aicl::read_json_file((c.dir / "gpu.json").string())["results"];
-  compare_detections(gpu_dets, cpu_dets, 1e-4, 1e-5, "gpu vs cpu");
-  compare_detections(gpu_dets, c.golden["results"], 1e-4, 1e-5, "gpu vs official");
+  aicl_test::compare_detections(gpu_dets, cpu_dets, 1e-4, 1e-5, "gpu vs cpu");
+  aicl_test::compare_detections(gpu_dets, c.golden["results"], 1e-4, 1e-5, "gpu vs official");
   CHECK(gpu.class_accuracy == cpu.class_accuracy);
   REQUIRE(gpu.report.mAP.size() == cpu.report.mAP.size());
   for (size_t i = 0; i < gpu.report.mAP.size(); ++i) CHECK(std::fabs(gpu.report.mAP[i] - cpu.report.mAP[i]) <= 1e-4);
@@ -438,7 +384,7 @@ TEST_CASE("aicl cuda: GPU inference gives the CPU's and the official detections 
   for (size_t i = 0; i < ds.num_videos(); ++i) setup.row_offset.push_back(ds.row_offset(i));
   auto backend = aicl::make_cuda_train_backend(setup, host.params(), m, v);
   const aicl::LocalizeResult res = backend->localize(ds, ds.subset_indices("test"), o.segments, aicl::PostprocessConfig());
-  compare_detections(res.detections["results"], cpu_dets, 1e-4, 1e-5, "backend localize vs cpu");
+  aicl_test::compare_detections(res.detections["results"], cpu_dets, 1e-4, 1e-5, "backend localize vs cpu");
   std::filesystem::remove_all(c.dir);
 }
 

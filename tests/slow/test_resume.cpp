@@ -11,6 +11,8 @@
 #include "test_util.h"
 
 #include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using aicl_test::run_command;
@@ -43,6 +45,48 @@ std::vector<float> final_weights(const std::string& run) {
   return all;
 }
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// How many step lines metrics.jsonl holds, counting only complete lines (the file may be mid-append).
+size_t logged_steps(const std::string& run) {
+  const std::string text = file_text(run + "/metrics.jsonl");
+  size_t n = 0, start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    if (text.find("\"loss\"", start) < nl) ++n;
+  return n;
+}
+
+struct KillResult { bool killed; int exit_code; };
+
+// Runs `cmd` (output to `log`) in its own process group, polls `ready` every millisecond and SIGKILLs the group `delay_us`
+// after it first holds. Returns whether the kill happened before the command exited on its own.
+template <class Ready>
+KillResult run_and_kill(const std::string& cmd, const std::string& log, Ready ready, int delay_us) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    // exec: the child is the trainer itself, so once it is reaped its run lock is released too.
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " > " + log + " 2>&1").c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::setpgid(pid, pid);
+  bool killed = false;
+  int status = 0;
+  for (;;) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    if (!killed && ready()) {
+      ::usleep(static_cast<useconds_t>(delay_us));
+      killed = ::kill(-pid, SIGKILL) == 0;
+    }
+    ::usleep(1000);
+  }
+  const bool by_signal = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  return {killed && by_signal, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
 }  // namespace
 
 TEST_CASE("resume: SIGKILL at random moments, then --resume, equals the uninterrupted run bit for bit") {
@@ -57,8 +101,10 @@ TEST_CASE("resume: SIGKILL at random moments, then --resume, equals the uninterr
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
 
+  // Kills are driven by the run's progress, not by wall-clock guesses (a fast machine finishes a tiny run before
+  // any fixed timeout): each attempt is SIGKILLed a random 0-4 ms after its metrics show a random target step,
+  // which lands kills inside steps, evaluations and checkpoint writes alike.
   std::mt19937 rng(20261124);
-  std::uniform_real_distribution<double> when(0.2, 2.5);
   int kills = 0, attempts = 0;
   bool done = false;
   while (!done && attempts < 40) {
@@ -66,12 +112,16 @@ TEST_CASE("resume: SIGKILL at random moments, then --resume, equals the uninterr
     const bool have_ckpt = fs::exists(run + "/checkpoint.h5");
     const std::string cmd = have_ckpt ? bin("aicl_train") + " --resume " + run + " --quiet"
                                       : bin("aicl_train") + " --data " + data + " --run-dir " + run + args;
-    char t[32];
-    std::snprintf(t, sizeof t, "%.2f", when(rng));
-    auto k = run_command(std::string("timeout -s KILL ") + t + " " + cmd);
-    if (k.exit_code == 0) done = true;
-    else if (k.exit_code == 137) ++kills;  // killed by SIGKILL
-    else FAIL("unexpected exit " << k.exit_code << ": " << k.output);
+    // Past every step logged so far (a resume first drops the lines after its checkpoint, so an earlier target
+    // could fire before the run made any progress). The first three attempts stop well before the end.
+    const size_t seen = logged_steps(run);
+    size_t target = seen + 1 + rng() % 5;
+    if (attempts <= 3) target = std::min<size_t>(target, std::max<size_t>(seen + 1, 16));
+    const int delay_us = static_cast<int>(rng() % 4000);
+    const KillResult k = run_and_kill(cmd, (dir / "attempt.log").string(), [&] { return logged_steps(run) >= target; }, delay_us);
+    if (k.killed) ++kills;
+    else if (k.exit_code == 0) done = true;
+    else FAIL("unexpected exit " << k.exit_code << " of " << cmd << ": " << file_text((dir / "attempt.log").string()));
   }
   REQUIRE(done);
   INFO("killed " << kills << " times");

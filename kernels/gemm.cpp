@@ -60,4 +60,13 @@ void set_num_threads(int n) {
 
 int num_threads() { return omp_get_max_threads(); }
 
+const char* blas_threading() {
+  switch (openblas_get_parallel()) {
+    case 0: return "sequential";
+    case 1: return "pthread";
+    case 2: return "openmp";
+    default: return "unknown";
+  }
+}
+
 }  // namespace aicl

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gradcheck.h"
+#include "test_util.h"
 #include "kernels/conv1d_k1.h"
 #include "core/error.h"
 #include "kernels/conv1d_k3.h"
@@ -339,4 +340,10 @@ TEST_CASE("gemm wrapper: all transpose combinations with padded strides, K = 0, 
   std::vector<float> a(6, 1.f), b(6, 1.f);
   CHECK_THROWS_AS(aicl::gemm<float>(false, false, 2, 2, 3, 1.f, a.data(), 2, b.data(), 2, 0.f, c.data(), 2),
                   aicl::Error);
+}
+
+TEST_CASE("gemm: the OpenBLAS loaded at run time is the OpenMP build CMake linked (one thread pool)", "[conv]") {
+  if (!AICL_BLAS_OPENMP) aicl_test::skip("configured without libopenblas-openmp-dev: the pthread build is in use");
+  // A binary that fell back to the system's default (pthread) OpenBLAS would run ~25% slower at small T.
+  CHECK(std::string(aicl::blas_threading()) == "openmp");
 }

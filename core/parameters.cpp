@@ -51,4 +51,10 @@ std::string shape_string(const std::vector<int>& shape) {
   return s + "]";
 }
 
+int ParameterSet::tensor_at(size_t flat_index) const {
+  int t = 0;
+  while (t + 1 < static_cast<int>(tensors_.size()) && tensors_[t + 1].offset <= flat_index) ++t;
+  return t;
+}
+
 }  // namespace aicl

@@ -25,6 +25,7 @@ class ParameterSet {
   const std::vector<ParamTensor>& tensors() const { return tensors_; }
   const ParamTensor& tensor(int i) const { return tensors_[i]; }
   int find(const std::string& name) const;  // -1 when absent
+  int tensor_at(size_t flat_index) const;    // index of the tensor holding values[flat_index]
   float* value(int i) { return values.data() + tensors_[i].offset; }
   const float* value(int i) const { return values.data() + tensors_[i].offset; }
   float* grad(int i) { return grads.data() + tensors_[i].offset; }

@@ -55,6 +55,15 @@ struct TrainBackendSetup {
   std::vector<size_t> row_offset;
 };
 
+// The CPU backend (core/train_backend_cpu.cpp): trains `model` in place (its ParameterSet is the training state)
+// with the moments m, v; reads features straight from setup.feature_rows. Every step completes, with its loss and
+// gradient checks, before step() returns.
+std::unique_ptr<TrainBackend> make_cpu_train_backend(const TrainBackendSetup& setup, AiclModel& model,
+                                                     std::vector<float>& m, std::vector<float>& v);
+
+// Fails naming the step and the first loss term that is not finite.
+void check_losses_finite(long step, const AiclLosses& L);
+
 #ifdef AICL_HAVE_CUDA
 // The CUDA backend (core/aicl_model_cuda.cu): uploads params, moments (m, v) and the feature table once; keeps
 // references to params, m and v for sync_to_host / params_changed_on_host.

@@ -27,7 +27,6 @@
 #include "core/train_backend.h"
 #include "core/weights.h"
 #include "data/dataset.h"
-#include "kernels/adam.h"
 #include "kernels/gemm.h"
 
 namespace aicl {
@@ -201,86 +200,13 @@ void append_line(const std::string& path, const json& j) {
   if (!out) fail(path + ": cannot append (disk full?)");
 }
 
-void check_losses_finite(long step, const AiclLosses& L) {
-  const std::pair<const char*, double> terms[] = {
-      {"total", L.total},       {"action", L.action},     {"agnostic", L.agnostic}, {"modality", L.modality},
-      {"contrast", L.contrast}, {"consistency", L.consistency}};
-  for (const auto& [name, value] : terms)
-    if (!std::isfinite(value))
-      fail("step " + std::to_string(step) + ": loss term '" + name + "' is not finite (" + std::to_string(value) +
-           "); stopping (last checkpoint kept)");
-}
-
-// Index of the tensor holding flat parameter i.
-int tensor_of(const ParameterSet& p, size_t i) {
-  int t = 0;
-  while (t + 1 < static_cast<int>(p.tensors().size()) && p.tensor(t + 1).offset <= i) ++t;
-  return t;
-}
-
 // The GPU backend cannot check gradients without reading them back; its weights are checked when downloaded.
 void check_params_finite(long step, const ParameterSet& p) {
   for (size_t i = 0; i < p.size(); ++i)
     if (!std::isfinite(p.values[i]))
-      fail("step " + std::to_string(step) + ": parameter '" + p.tensor(tensor_of(p, i)).name +
+      fail("step " + std::to_string(step) + ": parameter '" + p.tensor(p.tensor_at(i)).name +
            "' is not finite; stopping (last checkpoint kept)");
 }
-
-// The CPU backend: the trainer's AiclModel and moments, features from the in-memory cache; every step completes
-// (with its loss and gradient checks) before step() returns.
-class CpuTrainBackend final : public TrainBackend {
- public:
-  CpuTrainBackend(AiclModel& model, std::vector<float>& m, std::vector<float>& v, const FeatureCache& fc,
-                  const TrainOptions& o)
-      : model_(model), m_(m), v_(v), fc_(fc), o_(o) {}
-
-  void step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T, long step) override {
-    const size_t F = static_cast<size_t>(fc_.dim);
-    x_.resize(rows.size() * F);
-    for (size_t r = 0; r < rows.size(); ++r)
-      std::copy(fc_.rows.data() + rows[r] * F, fc_.rows.data() + (rows[r] + 1) * F, x_.data() + r * F);
-    ParameterSet& params = model_.params();
-    params.zero_grad();
-    const AiclLosses L = model_.forward_backward(x_.data(), labels.data(), B, T, act_);
-    check_losses_finite(step, L);
-    for (size_t i = 0; i < params.size(); ++i)
-      if (!std::isfinite(params.grads[i]))
-        fail("step " + std::to_string(step) + ": gradient of '" + params.tensor(tensor_of(params, i)).name +
-             "' is not finite");
-    if (o_.optimizer == "adam")
-      adam_step(params.values.data(), params.grads.data(), m_.data(), v_.data(), params.size(), o_.lr, 0.9, 0.999,
-                1e-8, o_.weight_decay, step);
-    else
-      sgd_step(params.values.data(), params.grads.data(), m_.data(), params.size(), o_.lr, o_.momentum,
-               o_.weight_decay, step);
-    losses_.push_back(L);
-  }
-
-  std::vector<AiclLosses> take_losses() override {
-    std::vector<AiclLosses> out;
-    out.swap(losses_);
-    return out;
-  }
-
-  void sync_to_host() override {}             // the host buffers are the training state
-  void params_changed_on_host() override {}
-
-  LocalizeResult localize(const Dataset& ds, const std::vector<size_t>& videos, int T,
-                          const PostprocessConfig& cfg) override {
-    return localize_videos(model_, ds, videos, [&](size_t i) { return fc_.video(i); }, T, cfg);
-  }
-
- private:
-  AiclModel& model_;
-  std::vector<float>& m_;
-  std::vector<float>& v_;
-  const FeatureCache& fc_;
-  const TrainOptions& o_;
-  std::vector<float> x_;
-  AiclActivations act_;
-  std::vector<AiclLosses> losses_;
-};
-
 
 // Everything a resumed run needs besides the options: the loop position, optimizer moments, RNG, selection.
 struct LoopState {
@@ -452,26 +378,26 @@ json train(const TrainOptions& options) {
     write_file_atomic(metrics_path, "");
   }
   const bool on_gpu = o.device == "cuda";
+  TrainBackendSetup setup;
+  setup.config = mcfg;
+  setup.optimizer = o.optimizer;
+  setup.lr = o.lr;
+  setup.weight_decay = o.weight_decay;
+  setup.momentum = o.momentum;
+  setup.max_batch = B;
+  setup.segments = T;
+  setup.loss_window = o.log_every;
+  setup.feature_rows = fc.rows.data();
+  setup.num_rows = fc.rows.size() / static_cast<size_t>(fc.dim);
+  setup.feature_dim = fc.dim;
+  setup.row_offset = fc.offset;
   std::unique_ptr<TrainBackend> backend;
   if (on_gpu) {
 #ifdef AICL_HAVE_CUDA
-    TrainBackendSetup setup;
-    setup.config = mcfg;
-    setup.optimizer = o.optimizer;
-    setup.lr = o.lr;
-    setup.weight_decay = o.weight_decay;
-    setup.momentum = o.momentum;
-    setup.max_batch = B;
-    setup.segments = T;
-    setup.loss_window = o.log_every;
-    setup.feature_rows = fc.rows.data();
-    setup.num_rows = fc.rows.size() / static_cast<size_t>(fc.dim);
-    setup.feature_dim = fc.dim;
-    setup.row_offset = fc.offset;
     backend = make_cuda_train_backend(setup, params, m, v);
 #endif
   } else {
-    backend = std::make_unique<CpuTrainBackend>(model, m, v, fc, o);
+    backend = make_cpu_train_backend(setup, model, m, v);
   }
   AICL_CHECK(backend != nullptr, "--device: no training backend for '" + o.device + "'");
   // Downloads the GPU state (a no-op on the CPU) before anything reads the host weights or moments.

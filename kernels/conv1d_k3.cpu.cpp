@@ -7,6 +7,7 @@
 // are zeroed while the shifted GEMMs run (backward). This keeps zero padding exact with no im2col copy.
 #include "kernels/conv1d_k3.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -24,7 +25,7 @@ constexpr std::size_t kParallelWork = 1 << 15;  // below this many elements an O
 // page faults on first touch (measurable at small T). `slot` separates buffers that are live at the same time.
 template <class T>
 T* scratch(int slot, std::size_t n) {
-  thread_local std::vector<T> buffers[2];
+  thread_local std::vector<T> buffers[3];
   std::vector<T>& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
@@ -52,10 +53,13 @@ void add_bias_relu(T* out, const T* bias, long rows, int Cout, bool relu) {
 #pragma omp parallel for if (std::size_t(rows) * Cout > kParallelWork)
   for (long r = 0; r < rows; ++r) {
     T* o = out + std::size_t(r) * Cout;
-    for (int co = 0; co < Cout; ++co) {
-      const T v = o[co] + bias[co];
-      o[co] = (relu && !(v > T(0))) ? T(0) : v;
-    }
+    if (relu)
+      for (int co = 0; co < Cout; ++co) {
+        const T v = o[co] + bias[co];
+        o[co] = v > T(0) ? v : T(0);
+      }
+    else
+      for (int co = 0; co < Cout; ++co) o[co] += bias[co];
   }
 }
 
@@ -127,21 +131,33 @@ void conv1d_k3_backward_with(Conv3Strategy s, T* dweight, T* dbias, T* din, int 
   const std::size_t total = std::size_t(rows) * Cout;
 
   // One pass over dout: the ReLU mask (in place) and dbias, the column sums of the masked gradient. The sums
-  // run in double (so the float result does not drift with B*Tn) over fixed column blocks, which keeps them
-  // independent of the thread count.
+  // run in double (so the float result does not drift with B*Tn), row by row over fixed chunks of rows whose
+  // partial sums are then added in chunk order: the result does not depend on the thread count, and every row
+  // is read once, contiguously.
+  constexpr long kChunkRows = 256;
+  const long chunks = (rows + kChunkRows - 1) / kChunkRows;
+  double* partial = scratch<double>(2, std::size_t(chunks) * Cout);
 #pragma omp parallel for if (total > kParallelWork)
-  for (int c0 = 0; c0 < Cout; c0 += 16) {
-    const int c1 = c0 + 16 < Cout ? c0 + 16 : Cout;
-    double acc[16] = {};
-    for (long r = 0; r < rows; ++r) {
-      T* g = dout + std::size_t(r) * Cout;
-      const T* y = out + std::size_t(r) * Cout;
-      for (int c = c0; c < c1; ++c) {
-        if (relu && !(y[c] > T(0))) g[c] = T(0);
-        acc[c - c0] += double(g[c]);
-      }
+  for (long ch = 0; ch < chunks; ++ch) {
+    // __restrict and the loop shape below let GCC vectorise: the scalar loop it otherwise made took 12 ms instead
+    // of ~2.5 ms per call at 12000 x 512.
+    double* __restrict acc = partial + std::size_t(ch) * Cout;
+    for (int c = 0; c < Cout; ++c) acc[c] = 0;
+    const long r1 = std::min(rows, (ch + 1) * kChunkRows);
+    for (long r = ch * kChunkRows; r < r1; ++r) {
+      T* __restrict g = dout + std::size_t(r) * Cout;
+      const T* __restrict y = out + std::size_t(r) * Cout;
+      // Mask, then sum: two simple loops over the row (it stays in L1) both vectorise; one fused float-select
+      // plus double-add loop does not (GCC 12).
+      if (relu)
+        for (int c = 0; c < Cout; ++c) g[c] = y[c] > T(0) ? g[c] : T(0);
+      for (int c = 0; c < Cout; ++c) acc[c] += double(g[c]);
     }
-    for (int c = c0; c < c1; ++c) dbias[c] += T(acc[c - c0]);
+  }
+  for (int c = 0; c < Cout; ++c) {
+    double sum = 0;
+    for (long ch = 0; ch < chunks; ++ch) sum += partial[std::size_t(ch) * Cout + c];
+    dbias[c] += T(sum);
   }
 
   const std::size_t plane = std::size_t(Cout) * Cin;

@@ -11,6 +11,10 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
           T beta, T* C, int ldc);
 
+// Wall-clock seconds this thread has spent in gemm() (inside BLAS) so far. Benchmarks take differences of it to
+// split a training step into GEMM time and everything else.
+double gemm_seconds();
+
 // Sets the thread count of OpenBLAS and of OpenMP (the elementwise loops) together.
 void set_num_threads(int n);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -160,4 +161,20 @@ TEST_CASE("sgd_step without momentum accepts a null buffer and is plain gradient
   CHECK(p[0] == Approx(1.0 - 0.5 * (0.1 + 0.1 * 1.0)));
   CHECK(p[1] == Approx(-2.0 - 0.5 * (0.2 + 0.1 * -2.0)));
   CHECK(p[2] == Approx(0.5 - 0.5 * (-0.3 + 0.1 * 0.5)));
+}
+
+TEST_CASE("adam_step and sgd_step report a non-finite gradient anywhere in a large buffer", "[adam]") {
+  const size_t n = 100003;  // odd, and large enough for the threaded, vectorised path
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity()}) {
+    for (size_t at : {size_t(0), n / 2, n - 1}) {
+      std::vector<float> p(n, 0.25f), g(n, 1e-3f), m(n, 0.f), v(n, 0.f), buf(n, 0.f);
+      CHECK(aicl::adam_step(p.data(), g.data(), m.data(), v.data(), n, 1e-4, 0.9, 0.999, 1e-8, 5e-4, 1));
+      CHECK(aicl::sgd_step(p.data(), g.data(), buf.data(), n, 1e-2, 0.9, 5e-4, 1));
+      g[at] = bad;
+      INFO("bad value " << bad << " at " << at);
+      CHECK_FALSE(aicl::adam_step(p.data(), g.data(), m.data(), v.data(), n, 1e-4, 0.9, 0.999, 1e-8, 5e-4, 2));
+      CHECK_FALSE(aicl::sgd_step(p.data(), g.data(), buf.data(), n, 1e-2, 0.9, 5e-4, 2));
+    }
+  }
 }

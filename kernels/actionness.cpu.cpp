@@ -1,4 +1,9 @@
 // CPU sigmoid and class-aware actionness, written in torch's operation order so float results match torch.
+//
+// GCC contracts a*b + c into an FMA even under -std=c++17 (seen in sigmoid_backward's `din += dout*(1-out)*out`);
+// torch runs that accumulation as a separate kernel with its own rounding, and the CUDA twin rounds each step,
+// so contraction stays off here.
+#pragma GCC optimize("fp-contract=off")
 #include "kernels/actionness.h"
 
 #include <cmath>

@@ -46,7 +46,7 @@ struct CloseReport {
   double rel_err = 0;       // max_abs_err / ref_scale
   std::size_t worst = 0;    // index of the largest |got - want|
   double got_at_worst = 0, want_at_worst = 0;
-  bool nonfinite = false;   // a NaN/Inf in got where want is finite, or a size mismatch
+  bool nonfinite = false;   // finite on one side only (got or want), or a size mismatch
   std::string describe(const std::string& what) const {
     char buf[320];
     std::snprintf(buf, sizeof buf, "%s: rel err %.3g (max abs %.3g over scale %.3g) worst index %zu got %.9g want %.9g%s",
@@ -70,7 +70,7 @@ CloseReport compare_to_reference(const std::vector<T>& got, const std::vector<T>
   r.ref_scale = std::max(r.ref_scale, floor);
   for (std::size_t i = 0; i < want.size(); ++i) {
     const double g = double(got[i]), w = double(want[i]);
-    if (!std::isfinite(g) && std::isfinite(w)) {
+    if (std::isfinite(g) != std::isfinite(w)) {  // either side non-finite alone (a NaN reference must not pass)
       r.nonfinite = true;
       r.worst = i;
       r.got_at_worst = g;

@@ -64,6 +64,10 @@ std::unique_ptr<TrainBackend> make_cpu_train_backend(const TrainBackendSetup& se
 // Fails naming the step and the first loss term that is not finite.
 void check_losses_finite(long step, const AiclLosses& L);
 
+// Fails naming the step and the tensor of the first non-finite entry of buf (p.values or p.grads); `what`
+// begins the message ("parameter", "gradient of").
+void check_buffer_finite(long step, const ParameterSet& p, const std::vector<float>& buf, const char* what);
+
 #ifdef AICL_HAVE_CUDA
 // The CUDA backend (core/aicl_model_cuda.cu): uploads params, moments (m, v) and the feature table once; keeps
 // references to params, m and v for sync_to_host / params_changed_on_host.

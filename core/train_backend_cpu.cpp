@@ -21,6 +21,13 @@ void check_losses_finite(long step, const AiclLosses& L) {
            "); stopping (last checkpoint kept)");
 }
 
+void check_buffer_finite(long step, const ParameterSet& p, const std::vector<float>& buf, const char* what) {
+  for (size_t i = 0; i < buf.size(); ++i)
+    if (!std::isfinite(buf[i]))
+      fail("step " + std::to_string(step) + ": " + what + " '" + p.tensor(p.tensor_at(i)).name +
+           "' is not finite; stopping (last checkpoint kept)");
+}
+
 namespace {
 
 class CpuTrainBackend final : public TrainBackend {
@@ -49,11 +56,7 @@ class CpuTrainBackend final : public TrainBackend {
                         0.9, 0.999, 1e-8, setup_.weight_decay, step)
             : sgd_step(params.values.data(), params.grads.data(), m_.data(), params.size(), setup_.lr,
                        setup_.momentum, setup_.weight_decay, step);
-    if (!finite)
-      for (size_t i = 0; i < params.size(); ++i)
-        if (!std::isfinite(params.grads[i]))
-          fail("step " + std::to_string(step) + ": gradient of '" + params.tensor(params.tensor_at(i)).name +
-               "' is not finite; stopping (last checkpoint kept)");
+    if (!finite) check_buffer_finite(step, params, params.grads, "gradient of");
     losses_.push_back(L);
   }
 

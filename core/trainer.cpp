@@ -122,7 +122,6 @@ struct FeatureCache {
   std::vector<size_t> offset;  // per dataset video index, in rows
   std::vector<int> length;
   int dim = 0;
-  const float* video(size_t i) const { return rows.data() + offset[i] * dim; }
 };
 
 FeatureCache load_features(const Dataset& ds) {
@@ -198,14 +197,6 @@ void append_line(const std::string& path, const json& j) {
   std::ofstream out(path, std::ios::app);
   out << j.dump() << "\n";
   if (!out) fail(path + ": cannot append (disk full?)");
-}
-
-// The GPU backend cannot check gradients without reading them back; its weights are checked when downloaded.
-void check_params_finite(long step, const ParameterSet& p) {
-  for (size_t i = 0; i < p.size(); ++i)
-    if (!std::isfinite(p.values[i]))
-      fail("step " + std::to_string(step) + ": parameter '" + p.tensor(p.tensor_at(i)).name +
-           "' is not finite; stopping (last checkpoint kept)");
 }
 
 // Everything a resumed run needs besides the options: the loop position, optimizer moments, RNG, selection.
@@ -403,7 +394,8 @@ json train(const TrainOptions& options) {
   // Downloads the GPU state (a no-op on the CPU) before anything reads the host weights or moments.
   auto sync_state = [&](long step) {
     backend->sync_to_host();
-    if (on_gpu) check_params_finite(step, params);
+    // The GPU backend cannot check gradients without reading them back; its weights are checked when downloaded.
+    if (on_gpu) check_buffer_finite(step, params, params.values, "parameter");
   };
   std::vector<size_t>& order = st.order;
   size_t& cursor = st.cursor;

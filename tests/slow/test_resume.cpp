@@ -61,8 +61,8 @@ size_t logged_steps(const std::string& run) {
 
 struct KillResult { bool killed; int exit_code; };
 
-// Runs `cmd` (output to `log`) in its own process group, polls `ready` every millisecond and SIGKILLs the group `delay_us`
-// after it first holds. Returns whether the kill happened before the command exited on its own.
+// Runs `cmd` (output to `log`) in its own process group, polls `ready` every millisecond and SIGKILLs the group
+// `delay_us` after it first holds. Returns whether the kill happened before the command exited on its own.
 template <class Ready>
 KillResult run_and_kill(const std::string& cmd, const std::string& log, Ready ready, int delay_us) {
   const pid_t pid = ::fork();
@@ -118,10 +118,11 @@ TEST_CASE("resume: SIGKILL at random moments, then --resume, equals the uninterr
     size_t target = seen + 1 + rng() % 5;
     if (attempts <= 3) target = std::min<size_t>(target, std::max<size_t>(seen + 1, 16));
     const int delay_us = static_cast<int>(rng() % 4000);
-    const KillResult k = run_and_kill(cmd, (dir / "attempt.log").string(), [&] { return logged_steps(run) >= target; }, delay_us);
+    const std::string log = (dir / "attempt.log").string();
+    const KillResult k = run_and_kill(cmd, log, [&] { return logged_steps(run) >= target; }, delay_us);
     if (k.killed) ++kills;
     else if (k.exit_code == 0) done = true;
-    else FAIL("unexpected exit " << k.exit_code << " of " << cmd << ": " << file_text((dir / "attempt.log").string()));
+    else FAIL("unexpected exit " << k.exit_code << " of " << cmd << ": " << file_text(log));
   }
   REQUIRE(done);
   INFO("killed " << kills << " times");

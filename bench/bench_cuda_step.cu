@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "core/aicl_model.h"
-#include "core/aicl_model_cuda.h"
-#include "core/device_dataset_cuda.h"
-#include "core/localize.h"
-#include "core/rng.h"
-#include "core/sampling.h"
-#include "core/train_backend.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl_model_cuda.h"
+#include "core/runtime/device_dataset_cuda.h"
+#include "core/eval/localize.h"
+#include "core/base/rng.h"
+#include "core/runtime/sampling.h"
+#include "core/runtime/train_backend.h"
 #include "data/dataset.h"
 #include "kernels/cuda_common.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/evaluator.h"
+#include "core/eval/evaluator.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core/io.h"
-#include "core/postprocess.h"
+#include "core/base/io.h"
+#include "core/eval/postprocess.h"
 
 namespace {
 

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <vector>
 
-#include "core/aicl_model.h"
-#include "core/rng.h"
-#include "core/sampling.h"
-#include "core/train_backend.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/base/rng.h"
+#include "core/runtime/sampling.h"
+#include "core/runtime/train_backend.h"
 #include "kernels/adam.h"
 #include "kernels/conv1d_k3.h"
 #include "kernels/gemm.h"

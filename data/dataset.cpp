@@ -12,8 +12,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "core/error.h"
-#include "data/h5.h"
+#include "core/base/error.h"
+#include "core/base/h5_raw.h"
 
 namespace aicl {
 

@@ -13,8 +13,8 @@
 #include <fstream>
 #include <set>
 
-#include "core/error.h"
-#include "core/io.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
 #include "data/npy.h"
 
 namespace aicl {

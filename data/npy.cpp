@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include "core/error.h"
-#include "core/io.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "npy.cpp assumes a little-endian host (it copies <f4/<f8 bytes directly)"

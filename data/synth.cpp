@@ -18,9 +18,9 @@
 #include <map>
 #include <set>
 
-#include "core/error.h"
-#include "core/rng.h"
-#include "core/io.h"
+#include "core/base/error.h"
+#include "core/base/rng.h"
+#include "core/base/io.h"
 
 namespace aicl {
 namespace {

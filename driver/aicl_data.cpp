@@ -6,9 +6,9 @@
 #include <map>
 #include <string>
 
-#include "core/cli.h"
-#include "core/error.h"
-#include "core/io.h"
+#include "core/base/cli.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
 #include "data/dataset.h"
 #include "data/import_export.h"
 #include "data/synth.h"

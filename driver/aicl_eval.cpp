@@ -4,12 +4,12 @@
 #include <cstring>
 #include <string>
 
-#include "core/cli.h"
-#include "core/error.h"
-#include "core/evaluator.h"
-#include "core/io.h"
-#include "core/localize.h"
-#include "core/plot.h"
+#include "core/base/cli.h"
+#include "core/base/error.h"
+#include "core/eval/evaluator.h"
+#include "core/base/io.h"
+#include "core/eval/localize.h"
+#include "core/eval/plot.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 

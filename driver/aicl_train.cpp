@@ -2,11 +2,11 @@
 #include <cstdio>
 #include <string>
 
-#include "core/aicl_parity.h"
-#include "core/cli.h"
-#include "core/error.h"
-#include "core/io.h"
-#include "core/trainer.h"
+#include "core/methods/aicl/aicl_parity.h"
+#include "core/base/cli.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
+#include "core/train/trainer.h"
 
 static const char* kHelp = R"(aicl_train: train AICL (weakly-supervised temporal action localization) on the CPU or a GPU.
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <unistd.h>
 
-#include "core/error.h"
-#include "core/io.h"
-#include "core/trainer.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
+#include "core/train/trainer.h"
 
 namespace {
 

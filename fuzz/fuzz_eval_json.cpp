@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/error.h"
-#include "core/evaluator.h"
+#include "core/base/error.h"
+#include "core/eval/evaluator.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace aicl {
 

@@ -1,7 +1,7 @@
 // CPU mean squared error (forward and backward to both inputs).
 #include "kernels/mse_loss.h"
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 namespace aicl {
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
+#include "core/base/error.h"
 
 // The combined CAS must round like torch float32 (each op rounded on its own) so that topk sees the same values:
 // with -march=native GCC would otherwise fuse softmax * (1/sum) + (flow + rgb) into one FMA (1-ulp differences,

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <string>
 
-#include "core/aicl_model.h"
-#include "core/io.h"
-#include "core/weights.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/base/io.h"
+#include "core/runtime/weights.h"
 #include "data/synth.h"
 #include "parity_formula.h"
 #include "test_util.h"

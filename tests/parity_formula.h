@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/parameters.h"
+#include "core/runtime/parameters.h"
 
 namespace aicl_test {
 

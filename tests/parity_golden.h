@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/aicl_model.h"
-#include "core/io.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/base/io.h"
 #include "test_util.h"
 
 namespace aicl_test {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/io.h"
+#include "core/base/io.h"
 #include "data/dataset.h"
 #include "test_dataset_fixtures.h"
 #include "test_util.h"

@@ -1,8 +1,8 @@
 // Tests of the shared flag parser: unknown flags, missing values, ranges give clear errors.
 #include <catch2/catch.hpp>
 
-#include "core/cli.h"
-#include "core/error.h"
+#include "core/base/cli.h"
+#include "core/base/error.h"
 
 using aicl::Flags;
 

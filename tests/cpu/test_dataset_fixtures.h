@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/io.h"
+#include "core/base/io.h"
 #include "data/npy.h"
 
 namespace aicl_test {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "data/dataset.h"
 #include "data/import_export.h"
 #include "test_dataset_fixtures.h"

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <string>
 
-#include "core/error.h"
-#include "core/localize.h"
+#include "core/base/error.h"
+#include "core/eval/localize.h"
 #include "test_util.h"
 #ifdef AICL_HAVE_CUDA
 #include "kernels/cuda_common.h"

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <limits>
 
-#include "core/error.h"
-#include "core/evaluator.h"
-#include "core/numpy_compat.h"
+#include "core/base/error.h"
+#include "core/eval/evaluator.h"
+#include "core/eval/numpy_compat.h"
 #include "test_util.h"
 
 using aicl::json;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "core/evaluator.h"
+#include "core/eval/evaluator.h"
 #include "test_util.h"
 
 using aicl::ordered_json;

@@ -9,7 +9,7 @@
 #include "gradcheck.h"
 #include "test_util.h"
 #include "kernels/conv1d_k1.h"
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/conv1d_k3.h"
 #include "kernels/gemm.h"
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/ce_loss.h"
 #include "kernels/gce_loss.h"
 #include "kernels/mse_loss.h"

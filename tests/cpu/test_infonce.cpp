@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/infonce.h"
 #include "gradcheck.h"
 

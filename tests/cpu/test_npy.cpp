@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "data/npy.h"
 #include "test_util.h"
 

@@ -1,7 +1,7 @@
 // Whole-step parity with the official AICL code: losses, every gradient and the CAS against golden files.
 #include <catch2/catch.hpp>
 
-#include "core/aicl_model.h"
+#include "core/methods/aicl/aicl_model.h"
 #include "parity_formula.h"
 #include "parity_golden.h"
 

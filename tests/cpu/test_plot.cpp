@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/error.h"
-#include "core/plot.h"
+#include "core/base/error.h"
+#include "core/eval/plot.h"
 #include "test_util.h"
 
 using aicl::json;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/postprocess.h"
+#include "core/base/error.h"
+#include "core/eval/postprocess.h"
 
 using aicl::Detection;
 using aicl::PostprocessConfig;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/io.h"
-#include "core/postprocess.h"
+#include "core/base/io.h"
+#include "core/eval/postprocess.h"
 #include "test_util.h"
 
 namespace {

@@ -4,9 +4,9 @@
 
 #include <fstream>
 
-#include "core/error.h"
-#include "core/io.h"
-#include "core/trainer.h"
+#include "core/base/error.h"
+#include "core/base/io.h"
+#include "core/train/trainer.h"
 #include "data/npy.h"
 #include "test_util.h"
 

@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "core/error.h"
-#include "core/sampling.h"
+#include "core/base/error.h"
+#include "core/runtime/sampling.h"
 
 using aicl::random_perturb;
 using aicl::uniform_sampling;

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/error.h"
+#include "core/base/error.h"
 #include "kernels/topk_mil.h"
 #include "gradcheck.h"
 

@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/aicl_model.h"
-#include "core/h5.h"
-#include "core/io.h"
-#include "core/weights.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/base/h5.h"
+#include "core/base/io.h"
+#include "core/runtime/weights.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

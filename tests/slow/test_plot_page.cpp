@@ -7,8 +7,8 @@
 #include <regex>
 #include <sstream>
 
-#include "core/evaluator.h"
-#include "core/plot.h"
+#include "core/eval/evaluator.h"
+#include "core/eval/plot.h"
 #include "test_util.h"
 
 using aicl::json;

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <random>
 
-#include "core/aicl_model.h"
-#include "core/h5.h"
-#include "core/io.h"
+#include "core/methods/aicl/aicl_model.h"
+#include "core/base/h5.h"
+#include "core/base/io.h"
 #include "test_util.h"
 
 #include <csignal>

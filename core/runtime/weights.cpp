@@ -1,0 +1,57 @@
+// Model weights as HDF5 (one dataset per parameter, named and shaped as the official PyTorch state_dict).
+#include "core/runtime/weights.h"
+
+#include <cmath>
+
+#include "core/base/error.h"
+#include "core/base/h5.h"
+#include "core/base/io.h"
+
+namespace aicl {
+
+static std::string join(const std::string& group, const std::string& name) {
+  return group.empty() || group == "/" ? name : group + "/" + name;
+}
+
+void write_params_to(H5File& f, const std::string& group, const ParameterSet& params) {
+  for (size_t i = 0; i < params.tensors().size(); ++i) {
+    const ParamTensor& t = params.tensor(static_cast<int>(i));
+    std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
+    f.write_floats(join(group, t.name), params.value(static_cast<int>(i)), shape);
+  }
+}
+
+void read_params_from(const H5File& f, const std::string& group, ParameterSet& params) {
+  for (size_t i = 0; i < params.tensors().size(); ++i) {
+    const ParamTensor& t = params.tensor(static_cast<int>(i));
+    const std::string key = join(group, t.name);
+    if (!f.exists(key)) fail(f.path() + ": missing parameter '" + t.name + "'");
+    std::vector<int64_t> shape;
+    std::vector<float> v = f.read_floats(key, &shape);
+    std::vector<int64_t> want(t.shape.begin(), t.shape.end());
+    if (shape != want) {
+      std::vector<int> got(shape.begin(), shape.end());
+      fail(f.path() + ": parameter '" + t.name + "' has shape " + shape_string(got) + ", the model needs " +
+           shape_string(t.shape));
+    }
+    for (size_t j = 0; j < v.size(); ++j)
+      if (!std::isfinite(v[j]))
+        fail(f.path() + ": parameter '" + t.name + "' has a non-finite value at flat index " + std::to_string(j));
+    std::copy(v.begin(), v.end(), params.value(static_cast<int>(i)));
+  }
+}
+
+void save_weights(const std::string& path, const ParameterSet& params) {
+  write_atomic_with(path, [&](const std::string& tmp) {
+    H5File f = H5File::create(tmp);
+    write_params_to(f, "/", params);
+    f.set_attr_string("/", "format", "aicl-weights-1");
+  });
+}
+
+void load_weights(const std::string& path, ParameterSet& params) {
+  H5File f = H5File::open_read(path);
+  read_params_from(f, "/", params);
+}
+
+}  // namespace aicl

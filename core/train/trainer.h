@@ -1,0 +1,46 @@
+// The training loop: batches from a dataset, one optimizer step per batch, periodic evaluation, run directory.
+#pragma once
+#include <string>
+
+#include "core/base/io.h"
+
+namespace aicl {
+
+struct TrainOptions {
+  std::string data;          // dataset .h5 (aicl_data format)
+  std::string run_dir;       // outputs: config.json, metrics.jsonl, checkpoint.h5, best.h5, detections.json, eval.json
+  int steps = 2000;
+  int batch = 16;
+  int segments = 750;        // T for training (random perturbation) and, unless infer_segments is set, for inference
+  int infer_segments = 0;    // 0 = segments
+  double lr = 1e-4;
+  double weight_decay = 5e-4;
+  std::string optimizer = "adam";  // adam | sgd
+  double momentum = 0.9;     // sgd only
+  int seed = 1;
+  int eval_every = 50;       // 0 = only at the end
+  int threads = 0;           // 0 = all cores
+  double val_fraction = 0;   // > 0: hold out this part of the training split for model selection
+  std::string select;        // "val" (needs val_fraction), "test" (official: best on test) or "last"; "" = auto
+  std::string init_weights;  // optional weights .h5 to start from (else PyTorch-style random init from seed)
+  int checkpoint_every = 50; // RUN/checkpoint.h5 (weights, optimizer, RNG, data order) every N steps and at evals
+  std::string device = "cpu";  // cpu | cuda (the whole step on the GPU; needs a CUDA build and a device)
+  int log_every = 10;        // progress line every N steps; with cuda also the only per-step read of the losses
+  bool quiet = false;
+  bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)
+
+  json to_json() const;
+  static TrainOptions from_json(const json& j, const std::string& source);  // unknown keys are errors
+};
+
+// Trains and writes the run directory; returns the final report (also written to RUN/eval.json).
+// The run directory is locked while in use. With options.resume, the run continues from RUN/checkpoint.h5 and
+// (on the CPU, same thread count) ends bitwise identical to an uninterrupted run.
+// With device "cuda" the steps are queued on the GPU without waiting; the losses (and the non-finite check) are
+// read every log_every steps, at evaluations and at checkpoints, where the weights and moments are downloaded.
+json train(const TrainOptions& options);
+
+// Options of an existing run (RUN/config.json), for --resume.
+TrainOptions load_run_options(const std::string& run_dir);
+
+}  // namespace aicl

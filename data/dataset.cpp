@@ -1,19 +1,15 @@
 // The aicl dataset file (one HDF5 file per dataset, see docs/data-format.md): its reader and its writer.
 #include "data/dataset.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
-#include <unordered_map>
 
 #include "core/base/error.h"
-#include "core/base/h5_raw.h"
+#include "core/base/h5.h"
+#include "core/base/io.h"
 
 namespace aicl {
 
@@ -62,15 +58,94 @@ std::vector<float> checked_labels(const VideoInfo& v, int num_classes, const std
   return v.labels;
 }
 
-void fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path + ": cannot reopen for fsync (" + std::strerror(errno) + ")");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) fail(path + ": fsync failed (" + std::strerror(errno) + ")");
+// The tables every dataset file has; checked up front so that a file of another kind is named as such.
+const char* const kRequiredTables[] = {"classes",         "videos/name",     "videos/subset",   "videos/num_segments",
+                                       "videos/duration", "videos/labels",   "instances/video", "instances/start",
+                                       "instances/end",   "instances/label", "features"};
+
+void check_required_tables(hid_t f, const std::string& ctx) {
+  for (const char* t : kRequiredTables)
+    if (!h5::exists(f, t)) fail(ctx + ": missing dataset '/" + std::string(t) + "' (not an aicl dataset, or a damaged one)");
+}
+
+std::string streams_text(const DatasetProfile& p) {
+  std::string s;
+  for (const FeatureStream& st : p.streams) s += (s.empty() ? "" : " + ") + st.name + " " + std::to_string(st.width);
+  return s;
+}
+
+void check_profile_fits(const DatasetProfile& p, int feature_dim, const std::string& ctx) {
+  if (p.feature_dim() != feature_dim)
+    fail(ctx + ": the profile's streams (" + streams_text(p) + " = " + std::to_string(p.feature_dim()) +
+         " columns) do not add up to feature_dim " + std::to_string(feature_dim));
+}
+
+// What a file without a recorded profile is read as: THUMOS14, with the file's own timing and width.
+DatasetProfile fallback_profile(int feature_dim, double fps, int segment_frames) {
+  DatasetProfile p = DatasetProfile::thumos14();
+  p.fps = fps;
+  p.segment_frames = segment_frames;
+  if (feature_dim % 2 == 0) p.streams = {{"rgb", feature_dim / 2}, {"flow", feature_dim / 2}};
+  else p.streams = {{"features", feature_dim}};
+  return p;
+}
+
+// The recorded profile (root attribute "profile"), checked against the file's other attributes.
+DatasetProfile read_profile(hid_t f, int feature_dim, double fps, int segment_frames, const std::string& ctx,
+                            std::string& note) {
+  if (!h5::has_attr(f, "profile")) {
+    note = ctx + ": no dataset profile recorded; reading it as THUMOS14 (re-import with aicl_data to record one)";
+    return fallback_profile(feature_dim, fps, segment_frames);
+  }
+  json j;
+  try {
+    j = json::parse(h5::get_attr_string(f, "profile", ctx));
+  } catch (const json::exception& e) {
+    fail(ctx + ": attribute 'profile' is not valid JSON (" + std::string(e.what()) + ")");
+  }
+  DatasetProfile p = DatasetProfile::from_json(j, ctx);
+  check_profile_fits(p, feature_dim, ctx);
+  auto timing = [](int frames, double rate) {  // json's shortest round-trip form shows any difference
+    return std::to_string(frames) + " frames per segment at " + json(rate).dump() + " fps";
+  };
+  if (p.fps != fps || p.segment_frames != segment_frames)
+    fail(ctx + ": the profile says " + timing(p.segment_frames, p.fps) + " but the file's attributes say " +
+         timing(segment_frames, fps));
+  return p;
 }
 
 }  // namespace
+
+void check_features_finite(const std::string& context, const std::string& video, const float* rows,
+                           size_t num_segments, size_t feature_dim) {
+  // Blocks without a branch per value (vectorisable), then the exact place in the first bad block.
+  const size_t n = num_segments * feature_dim, block = 4096;
+  for (size_t b = 0; b < n; b += block) {
+    const size_t e = std::min(n, b + block);
+    bool bad = false;
+    for (size_t i = b; i < e; ++i) bad |= !std::isfinite(rows[i]);
+    if (!bad) continue;
+    for (size_t i = b; i < e; ++i)
+      if (!std::isfinite(rows[i]))
+        fail(context + ": video '" + video + "' has a non-finite feature at segment " + std::to_string(i / feature_dim) +
+             ", channel " + std::to_string(i % feature_dim));
+  }
+}
+
+void check_features_finite(const Dataset& ds, size_t index, const float* rows) {
+  const VideoInfo& v = ds.video(index);
+  check_features_finite(ds.path(), v.name, rows, static_cast<size_t>(v.num_segments),
+                        static_cast<size_t>(ds.feature_dim()));
+}
+
+void check_all_features_finite(const Dataset& ds, const float* table) {
+  const size_t D = static_cast<size_t>(ds.feature_dim());
+  for (size_t i = 0; i < ds.num_videos(); ++i) check_features_finite(ds, i, table + ds.row_offset(i) * D);
+}
+
+bool has_any_label(const VideoInfo& video) {
+  return std::any_of(video.labels.begin(), video.labels.end(), [](float l) { return l != 0; });
+}
 
 // ------------------------------------------------------------------------------------------ reader
 
@@ -80,17 +155,21 @@ struct Dataset::Impl {
   int format_version = 0, feature_dim = 0, segment_frames = 16, compression = 0;
   double fps = 25;
   std::string source, gt_version;
+  DatasetProfile profile;
+  std::string profile_note;
   std::vector<std::string> classes;
   std::vector<VideoInfo> videos, annotation_only;
   std::vector<size_t> offsets;  // row offsets, size num_videos + 1
+
+  void read_header();
+  void read_videos();
+  void open_features();
 };
 
-Dataset::Dataset(const std::string& path) : impl_(std::make_unique<Impl>()) {
-  Impl& d = *impl_;
-  d.path = path;
+// Root attributes: format, version, feature_dim, timing, provenance and the profile.
+void Dataset::Impl::read_header() {
   const std::string& ctx = path;
-  d.file = h5::file_open_read(path);
-  hid_t f = d.file.get();
+  hid_t f = file.get();
   if (!h5::has_attr(f, "format")) fail(ctx + ": not an aicl dataset (no 'format' attribute)");
   std::string format = h5::get_attr_string(f, "format", ctx);
   if (format != kDatasetFormatName) fail(ctx + ": not an aicl dataset (format is '" + format + "')");
@@ -98,20 +177,27 @@ Dataset::Dataset(const std::string& path) : impl_(std::make_unique<Impl>()) {
   if (version != kDatasetFormatVersion)
     fail(ctx + ": dataset format version " + std::to_string(version) + " is not supported (this build reads version " +
          std::to_string(kDatasetFormatVersion) + ")");
-  d.format_version = static_cast<int>(version);
+  format_version = static_cast<int>(version);
+  check_required_tables(f, ctx);
   int64_t dim = h5::get_attr_int(f, "feature_dim", ctx);
   if (dim <= 0 || dim > (1 << 20)) fail(ctx + ": bad feature_dim " + std::to_string(dim));
-  d.feature_dim = static_cast<int>(dim);
-  d.fps = h5::get_attr_double(f, "fps", ctx);
+  feature_dim = static_cast<int>(dim);
+  fps = h5::get_attr_double(f, "fps", ctx);
   int64_t sf = h5::get_attr_int(f, "segment_frames", ctx);
-  if (!(d.fps > 0) || sf <= 0) fail(ctx + ": bad fps/segment_frames attributes");
-  d.segment_frames = static_cast<int>(sf);
-  d.source = h5::has_attr(f, "source") ? h5::get_attr_string(f, "source", ctx) : "";
-  d.gt_version = h5::has_attr(f, "gt_version") ? h5::get_attr_string(f, "gt_version", ctx) : "";
+  if (!(fps > 0) || !std::isfinite(fps) || sf <= 0 || sf > (1 << 30)) fail(ctx + ": bad fps/segment_frames attributes");
+  segment_frames = static_cast<int>(sf);
+  source = h5::has_attr(f, "source") ? h5::get_attr_string(f, "source", ctx) : "";
+  gt_version = h5::has_attr(f, "gt_version") ? h5::get_attr_string(f, "gt_version", ctx) : "";
+  profile = read_profile(f, feature_dim, fps, segment_frames, ctx, profile_note);
+}
 
-  d.classes = h5::read_strings(f, "classes", ctx);
-  check_class_names(d.classes, ctx);
-  const size_t C = d.classes.size();
+// Classes, the /videos and /instances tables, checked for consistency.
+void Dataset::Impl::read_videos() {
+  const std::string& ctx = path;
+  hid_t f = file.get();
+  classes = h5::read_strings(f, "classes", ctx);
+  check_class_names(classes, ctx);
+  const size_t C = classes.size();
 
   auto names = h5::read_strings(f, "videos/name", ctx);
   auto subsets = h5::read_strings(f, "videos/subset", ctx);
@@ -150,21 +236,23 @@ Dataset::Dataset(const std::string& path) : impl_(std::make_unique<Impl>()) {
   }
   for (VideoInfo& v : all) {
     checked_labels(v, static_cast<int>(C), ctx);
-    if (v.num_segments > 0) d.videos.push_back(std::move(v));
-    else d.annotation_only.push_back(std::move(v));
+    if (v.num_segments > 0) videos.push_back(std::move(v));
+    else annotation_only.push_back(std::move(v));
   }
-  d.offsets.assign(1, 0);
-  for (const VideoInfo& v : d.videos) d.offsets.push_back(d.offsets.back() + static_cast<size_t>(v.num_segments));
+  offsets.assign(1, 0);
+  for (const VideoInfo& v : videos) offsets.push_back(offsets.back() + static_cast<size_t>(v.num_segments));
+}
 
-  // Keep the feature table open; a larger chunk cache helps when it is compressed.
+// Keeps the feature table open, with a larger chunk cache (helps when it is compressed).
+void Dataset::Impl::open_features() {
+  const std::string& ctx = path;
   h5::Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   H5Pset_chunk_cache(dapl.get(), 1031, 32u << 20, 1.0);
-  if (!h5::exists(f, "features")) fail(ctx + ": missing dataset '/features' (not an aicl dataset, or damaged)");
-  hid_t fid = H5Dopen2(f, "features", dapl.get());
+  hid_t fid = H5Dopen2(file.get(), "features", dapl.get());
   if (fid < 0) fail(ctx + ": cannot open dataset '/features' (damaged file?)");
-  d.features = h5::Handle(fid, H5Dclose);
+  features = h5::Handle(fid, H5Dclose);
   auto fdims = h5::dataset_dims(fid, ctx);
-  if (fdims.size() != 2 || fdims[1] != static_cast<hsize_t>(d.feature_dim) || fdims[0] != d.offsets.back())
+  if (fdims.size() != 2 || fdims[1] != static_cast<hsize_t>(feature_dim) || fdims[0] != offsets.back())
     fail(ctx + ": /features has the wrong shape for the videos' num_segments and feature_dim");
   h5::Handle ftype(H5Dget_type(fid), H5Tclose);
   if (!ftype.valid() || H5Tget_class(ftype.get()) != H5T_FLOAT) fail(ctx + ": /features is not a float table");
@@ -174,8 +262,16 @@ Dataset::Dataset(const std::string& path) : impl_(std::make_unique<Impl>()) {
     unsigned flags = 0, cd[8] = {0};
     size_t ncd = 8;
     H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &ncd, cd, 0, nullptr, nullptr);
-    if (id == H5Z_FILTER_DEFLATE && ncd > 0) d.compression = static_cast<int>(cd[0]);
+    if (id == H5Z_FILTER_DEFLATE && ncd > 0) compression = static_cast<int>(cd[0]);
   }
+}
+
+Dataset::Dataset(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->file = h5::file_open_read(path);
+  impl_->read_header();
+  impl_->read_videos();
+  impl_->open_features();
 }
 
 Dataset::~Dataset() = default;
@@ -191,6 +287,8 @@ double Dataset::fps() const { return impl_->fps; }
 int Dataset::segment_frames() const { return impl_->segment_frames; }
 const std::string& Dataset::source() const { return impl_->source; }
 const std::string& Dataset::gt_version() const { return impl_->gt_version; }
+const DatasetProfile& Dataset::profile() const { return impl_->profile; }
+const std::string& Dataset::profile_note() const { return impl_->profile_note; }
 int Dataset::compression_level() const { return impl_->compression; }
 size_t Dataset::num_videos() const { return impl_->videos.size(); }
 const std::vector<VideoInfo>& Dataset::annotation_only_videos() const { return impl_->annotation_only; }
@@ -270,10 +368,11 @@ nlohmann::json Dataset::ground_truth_json() const {
 // ------------------------------------------------------------------------------------------ writer
 
 struct DatasetWriter::Impl {
-  std::string path, tmp;
+  std::string path;
   std::vector<std::string> classes;
   int dim = 0;
   DatasetWriterOptions opts;
+  std::optional<AtomicFile> out;  // declared before the handles: they close first, then it removes the temp file
   h5::Handle file, features;
   size_t rows = 0;
   bool finished = false;
@@ -303,7 +402,24 @@ struct DatasetWriter::Impl {
       inst_label.push_back(in.label);
     }
   }
+  void create_feature_table();
+  void write_metadata();
 };
+
+// An empty, growing [0, dim] table, chunked so that one video is one contiguous hyperslab.
+void DatasetWriter::Impl::create_feature_table() {
+  hsize_t dims[2] = {0, static_cast<hsize_t>(dim)};
+  hsize_t maxdims[2] = {H5S_UNLIMITED, static_cast<hsize_t>(dim)};
+  hsize_t chunk[2] = {opts.chunk_rows, static_cast<hsize_t>(dim)};
+  h5::Handle space(H5Screate_simple(2, dims, maxdims), H5Sclose);
+  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  bool ok = space.valid() && dcpl.valid() && H5Pset_chunk(dcpl.get(), 2, chunk) >= 0;
+  if (ok && opts.compression > 0)
+    ok = H5Pset_shuffle(dcpl.get()) >= 0 && H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opts.compression)) >= 0;
+  hid_t fid = ok ? H5Dcreate2(file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT) : -1;
+  if (fid < 0) fail(path + ": cannot create the feature table (is deflate available in this HDF5?)");
+  features = h5::Handle(fid, H5Dclose);
+}
 
 DatasetWriter::DatasetWriter(const std::string& path, std::vector<std::string> class_names, int feature_dim,
                              DatasetWriterOptions options)
@@ -317,38 +433,18 @@ DatasetWriter::DatasetWriter(const std::string& path, std::vector<std::string> c
   if (feature_dim <= 0) fail(path + ": feature_dim must be positive");
   if (w.opts.compression < 0 || w.opts.compression > 9) fail(path + ": compression level must be 0..9");
   if (w.opts.chunk_rows == 0) fail(path + ": chunk_rows must be positive");
-  if (!(w.opts.fps > 0) || w.opts.segment_frames <= 0) fail(path + ": fps and segment_frames must be positive");
+  w.opts.profile.validate(path);
+  check_profile_fits(w.opts.profile, feature_dim, path);
   auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     fail(path + ": directory " + parent.string() + " does not exist");
-  w.tmp = path + ".tmp." + std::to_string(::getpid());
-  w.file = h5::file_create(w.tmp);
-
-  hsize_t dims[2] = {0, static_cast<hsize_t>(feature_dim)};
-  hsize_t maxdims[2] = {H5S_UNLIMITED, static_cast<hsize_t>(feature_dim)};
-  hsize_t chunk[2] = {w.opts.chunk_rows, static_cast<hsize_t>(feature_dim)};
-  h5::Handle space(H5Screate_simple(2, dims, maxdims), H5Sclose);
-  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  bool ok = space.valid() && dcpl.valid() && H5Pset_chunk(dcpl.get(), 2, chunk) >= 0;
-  if (ok && w.opts.compression > 0)
-    ok = H5Pset_shuffle(dcpl.get()) >= 0 && H5Pset_deflate(dcpl.get(), static_cast<unsigned>(w.opts.compression)) >= 0;
-  hid_t fid = ok ? H5Dcreate2(w.file.get(), "features", H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT) : -1;
-  if (fid < 0) {
-    w.file.reset();
-    std::remove(w.tmp.c_str());
-    fail(path + ": cannot create the feature table (is deflate available in this HDF5?)");
-  }
-  w.features = h5::Handle(fid, H5Dclose);
+  w.out.emplace(path);
+  w.file = h5::file_create(w.out->tmp_path());
+  w.create_feature_table();
 }
 
-DatasetWriter::~DatasetWriter() {
-  if (impl_ && !impl_->finished) {
-    impl_->features.reset();
-    impl_->file.reset();
-    std::remove(impl_->tmp.c_str());
-  }
-}
+DatasetWriter::~DatasetWriter() = default;
 
 size_t DatasetWriter::num_videos() const { return impl_->feature_videos; }
 
@@ -357,9 +453,7 @@ void DatasetWriter::add_video(const VideoInfo& video, const float* features) {
   if (w.finished) fail(w.path + ": add_video after finish");
   if (video.num_segments <= 0) fail(w.path + ": video '" + video.name + "' has no segments");
   const size_t T = static_cast<size_t>(video.num_segments), D = static_cast<size_t>(w.dim);
-  for (size_t i = 0; i < T * D; ++i)
-    if (!std::isfinite(features[i]))
-      fail(w.path + ": video '" + video.name + "': non-finite feature value at row " + std::to_string(i / D));
+  check_features_finite(w.path, video.name, features, T, D);
   w.add_meta(video);
   hsize_t new_dims[2] = {w.rows + T, D};
   if (H5Dset_extent(w.features.get(), new_dims) < 0) fail(w.path + ": cannot extend the feature table");
@@ -381,49 +475,47 @@ void DatasetWriter::add_annotation_only(const VideoInfo& video) {
   w.add_meta(video);
 }
 
+// Root attributes (the profile's fps/segment_frames duplicated as attributes), classes, videos, instances.
+void DatasetWriter::Impl::write_metadata() {
+  const std::string& ctx = path;
+  hid_t f = file.get();
+  h5::set_attr_string(f, "format", kDatasetFormatName, ctx);
+  h5::set_attr_int(f, "format_version", kDatasetFormatVersion, ctx);
+  h5::set_attr_int(f, "feature_dim", dim, ctx);
+  h5::set_attr_double(f, "fps", opts.profile.fps, ctx);
+  h5::set_attr_int(f, "segment_frames", opts.profile.segment_frames, ctx);
+  h5::set_attr_string(f, "source", opts.source, ctx);
+  h5::set_attr_string(f, "gt_version", opts.gt_version, ctx);
+  h5::set_attr_string(f, "profile", opts.profile.to_json().dump(), ctx);
+  h5::write_strings(f, "classes", classes, ctx);
+  {
+    h5::Handle g = h5::group_create(f, "videos", ctx);
+    h5::write_strings(g.get(), "name", names, ctx);
+    h5::write_strings(g.get(), "subset", subsets, ctx);
+    h5::write_int64s(g.get(), "num_segments", segs, ctx);
+    h5::write_doubles(g.get(), "duration", durations, ctx);
+    h5::write_floats_2d(g.get(), "labels", labels, names.size(), classes.size(), ctx);
+  }
+  {
+    h5::Handle g = h5::group_create(f, "instances", ctx);
+    h5::write_int64s(g.get(), "video", inst_video, ctx);
+    h5::write_doubles(g.get(), "start", inst_start, ctx);
+    h5::write_doubles(g.get(), "end", inst_end, ctx);
+    h5::write_int32s(g.get(), "label", inst_label, ctx);
+  }
+}
+
 void DatasetWriter::finish() {
   Impl& w = *impl_;
   if (w.finished) return;
   if (w.feature_videos == 0) fail(w.path + ": no videos with features to write");
-  const std::string& ctx = w.path;
-  hid_t f = w.file.get();
-  h5::set_attr_string(f, "format", kDatasetFormatName, ctx);
-  h5::set_attr_int(f, "format_version", kDatasetFormatVersion, ctx);
-  h5::set_attr_int(f, "feature_dim", w.dim, ctx);
-  h5::set_attr_double(f, "fps", w.opts.fps, ctx);
-  h5::set_attr_int(f, "segment_frames", w.opts.segment_frames, ctx);
-  h5::set_attr_string(f, "source", w.opts.source, ctx);
-  h5::set_attr_string(f, "gt_version", w.opts.gt_version, ctx);
-  h5::write_strings(f, "classes", w.classes, ctx);
-  {
-    h5::Handle g = h5::group_create(f, "videos", ctx);
-    h5::write_strings(g.get(), "name", w.names, ctx);
-    h5::write_strings(g.get(), "subset", w.subsets, ctx);
-    h5::write_int64s(g.get(), "num_segments", w.segs, ctx);
-    h5::write_doubles(g.get(), "duration", w.durations, ctx);
-    h5::write_floats_2d(g.get(), "labels", w.labels, w.names.size(), w.classes.size(), ctx);
-  }
-  {
-    h5::Handle g = h5::group_create(f, "instances", ctx);
-    h5::write_int64s(g.get(), "video", w.inst_video, ctx);
-    h5::write_doubles(g.get(), "start", w.inst_start, ctx);
-    h5::write_doubles(g.get(), "end", w.inst_end, ctx);
-    h5::write_int32s(g.get(), "label", w.inst_label, ctx);
-  }
+  w.write_metadata();
   w.features.reset();
-  if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) fail(ctx + ": cannot flush (disk full?)");
+  if (H5Fflush(w.file.get(), H5F_SCOPE_GLOBAL) < 0) fail(w.path + ": cannot flush (disk full?)");
   hid_t raw = w.file.release();  // a failed close must not be retried by the destructor
-  if (H5Fclose(raw) < 0) fail(ctx + ": cannot close the temporary file (disk full?)");
-  fsync_file(w.tmp);
-  if (std::rename(w.tmp.c_str(), w.path.c_str()) != 0)
-    fail(ctx + ": cannot rename the temporary file into place (" + std::strerror(errno) + ")");
+  if (H5Fclose(raw) < 0) fail(w.path + ": cannot close the temporary file (disk full?)");
+  w.out->commit();
   w.finished = true;
-  auto dir = std::filesystem::path(w.path).parent_path();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
 }
 
 }  // namespace aicl

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/profile.h"
+
 namespace aicl {
 
 constexpr const char* kDatasetFormatName = "aicl-wtal-dataset";
@@ -23,8 +25,8 @@ struct Instance {
 
 struct VideoInfo {
   std::string name;    // e.g. video_validation_0000051
-  std::string subset;  // "validation" (the official training split) or "test"
-  int num_segments = 0;  // feature rows (one per 16 frames at 25 fps); 0 = annotation-only video
+  std::string subset;  // THUMOS14: "validation" (the official training split) or "test"; see DatasetProfile
+  int num_segments = 0;  // feature rows (one per profile().segment_frames frames); 0 = annotation-only video
   double duration = 0;   // seconds
   std::vector<float> labels;  // multi-hot [num_classes]
   std::vector<Instance> instances;
@@ -45,13 +47,20 @@ class Dataset {
   int format_version() const;
   const std::vector<std::string>& class_names() const;
   int num_classes() const;
-  int feature_dim() const;  // 2048: RGB in [0, 1024), flow in [1024, 2048)
-  double fps() const;       // 25
-  int segment_frames() const;  // 16
+  int feature_dim() const;     // = profile().feature_dim(); THUMOS14: 2048, RGB in [0, 1024), flow in [1024, 2048)
+  double fps() const;          // = profile().fps (THUMOS14: 25)
+  int segment_frames() const;  // = profile().segment_frames (THUMOS14: 16)
   double seconds_per_segment() const { return segment_frames() / fps(); }
   const std::string& source() const;      // free text: how the file was made
   const std::string& gt_version() const;  // the "version" of the ground-truth JSON
   int compression_level() const;          // deflate level of the feature table, 0 = none
+
+  // The dataset's protocol (subsets, streams, tIoUs, post-processing). A file written before profiles existed
+  // has none recorded: it reads as THUMOS14 (with its own fps/segment_frames and, when feature_dim is not
+  // 2048, two equal streams rgb + flow, or one stream "features" if odd), and profile_note() then says so
+  // in one line that CLIs may print to stderr. Empty when the file records its profile.
+  const DatasetProfile& profile() const;
+  const std::string& profile_note() const;
 
   // Videos with features, in file order (the official split files' order: validation first, then test).
   size_t num_videos() const;
@@ -78,13 +87,26 @@ class Dataset {
   std::unique_ptr<Impl> impl_;
 };
 
+// The first NaN/Inf of one video's features `rows` ([num_segments, feature_dim]) throws
+// "<context>: video '<video>' has a non-finite feature at segment S, channel C".
+void check_features_finite(const std::string& context, const std::string& video, const float* rows,
+                           size_t num_segments, size_t feature_dim);
+// Same for video `index` of `ds` (context = the file path).
+void check_features_finite(const Dataset& ds, size_t index, const float* rows);
+// Same over the bulk table of read_all_features ([total_segments, feature_dim], video i at row_offset(i)).
+void check_all_features_finite(const Dataset& ds, const float* table);
+
+// Whether the video has at least one positive video-level label (weak supervision needs one to learn from).
+bool has_any_label(const VideoInfo& video);
+
 struct DatasetWriterOptions {
   int compression = 0;     // deflate level 0..9 for the feature table (0 = off; shuffle filter added when on)
   size_t chunk_rows = 64;  // feature-table chunk height (rows of feature_dim floats)
   std::string source;
   std::string gt_version = "aicl";
-  double fps = 25;
-  int segment_frames = 16;
+  // Recorded in the file; its streams must add up to the writer's feature_dim, and its fps/segment_frames
+  // become the file's "fps"/"segment_frames" attributes.
+  DatasetProfile profile;
 };
 
 // Streams videos into `path` through a temporary file; finish() renames it into place. If finish() is

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -21,8 +22,6 @@ namespace aicl {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr size_t kStreamDim = 1024;
 
 std::vector<std::string> read_split_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,125 +65,119 @@ std::vector<Instance> parse_annotations(const json& entry, const std::string& na
   return out;
 }
 
-void write_plain_file(const std::string& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) fail(path + ": cannot write (" + std::strerror(errno) + ")");
-  size_t n = std::fwrite(bytes.data(), 1, bytes.size(), f);
-  int rc = std::fclose(f);
-  if (n != bytes.size() || rc != 0) fail(path + ": write failed (" + std::strerror(errno) + ")");
+std::vector<std::string> classes_for(const std::string& option, const json& db, const std::string& gt_path) {
+  if (option == "thumos14") return thumos14_class_names();
+  if (option != "from-gt") fail("--classes: '" + option + "' is not 'thumos14' or 'from-gt'");
+  std::set<std::string> labels;
+  for (auto it = db.begin(); it != db.end(); ++it)
+    if (it.value().is_object() && it.value().contains("annotations") && it.value()["annotations"].is_array())
+      for (const json& a : it.value()["annotations"])
+        if (a.is_object() && a.contains("label") && a["label"].is_string()) labels.insert(a["label"].get<std::string>());
+  if (labels.empty()) fail(gt_path + ": no labels found (--classes from-gt)");
+  return {labels.begin(), labels.end()};
 }
 
-}  // namespace
+// One split file of the npy layout: its mode (directory name), the subset it becomes, its videos.
+struct Part {
+  std::string mode, subset;
+  std::vector<std::string> names;
+};
 
-ImportReport import_npy_root(const ImportOptions& o) {
-  if (o.layout != "split" && o.layout != "joint") fail("--layout: '" + o.layout + "' is not 'split' or 'joint'");
+// The feature files of one video: one per stream (split layout) or one joint file.
+std::vector<std::string> feature_files(const ImportOptions& o, const DatasetProfile& profile, const std::string& mode,
+                                       const std::string& video) {
+  const std::string dir = o.root + "/features/" + mode;
+  if (o.layout == "joint") return {dir + "/" + video + ".npy"};
+  std::vector<std::string> files;
+  for (const FeatureStream& s : profile.streams) files.push_back(dir + "/" + s.name + "/" + video + ".npy");
+  return files;
+}
+
+// Reads both split files and checks that each video has a gt entry and its feature files.
+std::vector<Part> read_parts(const ImportOptions& o, const DatasetProfile& profile, const json& db,
+                             const std::string& gt_path, std::set<std::string>& in_split) {
+  std::vector<Part> parts = {{"train", profile.train_subset, {}}, {"test", profile.test_subset, {}}};
   std::error_code ec;
-  if (o.root.empty()) fail("--root: required");
-  if (!fs::is_directory(o.root, ec)) fail("--root " + o.root + ": no such directory");
-  const std::string gt_path = o.root + "/gt.json";
-  const json gt = read_json_file(gt_path);
-  if (!gt.is_object() || !gt.contains("database") || !gt["database"].is_object())
-    fail(gt_path + ": missing the 'database' object (expected ActivityNet format)");
-  const json& db = gt["database"];
-
-  std::vector<std::string> classes;
-  if (o.classes == "thumos14") {
-    classes = thumos14_class_names();
-  } else if (o.classes == "from-gt") {
-    std::set<std::string> labels;
-    for (auto it = db.begin(); it != db.end(); ++it)
-      if (it.value().is_object() && it.value().contains("annotations") && it.value()["annotations"].is_array())
-        for (const json& a : it.value()["annotations"])
-          if (a.is_object() && a.contains("label") && a["label"].is_string()) labels.insert(a["label"].get<std::string>());
-    classes.assign(labels.begin(), labels.end());
-    if (classes.empty()) fail(gt_path + ": no labels found (--classes from-gt)");
-  } else {
-    fail("--classes: '" + o.classes + "' is not 'thumos14' or 'from-gt'");
-  }
-
-  ImportReport report;
-  struct Part { std::string mode, subset; std::vector<std::string> names; };
-  std::vector<Part> parts = {{"train", "validation", {}}, {"test", "test", {}}};
-  std::set<std::string> in_split;
   for (Part& p : parts) {
     const std::string split_path = o.root + "/split_" + p.mode + ".txt";
     p.names = read_split_file(split_path);
     for (const std::string& n : p.names) {
       if (!in_split.insert(n).second) fail(split_path + ": video '" + n + "' is in both split files");
       if (!db.contains(n)) fail(gt_path + ": no entry for video '" + n + "' (listed in " + split_path + ")");
-      const std::string dir = o.root + "/features/" + p.mode;
-      std::vector<std::string> files = o.layout == "split"
-                                           ? std::vector<std::string>{dir + "/rgb/" + n + ".npy", dir + "/flow/" + n + ".npy"}
-                                           : std::vector<std::string>{dir + "/" + n + ".npy"};
-      for (const std::string& f : files)
+      for (const std::string& f : feature_files(o, profile, p.mode, n))
         if (!fs::is_regular_file(f, ec))
           fail(f + ": missing (video '" + n + "' is listed in split_" + p.mode + ".txt)");
     }
   }
-  // Validate all annotations before reading any features, so label errors come fast.
-  for (auto it = db.begin(); it != db.end(); ++it) parse_annotations(it.value(), it.key(), classes, gt_path);
+  return parts;
+}
 
-  DatasetWriterOptions wo;
-  wo.compression = o.compression;
-  wo.source = "aicl_data import --root " + o.root + " --layout " + o.layout;
-  wo.gt_version = gt.contains("version") && gt["version"].is_string() ? gt["version"].get<std::string>() : "";
-  DatasetWriter writer(o.out, classes, static_cast<int>(2 * kStreamDim), wo);
+std::string stream_label(const std::string& name) { return name == "rgb" ? "RGB" : name; }
 
-  std::vector<std::string> truncated, float64_files;
-  std::vector<float> joint;
-  for (const Part& p : parts) {
-    const std::string dir = o.root + "/features/" + p.mode;
-    for (const std::string& n : p.names) {
-      const json& entry = db[n];
-      VideoInfo v;
-      v.name = n;
-      v.subset = p.subset;
-      v.instances = parse_annotations(entry, n, classes, gt_path);
-      size_t T = 0;
-      if (o.layout == "split") {
-        NpyMatrix rgb = read_npy(dir + "/rgb/" + n + ".npy", kStreamDim);
-        NpyMatrix flow = read_npy(dir + "/flow/" + n + ".npy", kStreamDim);
-        if (rgb.was_float64) float64_files.push_back(dir + "/rgb/" + n + ".npy");
-        if (flow.was_float64) float64_files.push_back(dir + "/flow/" + n + ".npy");
-        T = std::min(rgb.rows, flow.rows);
-        if (rgb.rows != flow.rows) {
-          if (!o.truncate)
-            fail(dir + "/{rgb,flow}/" + n + ".npy: RGB has " + std::to_string(rgb.rows) + " segments but flow has " +
-                 std::to_string(flow.rows) + " (use --truncate to cut both to the shorter)");
-          truncated.push_back(n + " (" + std::to_string(rgb.rows) + " vs " + std::to_string(flow.rows) + ")");
-        }
-        joint.resize(T * 2 * kStreamDim);
-        for (size_t t = 0; t < T; ++t) {
-          std::copy_n(rgb.data.data() + t * kStreamDim, kStreamDim, joint.data() + t * 2 * kStreamDim);
-          std::copy_n(flow.data.data() + t * kStreamDim, kStreamDim, joint.data() + t * 2 * kStreamDim + kStreamDim);
-        }
-      } else {
-        NpyMatrix m = read_npy(dir + "/" + n + ".npy", 2 * kStreamDim);
-        if (m.was_float64) float64_files.push_back(dir + "/" + n + ".npy");
-        T = m.rows;
-        joint = std::move(m.data);
-      }
-      if (T == 0) fail(dir + ": video '" + n + "' has no feature rows");
-      v.num_segments = static_cast<int>(T);
-      if (entry.contains("duration") && entry["duration"].is_number() && entry["duration"].get<double>() > 0) {
-        v.duration = entry["duration"].get<double>();
-      } else {
-        v.duration = static_cast<double>(T) * 16.0 / 25.0;
-        report.warnings.push_back("video '" + n + "': no duration in gt.json, using num_segments * 16/25 s");
-      }
-      if (entry.contains("subset") && entry["subset"].is_string() && entry["subset"].get<std::string>() != p.subset)
-        report.warnings.push_back("video '" + n + "': gt.json says subset '" + entry["subset"].get<std::string>() +
-                                  "' but it is in split_" + p.mode + ".txt; using '" + p.subset + "'");
-      if (v.instances.empty()) report.warnings.push_back("video '" + n + "': no annotations (all labels 0)");
-      for (size_t i = 0; i < joint.size(); ++i)
-        if (!std::isfinite(joint[i]))
-          fail(dir + ": video '" + n + "': non-finite feature value at segment " + std::to_string(i / (2 * kStreamDim)));
-      writer.add_video(v, joint.data());
-      ++report.videos;
-      report.segments += T;
-    }
+// One video's feature rows, the streams side by side; cuts them to the shortest stream when `truncate`
+// (noted in `truncated`), else fails naming both lengths.
+std::vector<float> read_video_features(const ImportOptions& o, const DatasetProfile& profile, const std::string& mode,
+                                       const std::string& n, std::vector<std::string>& truncated,
+                                       std::vector<std::string>& float64_files) {
+  const std::vector<std::string> files = feature_files(o, profile, mode, n);
+  const size_t W = static_cast<size_t>(profile.feature_dim());
+  if (o.layout == "joint") {
+    NpyMatrix m = read_npy(files[0], W);
+    if (m.was_float64) float64_files.push_back(files[0]);
+    return std::move(m.data);
   }
-  // gt entries outside both splits still count in the official evaluation: keep them, without features.
+  std::vector<NpyMatrix> parts;
+  size_t T = SIZE_MAX;
+  for (size_t s = 0; s < files.size(); ++s) {
+    parts.push_back(read_npy(files[s], static_cast<size_t>(profile.streams[s].width)));
+    if (parts.back().was_float64) float64_files.push_back(files[s]);
+    T = std::min(T, parts.back().rows);
+  }
+  for (size_t s = 1; s < parts.size(); ++s)
+    if (parts[s].rows != parts[0].rows) {
+      const std::string a = profile.streams[0].name, b = profile.streams[s].name;
+      if (!o.truncate)
+        fail(o.root + "/features/" + mode + "/{" + a + "," + b + "}/" + n + ".npy: " + stream_label(a) + " has " +
+             std::to_string(parts[0].rows) + " segments but " + stream_label(b) + " has " +
+             std::to_string(parts[s].rows) + " (use --truncate to cut both to the shorter)");
+      truncated.push_back(n + " (" + std::to_string(parts[0].rows) + " vs " + std::to_string(parts[s].rows) + ")");
+      break;
+    }
+  std::vector<float> joint(T * W);
+  for (size_t t = 0, col = 0; t < T; ++t, col = 0)
+    for (size_t s = 0; s < parts.size(); ++s) {
+      const size_t w = parts[s].cols;
+      std::copy_n(parts[s].data.data() + t * w, w, joint.data() + t * W + col);
+      col += w;
+    }
+  return joint;
+}
+
+// The VideoInfo of one split video (features read separately); warnings for gaps in gt.json.
+VideoInfo split_video(const json& entry, const std::string& n, const Part& p, size_t T, const DatasetProfile& profile,
+                      const std::vector<std::string>& classes, const std::string& gt_path, ImportReport& report) {
+  VideoInfo v;
+  v.name = n;
+  v.subset = p.subset;
+  v.instances = parse_annotations(entry, n, classes, gt_path);
+  v.num_segments = static_cast<int>(T);
+  if (entry.contains("duration") && entry["duration"].is_number() && entry["duration"].get<double>() > 0) {
+    v.duration = entry["duration"].get<double>();
+  } else {
+    v.duration = static_cast<double>(T) * profile.segment_frames / profile.fps;
+    report.warnings.push_back("video '" + n + "': no duration in gt.json, using num_segments * " +
+                              std::to_string(profile.segment_frames) + "/" + json(profile.fps).dump() + " s");
+  }
+  if (entry.contains("subset") && entry["subset"].is_string() && entry["subset"].get<std::string>() != p.subset)
+    report.warnings.push_back("video '" + n + "': gt.json says subset '" + entry["subset"].get<std::string>() +
+                              "' but it is in split_" + p.mode + ".txt; using '" + p.subset + "'");
+  if (v.instances.empty()) report.warnings.push_back("video '" + n + "': no annotations (all labels 0)");
+  return v;
+}
+
+// gt entries outside both splits still count in the official evaluation: kept, without features.
+void add_annotation_only(const json& db, const std::set<std::string>& in_split, const std::vector<std::string>& classes,
+                         const std::string& gt_path, DatasetWriter& writer, ImportReport& report) {
   for (auto it = db.begin(); it != db.end(); ++it) {
     if (in_split.count(it.key())) continue;
     VideoInfo v;
@@ -198,9 +191,10 @@ ImportReport import_npy_root(const ImportOptions& o) {
     writer.add_annotation_only(v);
     ++report.annotation_only;
   }
-  if (report.videos == 0) fail(o.root + ": the split files list no videos");
-  writer.finish();
+}
 
+void add_summary_warnings(const std::vector<std::string>& truncated, const std::vector<std::string>& float64_files,
+                          ImportReport& report) {
   if (!truncated.empty()) {
     std::string list;
     for (const std::string& s : truncated) list += (list.empty() ? "" : ", ") + s;
@@ -210,19 +204,120 @@ ImportReport import_npy_root(const ImportOptions& o) {
   if (!float64_files.empty())
     report.warnings.push_back(std::to_string(float64_files.size()) + " float64 file(s) converted to float32, e.g. " +
                               float64_files[0]);
+}
+
+}  // namespace
+
+ImportReport import_npy_root(const ImportOptions& o) {
+  if (o.layout != "split" && o.layout != "joint") fail("--layout: '" + o.layout + "' is not 'split' or 'joint'");
+  const DatasetProfile profile = DatasetProfile::named(o.profile);
+  std::error_code ec;
+  if (o.root.empty()) fail("--root: required");
+  if (!fs::is_directory(o.root, ec)) fail("--root " + o.root + ": no such directory");
+  const std::string gt_path = o.root + "/gt.json";
+  const json gt = read_json_file(gt_path);
+  if (!gt.is_object() || !gt.contains("database") || !gt["database"].is_object())
+    fail(gt_path + ": missing the 'database' object (expected ActivityNet format)");
+  const json& db = gt["database"];
+  const std::vector<std::string> classes = classes_for(o.classes, db, gt_path);
+
+  ImportReport report;
+  std::set<std::string> in_split;
+  const std::vector<Part> parts = read_parts(o, profile, db, gt_path, in_split);
+  // Validate all annotations before reading any features, so label errors come fast.
+  for (auto it = db.begin(); it != db.end(); ++it) parse_annotations(it.value(), it.key(), classes, gt_path);
+
+  DatasetWriterOptions wo;
+  wo.compression = o.compression;
+  wo.source = "aicl_data import --root " + o.root + " --layout " + o.layout;
+  wo.gt_version = gt.contains("version") && gt["version"].is_string() ? gt["version"].get<std::string>() : "";
+  wo.profile = profile;
+  DatasetWriter writer(o.out, classes, profile.feature_dim(), wo);
+
+  std::vector<std::string> truncated, float64_files;
+  const size_t W = static_cast<size_t>(profile.feature_dim());
+  for (const Part& p : parts) {
+    const std::string dir = o.root + "/features/" + p.mode;
+    for (const std::string& n : p.names) {
+      const std::vector<float> joint = read_video_features(o, profile, p.mode, n, truncated, float64_files);
+      const size_t T = joint.size() / W;
+      if (T == 0) fail(dir + ": video '" + n + "' has no feature rows");
+      const VideoInfo v = split_video(db[n], n, p, T, profile, classes, gt_path, report);
+      check_features_finite(dir, n, joint.data(), T, W);
+      writer.add_video(v, joint.data());
+      ++report.videos;
+      report.segments += T;
+    }
+  }
+  add_annotation_only(db, in_split, classes, gt_path, writer, report);
+  if (report.videos == 0) fail(o.root + ": the split files list no videos");
+  writer.finish();
+  add_summary_warnings(truncated, float64_files, report);
   return report;
 }
 
-size_t export_npy_root(const Dataset& ds, const std::string& out_dir, const std::string& layout) {
+namespace {
+
+// Refuses datasets the npy layout cannot hold: other subsets than the profile's two, a single stream in "split".
+void check_exportable(const Dataset& ds, const std::string& layout) {
   if (layout != "split" && layout != "joint") fail("--layout: '" + layout + "' is not 'split' or 'joint'");
-  const int D = ds.feature_dim();
-  if (layout == "split" && D % 2 != 0) fail(ds.path() + ": feature_dim " + std::to_string(D) + " is odd; use --layout joint");
+  const DatasetProfile& pr = ds.profile();
+  if (layout == "split" && pr.streams.size() < 2)
+    fail(ds.path() + ": the features are one stream ('" + pr.streams[0].name + "'); use --layout joint");
   for (size_t i = 0; i < ds.num_videos(); ++i) {
     const std::string& s = ds.video(i).subset;
-    if (s != "validation" && s != "test")
-      fail(ds.path() + ": video '" + ds.video(i).name + "' has subset '" + s +
-           "'; the npy layout only has train (validation) and test");
+    if (s != pr.train_subset && s != pr.test_subset)
+      fail(ds.path() + ": video '" + ds.video(i).name + "' has subset '" + s + "'; the npy layout only has train (" +
+           pr.train_subset + ") and test (" + pr.test_subset + ")");
   }
+}
+
+// Writes the whole npy tree under `root` (an empty directory); returns the file count.
+size_t write_npy_tree(const Dataset& ds, const fs::path& root, const std::string& layout) {
+  const DatasetProfile& pr = ds.profile();
+  const std::string modes[2] = {"train", "test"};
+  for (const std::string& m : modes) {
+    fs::create_directories(root / "features" / m);
+    if (layout == "split")
+      for (const FeatureStream& st : pr.streams) fs::create_directories(root / "features" / m / st.name);
+  }
+  const size_t D = static_cast<size_t>(ds.feature_dim());
+  std::string split[2];
+  std::vector<float> feat, part_rows;
+  size_t files = 0;
+  for (size_t i = 0; i < ds.num_videos(); ++i) {
+    const VideoInfo& v = ds.video(i);
+    const int part = v.subset == pr.train_subset ? 0 : 1;
+    split[part] += v.name + "\n";
+    const size_t T = static_cast<size_t>(v.num_segments);
+    feat.resize(T * D);
+    ds.read_features(i, feat.data());
+    const fs::path dir = root / "features" / modes[part];
+    if (layout == "joint") {
+      write_file((dir / (v.name + ".npy")).string(), npy_bytes(feat.data(), T, D));
+      ++files;
+      continue;
+    }
+    size_t col = 0;
+    for (const FeatureStream& st : pr.streams) {
+      const size_t w = static_cast<size_t>(st.width);
+      part_rows.resize(T * w);
+      for (size_t t = 0; t < T; ++t) std::copy_n(feat.data() + t * D + col, w, part_rows.data() + t * w);
+      write_file((dir / st.name / (v.name + ".npy")).string(), npy_bytes(part_rows.data(), T, w));
+      col += w;
+      ++files;
+    }
+  }
+  write_file((root / "split_train.txt").string(), split[0]);
+  write_file((root / "split_test.txt").string(), split[1]);
+  write_file((root / "gt.json").string(), ds.ground_truth_json().dump() + "\n");
+  return files + 3;
+}
+
+}  // namespace
+
+size_t export_npy_root(const Dataset& ds, const std::string& out_dir, const std::string& layout) {
+  check_exportable(ds, layout);
   std::error_code ec;
   fs::path out(out_dir);
   if (out_dir.empty()) fail("--out: required");
@@ -234,47 +329,13 @@ size_t export_npy_root(const Dataset& ds, const std::string& out_dir, const std:
   }
   if (out.has_parent_path() && !fs::is_directory(out.parent_path(), ec))
     fail("--out " + out_dir + ": parent directory does not exist");
+  // A directory cannot be renamed over another atomically like AtomicFile does for files, so the tree is
+  // built in a temporary sibling directory that is removed on any failure.
   const fs::path tmp = fs::path(out_dir + ".tmp." + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   size_t files = 0;
   try {
-    const std::string modes[2] = {"train", "test"};
-    for (const std::string& m : modes) {
-      if (layout == "split") {
-        fs::create_directories(tmp / "features" / m / "rgb");
-        fs::create_directories(tmp / "features" / m / "flow");
-      } else {
-        fs::create_directories(tmp / "features" / m);
-      }
-    }
-    std::string split[2];
-    std::vector<float> feat, half;
-    const size_t T_half = static_cast<size_t>(D / 2);
-    for (size_t i = 0; i < ds.num_videos(); ++i) {
-      const VideoInfo& v = ds.video(i);
-      const int part = v.subset == "validation" ? 0 : 1;
-      split[part] += v.name + "\n";
-      feat.resize(static_cast<size_t>(v.num_segments) * static_cast<size_t>(D));
-      ds.read_features(i, feat.data());
-      const fs::path dir = tmp / "features" / modes[part];
-      const size_t T = static_cast<size_t>(v.num_segments);
-      if (layout == "joint") {
-        write_plain_file((dir / (v.name + ".npy")).string(), npy_bytes(feat.data(), T, static_cast<size_t>(D)));
-        ++files;
-        continue;
-      }
-      half.resize(T * T_half);
-      for (int s = 0; s < 2; ++s) {
-        for (size_t t = 0; t < T; ++t)
-          std::copy_n(feat.data() + t * static_cast<size_t>(D) + static_cast<size_t>(s) * T_half, T_half, half.data() + t * T_half);
-        write_plain_file((dir / (s == 0 ? "rgb" : "flow") / (v.name + ".npy")).string(), npy_bytes(half.data(), T, T_half));
-        ++files;
-      }
-    }
-    write_plain_file((tmp / "split_train.txt").string(), split[0]);
-    write_plain_file((tmp / "split_test.txt").string(), split[1]);
-    write_plain_file((tmp / "gt.json").string(), ds.ground_truth_json().dump() + "\n");
-    files += 3;
+    files = write_npy_tree(ds, tmp, layout);
     if (replace_empty) fs::remove(out);
     fs::rename(tmp, out);
   } catch (const fs::filesystem_error& e) {
@@ -284,6 +345,7 @@ size_t export_npy_root(const Dataset& ds, const std::string& out_dir, const std:
     fs::remove_all(tmp, ec);
     throw;
   }
+  fsync_parent_directory(out_dir);
   return files;
 }
 

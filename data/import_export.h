@@ -8,10 +8,12 @@
 namespace aicl {
 
 // The npy layout under ROOT:
-//   "split": ROOT/features/{train,test}/{rgb,flow}/<video>.npy, float [T, 1024] each (RGB, flow)
-//   "joint": ROOT/features/{train,test}/<video>.npy, float [T, 2048] (RGB then flow)
+//   "split": ROOT/features/{train,test}/<stream>/<video>.npy, one per profile stream (THUMOS14: rgb, flow,
+//            float [T, 1024] each)
+//   "joint": ROOT/features/{train,test}/<video>.npy, the streams side by side (THUMOS14: [T, 2048])
 // plus ROOT/gt.json (ActivityNet format) and ROOT/split_{train,test}.txt (one video name per line).
-// split_train.txt is the official training split and becomes subset "validation"; split_test.txt "test".
+// split_train.txt is the official training split and becomes the profile's train subset (THUMOS14:
+// "validation"); split_test.txt its test subset ("test").
 struct ImportOptions {
   std::string root;
   std::string out;                // the .h5 to write (atomically)
@@ -19,6 +21,7 @@ struct ImportOptions {
   bool truncate = false;          // cut RGB/flow to the shorter stream instead of failing
   std::string classes = "thumos14";  // "thumos14" (the official 20) or "from-gt" (sorted labels of gt.json)
   int compression = 0;            // deflate level of the feature table
+  std::string profile = "thumos14";  // the dataset profile to record (DatasetProfile::named; only thumos14 so far)
 };
 
 struct ImportReport {

@@ -33,7 +33,9 @@ class SynthRng : public Rng {
   SynthRng(uint64_t seed, uint64_t stream, uint64_t index)
       : Rng(seed ^ (stream * 0xD1B54A32D192ED03ULL) ^ (index * 0x8CB92BA72F3D8DD7ULL)) {}
   uint64_t next() { return next_u64(); }
-  int below(int n) { return static_cast<int>(uniform() * n); }
+  // floor(uniform() * n): part of the generator's fixed, versioned stream (every synthetic dataset and the
+  // pinned hashes depend on it), which is why it is not Rng::below (unbiased, rejection-based, other values).
+  int scaled_below(int n) { return static_cast<int>(uniform() * n); }
   // Approximately standard normal: Irwin-Hall sum of 12 uniforms (exact arithmetic, no libm).
   double gauss() {
     double s = 0;
@@ -77,7 +79,7 @@ using Vec = std::vector<float>;
 
 Vec sparse_vector(SynthRng& rng, int dim, int active, double lo, double hi) {
   Vec v(static_cast<size_t>(dim), 0.f);
-  for (int k = 0; k < active; ++k) v[static_cast<size_t>(rng.below(dim))] = static_cast<float>(rng.uniform(lo, hi));
+  for (int k = 0; k < active; ++k) v[static_cast<size_t>(rng.scaled_below(dim))] = static_cast<float>(rng.uniform(lo, hi));
   return v;
 }
 
@@ -127,15 +129,15 @@ VideoInfo random_video_layout(SynthRng& rng, const Prototypes& p, int max_segmen
   v.duration = (T + 0.98 * rng.uniform()) * kSecondsPerSegment;
 
   const double u = rng.uniform();
-  const int ncls = u < 0.75 ? 1 : (u < 0.95 ? 2 : 3);
-  std::vector<int> classes{rng.below(num_classes)};
+  const int ncls = std::min(num_classes, u < 0.75 ? 1 : (u < 0.95 ? 2 : 3));  // the cap only bites below 3 classes
+  std::vector<int> classes{rng.scaled_below(num_classes)};
   while (static_cast<int>(classes.size()) < ncls) {
-    int c = rng.below(num_classes);
+    int c = rng.scaled_below(num_classes);
     if (rng.uniform() < 0.5) {  // prefer a class of the same venue (CliffDiving with Diving, ...)
       std::vector<int> same;
       for (int k = 0; k < num_classes; ++k)
         if (k != classes[0] && kClassGroup[k % 20] == kClassGroup[classes[0] % 20]) same.push_back(k);
-      if (!same.empty()) c = same[static_cast<size_t>(rng.below(static_cast<int>(same.size())))];
+      if (!same.empty()) c = same[static_cast<size_t>(rng.scaled_below(static_cast<int>(same.size())))];
     }
     if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
   }
@@ -150,7 +152,7 @@ VideoInfo random_video_layout(SynthRng& rng, const Prototypes& p, int max_segmen
   for (int i = 0; i < n; ++i) {
     // The first class dominates; others appear less often (but at least once each if they fit).
     int c = i < static_cast<int>(classes.size()) ? classes[static_cast<size_t>(i)]
-                                                  : classes[rng.uniform() < 0.6 ? 0 : static_cast<size_t>(rng.below(static_cast<int>(classes.size())))];
+                                                  : classes[rng.uniform() < 0.6 ? 0 : static_cast<size_t>(rng.scaled_below(static_cast<int>(classes.size())))];
     labels[static_cast<size_t>(i)] = c;
     double len = lognormal(rng, 3.0 * p.class_length_scale[static_cast<size_t>(c)], 0.6);
     lengths[static_cast<size_t>(i)] = std::min(40.0, std::max(0.5, len));
@@ -263,8 +265,31 @@ void real_layouts(const SynthOptions& o, SynthLayout& out) {
 
 }  // namespace
 
+std::vector<std::string> synth_class_names(int num_classes) {
+  if (num_classes < 1 || num_classes > kMaxSynthClasses)
+    fail("--classes: must be in [1, " + std::to_string(kMaxSynthClasses) + "]");
+  const std::vector<std::string>& real = thumos14_class_names();
+  std::vector<std::string> names(real.begin(), real.begin() + std::min<std::ptrdiff_t>(num_classes, 20));
+  // Lower-case "class_" sorts after the capitalised real names; the padding keeps the numbers in order.
+  const size_t digits = std::max<size_t>(2, std::to_string(num_classes - 1).size());
+  for (int c = 20; c < num_classes; ++c) {
+    const std::string number = std::to_string(c);
+    names.push_back("class_" + std::string(digits - number.size(), '0') + number);
+  }
+  return names;
+}
+
+DatasetProfile synth_profile(const SynthOptions& o) {
+  DatasetProfile p = DatasetProfile::thumos14();
+  p.streams = {{"rgb", o.stream_dim}, {"flow", o.stream_dim}};
+  return p;
+}
+
 SynthLayout make_synth_layout(const SynthOptions& o) {
-  if (o.stream_dim < 16) fail("--stream-dim: must be at least 16");
+  if (o.stream_dim < 16 || o.stream_dim > 65536) fail("--stream-width: must be in [16, 65536]");
+  synth_class_names(o.num_classes);  // checks the count
+  if (!o.anno_dir.empty() && o.num_classes != 20)
+    fail("--classes: must be 20 with --anno (the real annotations use the 20 THUMOS14 classes)");
   if (o.max_segments < 0) fail("--max-segments: must be >= 0");
   if (!(o.difficulty >= 0)) fail("--difficulty: must be >= 0");
   SynthLayout layout;
@@ -272,12 +297,12 @@ SynthLayout make_synth_layout(const SynthOptions& o) {
     real_layouts(o, layout);
   } else {
     if (o.train_videos < 0 || o.test_videos < 0) fail("--train/--test: must be >= 0");
-    Prototypes p = make_prototypes(o.seed, o.stream_dim, 20);
+    Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
     for (int part = 0; part < 2; ++part) {
       const int count = part == 0 ? o.train_videos : o.test_videos;
       for (int i = 0; i < count; ++i) {
         SynthRng rng(o.seed, 2 + static_cast<uint64_t>(part), static_cast<uint64_t>(i));
-        VideoInfo v = random_video_layout(rng, p, o.max_segments, 20);
+        VideoInfo v = random_video_layout(rng, p, o.max_segments, o.num_classes);
         v.name = numbered(part == 0 ? "video_validation_" : "video_test_", i + 1);
         v.subset = part == 0 ? "validation" : "test";
         layout.videos.push_back(std::move(v));
@@ -285,14 +310,11 @@ SynthLayout make_synth_layout(const SynthOptions& o) {
     }
   }
   if (layout.videos.empty()) fail("synth: no videos requested (--train and --test are both 0)");
-  for (VideoInfo& v : layout.videos) {
-    v.labels.assign(20, 0.f);
-    for (const Instance& in : v.instances) v.labels[static_cast<size_t>(in.label)] = 1.f;
-  }
-  for (VideoInfo& v : layout.annotation_only) {
-    v.labels.assign(20, 0.f);
-    for (const Instance& in : v.instances) v.labels[static_cast<size_t>(in.label)] = 1.f;
-  }
+  for (std::vector<VideoInfo>* list : {&layout.videos, &layout.annotation_only})
+    for (VideoInfo& v : *list) {
+      v.labels.assign(static_cast<size_t>(o.num_classes), 0.f);
+      for (const Instance& in : v.instances) v.labels[static_cast<size_t>(in.label)] = 1.f;
+    }
   return layout;
 }
 
@@ -306,11 +328,11 @@ static std::vector<float> features_with(const SynthOptions& o, const Prototypes&
   // Per-video style: background mixture, camera-motion topic, gains.
   Vec bg(static_cast<size_t>(D), 0.f);
   {
-    int a = rng.below(kBackgroundTopics), b = rng.below(kBackgroundTopics);
+    int a = rng.scaled_below(kBackgroundTopics), b = rng.scaled_below(kBackgroundTopics);
     float wa = static_cast<float>(rng.uniform(0.4, 0.9)), wb = static_cast<float>(rng.uniform(0.1, 0.5));
     for (int k = 0; k < D; ++k) bg[static_cast<size_t>(k)] = wa * p.background[static_cast<size_t>(a)][static_cast<size_t>(k)] + wb * p.background[static_cast<size_t>(b)][static_cast<size_t>(k)];
   }
-  const Vec& cam = p.camera[static_cast<size_t>(rng.below(kCameraTopics))];
+  const Vec& cam = p.camera[static_cast<size_t>(rng.scaled_below(kCameraTopics))];
   const float rgb_gain = static_cast<float>(rng.uniform(0.8, 1.2)), flow_gain = static_cast<float>(rng.uniform(0.8, 1.2));
 
   // The venue: the group of the most frequent class.
@@ -354,9 +376,9 @@ static std::vector<float> features_with(const SynthOptions& o, const Prototypes&
       level = std::min(1.0, std::max(0.1, level + 0.08 * rng.gauss()));
       camera[static_cast<size_t>(t)] = static_cast<float>(level);
     }
-    const int bursts = T / 60 + rng.below(3);
+    const int bursts = T / 60 + rng.scaled_below(3);
     for (int b = 0; b < bursts; ++b) {
-      const int t0 = rng.below(T), len = 2 + rng.below(7);
+      const int t0 = rng.scaled_below(T), len = 2 + rng.scaled_below(7);
       const float amp = static_cast<float>(rng.uniform(0.5, 1.1));
       for (int t = t0; t < std::min(T, t0 + len); ++t)
         if (action[static_cast<size_t>(t)] == 0.f) burst[static_cast<size_t>(t)] = amp;
@@ -408,13 +430,13 @@ static uint64_t video_key(const VideoInfo& v) {  // a video's RNG stream follows
 
 std::vector<float> make_synth_features(const SynthOptions& o, const SynthLayout& layout, size_t index) {
   if (index >= layout.videos.size()) fail("synth: video index out of range");
-  Prototypes p = make_prototypes(o.seed, o.stream_dim, 20);
+  Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
   return features_with(o, p, layout.videos[index], video_key(layout.videos[index]));
 }
 
 size_t write_synth(const SynthOptions& o, const std::string& out_path) {
   SynthLayout layout = make_synth_layout(o);
-  const Prototypes p = make_prototypes(o.seed, o.stream_dim, 20);
+  const Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
   DatasetWriterOptions wo;
   wo.compression = o.compression;
   wo.gt_version = "aicl-synth";
@@ -423,7 +445,10 @@ size_t write_synth(const SynthOptions& o, const std::string& out_path) {
                 static_cast<unsigned long long>(o.seed), o.train_videos, o.test_videos, o.max_segments, o.difficulty,
                 o.anno_dir.empty() ? "" : " anno=real");
   wo.source = src;
-  DatasetWriter writer(out_path, thumos14_class_names(), 2 * o.stream_dim, wo);
+  if (o.num_classes != 20) wo.source += " classes=" + std::to_string(o.num_classes);
+  if (o.stream_dim != 1024) wo.source += " stream_width=" + std::to_string(o.stream_dim);
+  wo.profile = synth_profile(o);
+  DatasetWriter writer(out_path, synth_class_names(o.num_classes), 2 * o.stream_dim, wo);
   // Generate in parallel batches, write in order (the file does not depend on the thread count).
   const size_t n = layout.videos.size(), batch = 32;
   size_t segments = 0;

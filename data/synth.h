@@ -15,9 +15,20 @@ struct SynthOptions {
   int max_segments = 0;     // cap on a video's length in segments (0 = no cap); cropped, not squeezed
   std::string anno_dir;     // optional real annotations (gt.json, split_{train,test}.txt): names/durations/instances
   double difficulty = 0.5;  // scales the feature noise (0.5: AICL learns it in minutes, far from 100%)
-  int stream_dim = 1024;    // RGB and flow widths; the file holds 2*stream_dim columns
+  int stream_dim = 1024;    // RGB and flow widths (--stream-width); the file holds 2*stream_dim columns
+  int num_classes = 20;     // --classes; 20 with anno_dir
   int compression = 0;      // deflate level of the written file
 };
+
+constexpr int kMaxSynthClasses = 1000;
+
+// The class names of a synthetic set: the first `num_classes` THUMOS14 names, then "class_20", "class_21", ...
+// (zero-padded past 100 so that they stay sorted).
+std::vector<std::string> synth_class_names(int num_classes);
+
+// The profile a synthetic file records: THUMOS14's protocol (it imitates THUMOS14) with rgb + flow streams
+// of `stream_dim` columns each.
+DatasetProfile synth_profile(const SynthOptions& options);
 
 // The layout (names, lengths, instances) of every video, without features. Cheap; used by write_synth.
 struct SynthLayout {

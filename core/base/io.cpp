@@ -1,4 +1,4 @@
-// File helpers: JSON reading with clear errors, and atomic writes (temp file, fsync, rename).
+// File helpers: JSON reading with clear errors, and atomic writes (temp file, fsync, rename, directory fsync).
 #include "core/base/io.h"
 
 #include <fcntl.h>
@@ -27,27 +27,32 @@ json read_json_file(const std::string& path) {
   }
 }
 
-static void fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path + ": cannot reopen for fsync (" + std::strerror(errno) + ")");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) fail(path + ": fsync failed (" + std::strerror(errno) + ")");
+namespace {
+
+// Writes `file`; messages say `name`, the path the user knows (the target, not a temporary file).
+void write_bytes(const std::string& file, const std::string& content, const std::string& name) {
+  std::FILE* f = std::fopen(file.c_str(), "wb");
+  if (!f) fail(name + ": cannot write (" + std::strerror(errno) + ")");
+  const size_t n = std::fwrite(content.data(), 1, content.size(), f);
+  const int close_rc = std::fclose(f);
+  if (n != content.size() || close_rc != 0) fail(name + ": write failed (" + std::strerror(errno) + ")");
 }
 
-void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& writer) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    writer(tmp);
-    fsync_path(tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      fail(path + ": cannot rename temporary file into place (" + std::strerror(errno) + ")");
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable.
-  auto dir = std::filesystem::path(path).parent_path();
+// `name` is the path the user knows (the target), used in messages instead of the temporary one.
+void fsync_file(const std::string& file, const std::string& name) {
+  int fd = ::open(file.c_str(), O_RDONLY);
+  if (fd < 0) fail(name + ": cannot reopen for fsync (" + std::strerror(errno) + ")");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail(name + ": fsync failed (" + std::strerror(errno) + ")");
+}
+
+}  // namespace
+
+void write_file(const std::string& path, const std::string& content) { write_bytes(path, content, path); }
+
+void fsync_parent_directory(const std::string& path) {
+  const auto dir = std::filesystem::path(path).parent_path();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
@@ -55,14 +60,29 @@ void write_atomic_with(const std::string& path, const std::function<void(const s
   }
 }
 
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())) {}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::commit() {
+  if (committed_) return;
+  fsync_file(tmp_, path_);
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+    fail(path_ + ": cannot rename the temporary file into place (" + std::strerror(errno) + ")");
+  committed_ = true;
+  fsync_parent_directory(path_);
+}
+
+void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& writer) {
+  AtomicFile out(path);
+  writer(out.tmp_path());
+  out.commit();
+}
+
 void write_file_atomic(const std::string& path, const std::string& content) {
-  write_atomic_with(path, [&](const std::string& tmp) {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) fail(path + ": cannot write (" + std::strerror(errno) + ")");
-    size_t n = std::fwrite(content.data(), 1, content.size(), f);
-    int close_rc = std::fclose(f);
-    if (n != content.size() || close_rc != 0) fail(path + ": write failed (" + std::strerror(errno) + ")");
-  });
+  write_atomic_with(path, [&](const std::string& tmp) { write_bytes(tmp, content, path); });
 }
 
 void write_json_file(const std::string& path, const json& j, int indent) {

@@ -1,6 +1,5 @@
 // A small portable RNG (xoshiro256**, seeded by splitmix64): identical streams on every platform and library.
 #pragma once
-#include <cmath>
 #include <cstdint>
 
 namespace aicl {
@@ -35,13 +34,6 @@ class Rng {
       const unsigned __int128 m = static_cast<unsigned __int128>(r) * n;
       if (static_cast<uint64_t>(m) >= threshold) return static_cast<uint64_t>(m >> 64);
     }
-  }
-  // Standard normal (Box-Muller; the second value is discarded to keep the state simple to save).
-  double normal() {
-    double u1 = uniform();
-    while (u1 <= 0) u1 = uniform();
-    const double u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   // State for checkpoints.
   const uint64_t* state() const { return s_; }

@@ -9,7 +9,22 @@
 
 namespace aicl {
 
-
+PostprocessConfig postprocess_config_for(const DatasetProfile& p) {
+  PostprocessConfig c;
+  c.class_thresh = p.class_thresh;
+  c.act_thresh = p.act_thresh.empty()
+                     ? numpy_arange(p.act_thresh_arange.start, p.act_thresh_arange.stop, p.act_thresh_arange.step)
+                     : p.act_thresh;
+  c.scale = p.scale;
+  c.feature_fps = p.fps;
+  c.frames_per_feature = p.segment_frames;
+  c.outer_ratio = p.outer_ratio;
+  c.class_score_weight = p.class_score_weight;
+  c.nms_thresh = p.nms_thresh;
+  c.soft_nms = p.soft_nms;
+  c.nms_alpha = p.nms_alpha;
+  return c;
+}
 
 std::vector<double> upsample_linear(const float* y, int T, int stride, int scale) {
   AICL_CHECK(T >= 2, "upsample_linear: need at least 2 segments, got " + std::to_string(T));

@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/eval/numpy_compat.h"
+#include "data/profile.h"
 
 namespace aicl {
-
 
 struct PostprocessConfig {
   // Video-level class selection threshold (official --class_th). Compared in float32 with the float32 video
@@ -40,6 +40,10 @@ struct PostprocessConfig {
   bool soft_nms = true;
   double nms_alpha = 0.35;
 };
+
+// The post-processing settings a dataset profile records. For DatasetProfile::thumos14() every field equals
+// PostprocessConfig()'s, act_thresh element for element (numpy_arange rebuilds the same doubles).
+PostprocessConfig postprocess_config_for(const DatasetProfile& profile);
 
 struct Detection {
   int label = 0;        // class index

@@ -1,6 +1,8 @@
 // Tests of the aicl_data binary: help, synth/inspect/export/import end to end, one-line errors with exit 2.
 #include <catch2/catch.hpp>
 
+#include <hdf5.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -111,4 +113,48 @@ TEST_CASE("aicl_data: every bad input is one line and exit 2, with nothing writt
   CHECK_FALSE(fs::exists(dir / "o"));
   for (const auto& e : fs::directory_iterator(dir))
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("aicl_data: synth --classes/--stream-width, inspect shows the profile, import --profile") {
+  auto dir = aicl_test::temp_dir("cli_profile");
+  const std::string d = dir.string();
+  auto r = run("synth --out " + d + "/s.h5 --train 3 --test 2 --max-segments 40 --classes 5 --stream-width 64");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto i = run("inspect " + d + "/s.h5 --json");
+  REQUIRE(i.exit_code == 0);
+  auto j = nlohmann::json::parse(i.output);
+  CHECK(j["feature_dim"] == 128);
+  CHECK(j["classes"].size() == 5);
+  CHECK(j["profile_recorded"] == true);
+  CHECK(j["profile"]["name"] == "thumos14");
+  CHECK(j["profile"]["streams"] == nlohmann::json::parse(R"([{"name":"rgb","width":64},{"name":"flow","width":64}])"));
+  auto text = run("inspect " + d + "/s.h5");
+  CHECK_THAT(text.output, Catch::Contains("profile: thumos14: train 'validation', test 'test'") &&
+                              Catch::Contains("streams rgb 64 + flow 64"));
+  // Export splits by the profile's streams; import records THUMOS14's profile and knows no other.
+  REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/npy").exit_code == 0);
+  CHECK(fs::exists(dir / "npy/features/train/rgb/video_validation_0000001.npy"));
+  expect_error("import --root " + d + "/npy --out " + d + "/x.h5 --profile anet",
+               "--profile: unknown dataset profile 'anet' (known: thumos14)");
+  expect_error("synth --out " + d + "/x.h5 --classes 0", "--classes");
+  expect_error("synth --out " + d + "/x.h5 --stream-width 8", "--stream-width");
+  CHECK_FALSE(fs::exists(dir / "x.h5"));
+}
+
+TEST_CASE("aicl_data: inspect of a file without a profile notes the THUMOS14 fallback on stderr") {
+  auto dir = aicl_test::temp_dir("cli_old");
+  const std::string d = dir.string();
+  REQUIRE(run("synth --out " + d + "/s.h5 --train 2 --test 1 --max-segments 30 --stream-width 16").exit_code == 0);
+  hid_t f = H5Fopen((d + "/s.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);  // as written before profiles existed
+  REQUIRE(f >= 0);
+  CHECK(H5Adelete(f, "profile") >= 0);
+  H5Fclose(f);
+  auto out = aicl_test::run_command("(" + bin() + " inspect " + d + "/s.h5 2>&1 >/dev/null)");  // stderr only
+  CHECK(out.exit_code == 0);
+  CHECK(out.output == "aicl_data: note: " + d +
+                          "/s.h5: no dataset profile recorded; reading it as THUMOS14 (re-import with aicl_data to "
+                          "record one)\n");
+  auto text = run("inspect " + d + "/s.h5");
+  CHECK_THAT(text.output, Catch::Contains("profile (not recorded, assumed): thumos14"));
 }

@@ -25,9 +25,16 @@ std::vector<float> ramp(int T, int D, float base) {
   return f;
 }
 
+// Writer options whose profile (THUMOS14's protocol) has two streams of dim/2 columns.
+aicl::DatasetWriterOptions options_for(int dim) {
+  aicl::DatasetWriterOptions o;
+  o.profile.streams = {{"rgb", dim / 2}, {"flow", dim - dim / 2}};
+  return o;
+}
+
 // Two validation videos, one test video, one annotation-only video; feature_dim 6.
 void write_small(const std::string& path, int compression = 0) {
-  aicl::DatasetWriterOptions o;
+  aicl::DatasetWriterOptions o = options_for(6);
   o.compression = compression;
   o.chunk_rows = 4;
   o.gt_version = "TEST";
@@ -99,7 +106,7 @@ TEST_CASE("dataset writer: bad input throws and leaves no file behind") {
   auto dir = aicl_test::temp_dir("ds_bad_writer");
   const std::string p = (dir / "d.h5").string();
   {
-    DatasetWriter w(p, kClasses, 2);
+    DatasetWriter w(p, kClasses, 2, options_for(2));
     std::vector<float> f(4, 1.f);
     w.add_video({"v", "test", 2, 1.0, {}, {}}, f.data());
     CHECK_THROWS_WITH(w.add_video({"v", "test", 2, 1.0, {}, {}}, f.data()), Catch::Contains("duplicate video name 'v'"));
@@ -107,14 +114,18 @@ TEST_CASE("dataset writer: bad input throws and leaves no file behind") {
     CHECK_THROWS_WITH(w.add_video({"x", "test", 2, 1.0, {0.5f, 0, 0}, {}}, f.data()), Catch::Contains("0 or 1"));
     CHECK_THROWS_WITH(w.add_video({"y", "test", 2, 1.0, {}, {{2, 1, 0}}}, f.data()), Catch::Contains("bad instance"));
     f[1] = std::numeric_limits<float>::quiet_NaN();
-    CHECK_THROWS_WITH(w.add_video({"z", "test", 2, 1.0, {}, {}}, f.data()), Catch::Contains("non-finite"));
+    CHECK_THROWS_WITH(w.add_video({"z", "test", 2, 1.0, {}, {}}, f.data()),
+                      Catch::Contains(p + ": video 'z' has a non-finite feature at segment 0, channel 1"));
     // Destroyed without finish(): nothing at p, no temporary left.
   }
   CHECK(fs::is_empty(dir));
-  CHECK_THROWS_WITH(DatasetWriter(p, {"b", "a"}, 2), Catch::Contains("sorted"));
-  CHECK_THROWS_WITH(DatasetWriter((dir / "no/such/dir/d.h5").string(), kClasses, 2), Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(DatasetWriter(p, {"b", "a"}, 2, options_for(2)), Catch::Contains("sorted"));
+  CHECK_THROWS_WITH(DatasetWriter((dir / "no/such/dir/d.h5").string(), kClasses, 2, options_for(2)),
+                    Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(DatasetWriter(p, kClasses, 2), Catch::Contains(p + ": the profile's streams (rgb 1024 + flow 1024 = "
+                                                                      "2048 columns) do not add up to feature_dim 2"));
   {
-    DatasetWriter w(p, kClasses, 2);
+    DatasetWriter w(p, kClasses, 2, options_for(2));
     CHECK_THROWS_WITH(w.finish(), Catch::Contains("no videos"));
   }
   CHECK(fs::is_empty(dir));

@@ -151,3 +151,40 @@ TEST_CASE("synth: RGB context without motion, flow motion only inside actions, v
   CHECK(rgb_act / n_act > 1.1 * rgb_bg / n_bg);
   CHECK(flow_act / n_act > 1.2 * flow_bg / n_bg);
 }
+
+TEST_CASE("synth: --classes and --stream-width set the shapes, the names and the recorded profile") {
+  SynthOptions o = small(2);
+  o.num_classes = 5;
+  o.stream_dim = 64;
+  auto dir = aicl_test::temp_dir("synth_shapes");
+  const std::string p = (dir / "s.h5").string();
+  aicl::write_synth(o, p);
+  aicl::Dataset ds(p);
+  CHECK(ds.feature_dim() == 128);
+  CHECK(ds.class_names() == std::vector<std::string>(aicl::thumos14_class_names().begin(),
+                                                     aicl::thumos14_class_names().begin() + 5));
+  CHECK(ds.profile().streams == std::vector<aicl::FeatureStream>{{"rgb", 64}, {"flow", 64}});
+  CHECK(ds.profile().tiou == aicl::DatasetProfile::thumos14().tiou);
+  CHECK(ds.profile_note().empty());
+  for (size_t i = 0; i < ds.num_videos(); ++i) {
+    CHECK(ds.video(i).labels.size() == 5);
+    for (const auto& in : ds.video(i).instances) CHECK(in.label < 5);
+  }
+  CHECK(ds.read_features(0).size() == static_cast<size_t>(ds.video(0).num_segments) * 128);
+
+  auto names = aicl::synth_class_names(23);
+  CHECK(names.size() == 23);
+  CHECK(names[19] == "VolleyballSpiking");
+  CHECK(names[20] == "class_20");
+  CHECK(names[22] == "class_22");
+  auto many = aicl::synth_class_names(120);
+  CHECK(many[20] == "class_020");
+  CHECK(std::is_sorted(many.begin(), many.end()));
+  CHECK(aicl::synth_class_names(1) == std::vector<std::string>{"BaseballPitch"});
+  CHECK_THROWS_WITH(aicl::synth_class_names(0), Catch::Contains("--classes"));
+  // A single class still works (1 class per video at most), and many classes fill the labels.
+  o.num_classes = 1;
+  CHECK(aicl::make_synth_layout(o).videos.size() == 12);
+  o.num_classes = 40;
+  for (const auto& v : aicl::make_synth_layout(o).videos) CHECK(v.labels.size() == 40);
+}

@@ -12,7 +12,7 @@
 // BM_InferenceForward210/tf32: the GPU half of inference for 210 videos (lengths uniform in [24, 640] segments,
 // mean ~332 as THUMOS14's test split, whose mean is 331), each sampled to T = 750: 14 chunks of at most 16
 // videos, each gathered on the device, forwarded, and its cas_top / combined CAS downloaded (what
-// localize_videos_cuda does before the host post-processing).
+// localize_videos does on the GPU before the host post-processing).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -23,15 +23,14 @@
 #include <string>
 #include <vector>
 
-#include "core/methods/aicl/aicl_model.h"
-#include "core/methods/aicl/aicl_model_cuda.h"
-#include "core/runtime/device_dataset_cuda.h"
-#include "core/eval/localize.h"
 #include "core/base/rng.h"
+#include "core/eval/localize.h"
+#include "core/methods/aicl/aicl.h"
+#include "core/runtime/backend.h"
 #include "core/runtime/sampling.h"
-#include "core/runtime/train_backend.h"
 #include "data/dataset.h"
 #include "kernels/cuda_common.h"
+#include "kernels/ops_cuda.h"
 
 namespace {
 
@@ -69,15 +68,15 @@ void BM_TrainStep(benchmark::State& st) {
   host.params().init_uniform(1);
   std::vector<float> m(host.params().size(), 0.f), v = m;
   aicl::TrainBackendSetup setup;
-  setup.config = host.config();
   setup.max_batch = kB;
   setup.segments = T;
   setup.loss_window = 10;
+  setup.num_classes = kC;
   setup.feature_rows = tb.rows.data();
   setup.num_rows = tb.rows.size() / kF;
   setup.feature_dim = kF;
-  setup.row_offset = tb.offset;
-  auto backend = aicl::make_cuda_train_backend(setup, host.params(), m, v);
+  aicl::AiclMethod method(host.config());
+  auto backend = std::make_unique<aicl::TrainBackend>(aicl::cuda_ops(), method, host.params(), m, v, setup);
   aicl::Rng rng(3);
   std::vector<size_t> rows(static_cast<size_t>(kB) * T);
   std::vector<float> labels(static_cast<size_t>(kB) * kC, 0.f);
@@ -101,7 +100,7 @@ void BM_TrainStep(benchmark::State& st) {
     const auto losses = backend->take_losses();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     st.SetIterationTime(secs / kSteps);
-    last_loss = losses.back().total;
+    last_loss = losses.back()[0];
   }
   // Dense FLOPs of a step: three k=3 convs forward (2*N*3*Cin*512) and backward (dweight only: the same again).
   const double N = double(kB) * T;
@@ -114,33 +113,30 @@ void BM_TrainStep(benchmark::State& st) {
 void BM_InferenceForward210(benchmark::State& st) {
   aicl::set_cuda_math_mode(st.range(0) ? aicl::CudaMathMode::tf32 : aicl::CudaMathMode::fp32);
   Table& tb = table();
-  aicl::CudaStream stream;
+  aicl::Ops& ops = aicl::cuda_ops();
   aicl::AiclModel host;
   host.params().init_uniform(1);
-  aicl::AiclModelCuda model(host.config(), stream);
-  model.upload_params(host.params());
-  aicl::DeviceDataset ds(tb.rows.data(), tb.rows.size() / kF, kF, tb.offset, stream);
+  aicl::Buf<float> params(ops, host.params().size());
+  ops.upload(params.data(), host.params().values.data(), host.params().size() * sizeof(float));
+  const aicl::ParamView p{&host.params(), params.data(), nullptr};
+  auto table_dev = ops.feature_table(tb.rows.data(), tb.rows.size() / kF, kF, 16 * kInferT, 0);
   constexpr int kChunk = 16;
   const size_t cap = static_cast<size_t>(kChunk) * kInferT;
-  aicl::DeviceBuffer<float> x(cap * kF);
-  aicl::DeviceBuffer<int> rows_dev(cap);
-  std::vector<int> rows(cap);
+  aicl::Buf<float> x(ops, cap * kF);
+  std::vector<size_t> rows(cap);
   std::vector<float> cas_top(kChunk * kC), combined(cap * kC);
-  aicl::AiclActivationsCuda act;
+  aicl::AiclActivations act(ops);
   auto run_all = [&] {
     for (int start = 0; start < kVideos; start += kChunk) {
       const int nb = std::min(kChunk, kVideos - start);
       for (int b = 0; b < nb; ++b) {
         const std::vector<int> idx = aicl::uniform_sampling(tb.length[start + b], kInferT);
-        for (int t = 0; t < kInferT; ++t)
-          rows[static_cast<size_t>(b) * kInferT + t] = static_cast<int>(tb.offset[start + b] + idx[t]);
+        for (int t = 0; t < kInferT; ++t) rows[static_cast<size_t>(b) * kInferT + t] = tb.offset[start + b] + idx[t];
       }
-      rows_dev.upload(rows.data(), static_cast<size_t>(nb) * kInferT, stream);
-      ds.gather(x.data(), rows_dev.data(), nb * kInferT, stream);
-      model.forward(x.data(), nb, kInferT, act);
-      act.cas_top.download(cas_top.data(), static_cast<size_t>(nb) * kC, stream);
-      act.combined.download(combined.data(), static_cast<size_t>(nb) * kInferT * kC, stream);
-      stream.synchronize();
+      table_dev->assemble(rows.data(), nb * kInferT, nullptr, 0, x.data(), nullptr);
+      aicl::aicl_forward(ops, host.config(), p, x.data(), nb, kInferT, act);
+      ops.download(cas_top.data(), act.cas_top.data(), static_cast<size_t>(nb) * kC * sizeof(float));
+      ops.download(combined.data(), act.combined.data(), static_cast<size_t>(nb) * kInferT * kC * sizeof(float));
     }
   };
   run_all();  // warm-up
@@ -165,19 +161,24 @@ void BM_InferenceEndToEnd(benchmark::State& st) {
   host.params().init_uniform(1);
   std::vector<float> m(host.params().size(), 0.f), v = m;
   aicl::TrainBackendSetup setup;
-  setup.config = cfg;
   setup.max_batch = 1;
   setup.segments = kInferT;
+  setup.num_classes = cfg.num_classes;
   setup.feature_rows = rows.data();
   setup.num_rows = ds.total_segments();
   setup.feature_dim = ds.feature_dim();
-  for (size_t i = 0; i < ds.num_videos(); ++i) setup.row_offset.push_back(ds.row_offset(i));
-  auto backend = aicl::make_cuda_train_backend(setup, host.params(), m, v);
-  const std::vector<size_t> test = ds.subset_indices("test");
-  backend->localize(ds, test, kInferT, aicl::PostprocessConfig());  // warm-up
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < ds.num_videos(); ++i) offsets.push_back(ds.row_offset(i));
+  aicl::AiclMethod method(cfg);
+  aicl::TrainBackend backend(aicl::cuda_ops(), method, host.params(), m, v, setup);
+  const aicl::InferenceModel model{&method, &backend.ops(), backend.params()};
+  const aicl::VideoFeatures feats{&backend.features(), &offsets};
+  const std::vector<size_t> test = ds.subset_indices(ds.profile().test_subset);
+  const aicl::PostprocessConfig post = aicl::postprocess_config_for(ds.profile());
+  aicl::localize_videos(model, ds, test, feats, kInferT, post);  // warm-up
   for (auto _ : st) {
     const auto t0 = std::chrono::steady_clock::now();
-    const aicl::LocalizeResult r = backend->localize(ds, test, kInferT, aicl::PostprocessConfig());
+    const aicl::LocalizeResult r = aicl::localize_videos(model, ds, test, feats, kInferT, post);
     benchmark::DoNotOptimize(r.num_videos);
     st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

@@ -4,12 +4,13 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/rng.h"
 #include "core/runtime/sampling.h"
-#include "core/runtime/train_backend.h"
+#include "core/runtime/backend.h"
 #include "kernels/adam.h"
 #include "kernels/conv1d_k3.h"
 #include "kernels/gemm.h"
@@ -40,7 +41,7 @@ double conv_flops(int B, int T) {
   return 2.0 * fwd;
 }
 
-// The trainer's step (make_cpu_train_backend, as aicl_train uses it) on a THUMOS14-like feature table: 60 videos
+// The trainer's step (TrainBackend on the CPU op table, as aicl_train uses it) on a THUMOS14-like feature table: 60 videos
 // of 300..1500 segments, random-perturbation sampling to T drawn on the host every step, Adam.
 void BM_TrainStep(benchmark::State& state) {
   const int B = static_cast<int>(state.range(0)), T = static_cast<int>(state.range(1)), F = 2048, C = 20;
@@ -59,11 +60,12 @@ void BM_TrainStep(benchmark::State& state) {
   aicl::TrainBackendSetup setup;
   setup.max_batch = B;
   setup.segments = T;
+  setup.num_classes = C;
   setup.feature_rows = table.data();
   setup.num_rows = total;
   setup.feature_dim = F;
-  setup.row_offset = offset;
-  auto backend = aicl::make_cpu_train_backend(setup, f.model, f.m, f.v);
+  aicl::AiclMethod method(f.model.config());
+  auto backend = std::make_unique<aicl::TrainBackend>(aicl::cpu_ops(), method, f.model.params(), f.m, f.v, setup);
   std::vector<size_t> rows(static_cast<size_t>(B) * T);
   std::vector<float> labels(static_cast<size_t>(B) * C);
   long step = 0;
@@ -103,21 +105,20 @@ void BM_ConvsOnly(benchmark::State& state) {
   aicl::Rng rng(3);
   std::vector<float> dsrc(n);
   for (auto& e : dsrc) e = static_cast<float>(rng.uniform(-1, 1));
-  using M = aicl::AiclModel;
   for (auto _ : state) {
-    aicl::conv1d_k3_forward(e0.data(), f.x.data(), 2048, p.value(M::kBaseW), p.value(M::kBaseB), B, T, 2048, 512, true);
-    aicl::conv1d_k3_forward(e1.data(), f.x.data(), 2048, p.value(M::kRgbW), p.value(M::kRgbB), B, T, 1024, 512, true);
-    aicl::conv1d_k3_forward(e2.data(), f.x.data() + 1024, 2048, p.value(M::kFlowW), p.value(M::kFlowB), B, T, 1024,
+    aicl::conv1d_k3_forward(e0.data(), f.x.data(), 2048, p.value(aicl::kBaseW), p.value(aicl::kBaseB), B, T, 2048, 512, true);
+    aicl::conv1d_k3_forward(e1.data(), f.x.data(), 2048, p.value(aicl::kRgbW), p.value(aicl::kRgbB), B, T, 1024, 512, true);
+    aicl::conv1d_k3_forward(e2.data(), f.x.data() + 1024, 2048, p.value(aicl::kFlowW), p.value(aicl::kFlowB), B, T, 1024,
                             512, true);
     d = dsrc;
-    aicl::conv1d_k3_backward(p.grad(M::kBaseW), p.grad(M::kBaseB), static_cast<float*>(nullptr), 0, d.data(), e0.data(),
-                             f.x.data(), 2048, p.value(M::kBaseW), B, T, 2048, 512, true);
+    aicl::conv1d_k3_backward(p.grad(aicl::kBaseW), p.grad(aicl::kBaseB), static_cast<float*>(nullptr), 0, d.data(), e0.data(),
+                             f.x.data(), 2048, p.value(aicl::kBaseW), B, T, 2048, 512, true);
     d = dsrc;
-    aicl::conv1d_k3_backward(p.grad(M::kRgbW), p.grad(M::kRgbB), static_cast<float*>(nullptr), 0, d.data(), e1.data(),
-                             f.x.data(), 2048, p.value(M::kRgbW), B, T, 1024, 512, true);
+    aicl::conv1d_k3_backward(p.grad(aicl::kRgbW), p.grad(aicl::kRgbB), static_cast<float*>(nullptr), 0, d.data(), e1.data(),
+                             f.x.data(), 2048, p.value(aicl::kRgbW), B, T, 1024, 512, true);
     d = dsrc;
-    aicl::conv1d_k3_backward(p.grad(M::kFlowW), p.grad(M::kFlowB), static_cast<float*>(nullptr), 0, d.data(),
-                             e2.data(), f.x.data() + 1024, 2048, p.value(M::kFlowW), B, T, 1024, 512, true);
+    aicl::conv1d_k3_backward(p.grad(aicl::kFlowW), p.grad(aicl::kFlowB), static_cast<float*>(nullptr), 0, d.data(),
+                             e2.data(), f.x.data() + 1024, 2048, p.value(aicl::kFlowW), B, T, 1024, 512, true);
   }
   state.counters["GFLOPS"] = benchmark::Counter(conv_flops(B, T) * static_cast<double>(state.iterations()) / 1e9,
                                                 benchmark::Counter::kIsRate);

@@ -5,10 +5,11 @@
 #include <string>
 
 #include "core/base/cli.h"
+#include "core/methods/registry.h"
 #include "core/base/error.h"
 #include "core/eval/evaluator.h"
 #include "core/base/io.h"
-#include "core/eval/localize.h"
+#include "core/train/inference.h"
 #include "core/eval/plot.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
@@ -41,8 +42,8 @@ Figures (both modes; SVG files and DIR/index.html, no Python needed):
   --plot-videos A,B  the videos that get a timeline (default: the first 6 of the subset)
   --plot-run RUN     also the training curves of RUN/metrics.jsonl (loss terms, evaluation mAP)
 
-Inference mode (AICL inference + post-processing as the official inference_thumos.py, then the evaluation):
-  aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test]
+Inference mode (the method's inference + post-processing as its official code, then the evaluation):
+  aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test] [--method NAME]
             [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--threads N]
             [--per-class] [--quiet] [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
@@ -50,6 +51,9 @@ Inference mode (AICL inference + post-processing as the official inference_thumo
   --weights FILE     weights (.h5 with the official state_dict keys; from aicl_train or tools/pkl_to_h5.py)
   --out FILE         detections JSON to write (official result format)
   --segments T       test videos are sampled uniformly to T segments, as the official test loader (750)
+  --subset NAME      the dataset subset to run on (default: the dataset profile's test subset)
+  --method NAME      the method of the weights (default: the one the weights file records; aicl for official
+                     weights converted with tools/pkl_to_h5.py); a file of another method is an error
   --score-key KEY    detection score key in --out: score (default) or score300 (as the official file)
   --device NAME      cpu (default) or cuda: the model's forward on the GPU (post-processing stays on the CPU)
 
@@ -143,8 +147,9 @@ int inference_mode(const aicl::Flags& flags) {
   o.weights = flags.required("weights");
   o.out = flags.required("out");
   o.report = flags.str("report", "");
-  o.subset = flags.str("subset", "test");
-  o.segments = flags.integer("segments", 750, 20, 1000000);
+  o.subset = flags.str("subset", "");
+  o.segments = flags.integer("segments", 750, aicl::smallest_min_segments(), 1000000);
+  o.method = flags.str("method", "");
   o.score_key = flags.str("score-key", "score");
   o.device = flags.str("device", "cpu");
   if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
@@ -153,6 +158,7 @@ int inference_mode(const aicl::Flags& flags) {
   std::vector<std::string> plot_videos;
   if (plotting) {
     const aicl::Dataset ds(o.data);
+    if (o.subset.empty()) o.subset = ds.profile().test_subset;
     std::vector<std::string> names;
     for (size_t i : ds.subset_indices(o.subset)) names.push_back(ds.video(i).name);
     plot_videos = plot_video_names(flags, names, o.subset);
@@ -167,7 +173,7 @@ int inference_mode(const aicl::Flags& flags) {
   if (plotting) {
     const aicl::Dataset ds(o.data);
     aicl::PlotRequest rq;
-    rq.title = "aicl_eval: " + o.weights + " on " + o.data + " (subset " + o.subset + ")";
+    rq.title = "aicl_eval: " + o.weights + " (" + res.method + ") on " + o.data + " (subset " + o.subset + ")";
     rq.videos = plot_videos;
     rq.ground_truth = ds.ground_truth_json();
     rq.detections = aicl::read_json_file(o.out);
@@ -200,7 +206,7 @@ int main(int argc, char** argv) {
     }
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
-                                           "device", "plot", "plot-videos", "plot-run"},
+                                           "device", "plot", "plot-videos", "plot-run", "method"},
                         {"quiet", "per-class"});
       return inference_mode(flags);
     }

@@ -1,25 +1,28 @@
-// aicl_train: train AICL on a dataset (or run one parity step); parses flags and calls core/.
+// aicl_train: train a method (AICL by default) on a dataset, or run one parity step; parses flags and calls core/.
 #include <cstdio>
 #include <string>
 
-#include "core/methods/aicl/aicl_parity.h"
+#include "core/methods/registry.h"
 #include "core/base/cli.h"
 #include "core/base/error.h"
 #include "core/base/io.h"
 #include "core/train/trainer.h"
 
-static const char* kHelp = R"(aicl_train: train AICL (weakly-supervised temporal action localization) on the CPU or a GPU.
+static const char* kHelp = R"(aicl_train: train a weakly-supervised temporal action localization method on the CPU or a GPU.
 
 usage:
   aicl_train --data D.h5 --run-dir RUN [options]
   aicl_train --config cfg.json [options that override it]
   aicl_train --resume RUN [--steps N]
-  aicl_train --parity-step --weights W.h5 --batch B.h5 --out O.h5
+  aicl_train --parity-step [--method NAME] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
+  --method NAME        the method to train (aicl); its hyper-parameters are recorded in RUN/config.json,
+                       checkpoints and weights files
+  --method-config F    a JSON object of the method's hyper-parameters (e.g. {"gce_q": 0.7}); unknown keys are errors
   --steps N            optimizer steps (2000)
   --batch N            videos per batch (16)
-  --segments T         segments per video after sampling (750); must be >= 20
+  --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20)
   --infer-segments T   segments for inference (= --segments)
   --lr X               learning rate (1e-4)
   --weight-decay X     L2 decay added to the gradient, as torch Adam (5e-4)
@@ -57,7 +60,8 @@ int main(int argc, char** argv) {
     aicl::Flags f(argc, argv, 1,
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "val-fraction", "select", "init-weights", "threads", "config",
-                   "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every"},
+                   "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
+                   "method-config"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -65,12 +69,15 @@ int main(int argc, char** argv) {
     }
     if (!f.positional().empty()) aicl::fail("unexpected argument '" + f.positional()[0] + "' (see --help)");
     if (f.has("parity-step")) {
-      aicl::run_parity_step(f.required("weights"), f.required("batch"), f.required("out"));
+      // The official code's dimensions (THUMOS14: 20 classes, 2 x 1024 channels); the batch file is checked against them.
+      const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, aicl::json(), "--method");
+      method->parity_step(f.required("weights"), f.required("batch"), f.required("out"));
       return 0;
     }
     aicl::TrainOptions o;
     if (f.has("resume")) {
-      for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer"})
+      for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer", "method",
+                              "method-config"})
         if (f.has(bad)) aicl::fail(std::string("--") + bad + ": cannot be changed when resuming (see RUN/config.json)");
       o = aicl::load_run_options(f.str("resume", ""));
       o.run_dir = f.str("resume", "");
@@ -80,8 +87,13 @@ int main(int argc, char** argv) {
     o.run_dir = f.str("run-dir", o.run_dir);
     o.steps = f.integer("steps", o.steps, 1, 100000000);
     o.batch = f.integer("batch", o.batch, 1, 4096);
-    o.segments = f.integer("segments", o.segments, 20, 1000000);
-    o.infer_segments = f.integer("infer-segments", o.infer_segments, 20, 1000000);
+    o.segments = f.integer("segments", o.segments, aicl::smallest_min_segments(), 1000000);
+    o.infer_segments = f.integer("infer-segments", o.infer_segments, aicl::smallest_min_segments(), 1000000);
+    o.method = f.str("method", o.method);
+    if (f.has("method-config")) {
+      o.method_config = aicl::read_json_file(f.str("method-config", ""));
+      if (!o.method_config.is_object()) aicl::fail("--method-config: " + f.str("method-config", "") + " must hold a JSON object");
+    }
     o.lr = f.real("lr", o.lr, 1e-12, 10);
     o.weight_decay = f.real("weight-decay", o.weight_decay, 0, 10);
     o.optimizer = f.str("optimizer", o.optimizer);

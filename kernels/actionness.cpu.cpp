@@ -52,11 +52,27 @@ void class_aware_actionness_backward(T* dcas, const T* da1, const T* a1, int N, 
   }
 }
 
+template <class T>
+void stream_mean_forward(T* out, const T* a, const T* b, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = (a[i] + b[i]) / T(2);
+}
+
+template <class T>
+void stream_mean_backward(T* da, T* db, const T* dout, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const T h = T(0.5) * dout[i];
+    da[i] += h;
+    db[i] += h;
+  }
+}
+
 #define AICL_INSTANTIATE_ACTIONNESS(T)                                                   \
   template void sigmoid_forward<T>(T*, const T*, std::size_t);                           \
   template void sigmoid_backward<T>(T*, const T*, const T*, std::size_t);                \
   template void class_aware_actionness_forward<T>(T*, const T*, int, int);               \
-  template void class_aware_actionness_backward<T>(T*, const T*, const T*, int, int);
+  template void class_aware_actionness_backward<T>(T*, const T*, const T*, int, int);    \
+  template void stream_mean_forward<T>(T*, const T*, const T*, std::size_t);             \
+  template void stream_mean_backward<T>(T*, T*, const T*, std::size_t);
 AICL_INSTANTIATE_ACTIONNESS(float)
 AICL_INSTANTIATE_ACTIONNESS(double)
 #undef AICL_INSTANTIATE_ACTIONNESS

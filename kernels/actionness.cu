@@ -84,4 +84,36 @@ void class_aware_actionness_backward_cuda(float* dcas, const float* da1, const f
   AICL_CUDA_CHECK_LAUNCH();
 }
 
+namespace {
+
+// The class-agnostic actionness (flow + rgb) / 2, rounded as the CPU's float expression (no contraction possible).
+__global__ void stream_mean_kernel(float* __restrict__ out, const float* __restrict__ a, const float* __restrict__ b,
+                                   std::size_t n) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
+    out[i] = __fdiv_rn(__fadd_rn(a[i], b[i]), 2.0f);
+}
+
+__global__ void stream_mean_backward_kernel(float* __restrict__ da, float* __restrict__ db,
+                                            const float* __restrict__ dout, std::size_t n) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) {
+    const float h = __fmul_rn(0.5f, dout[i]);
+    da[i] = __fadd_rn(da[i], h);
+    db[i] = __fadd_rn(db[i], h);
+  }
+}
+
+}  // namespace
+
+void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  stream_mean_kernel<<<cuda_blocks_for(n, 256), 256, 0, stream>>>(out, a, b, n);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+void stream_mean_backward_cuda(float* da, float* db, const float* dout, std::size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  stream_mean_backward_kernel<<<cuda_blocks_for(n, 256), 256, 0, stream>>>(da, db, dout, n);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace aicl

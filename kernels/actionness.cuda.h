@@ -21,4 +21,8 @@ void class_aware_actionness_forward_cuda(float* a1, const float* cas, int N, int
 void class_aware_actionness_backward_cuda(float* dcas, const float* da1, const float* a1, int N, int C,
                                           cudaStream_t stream);
 
+// out[i] = (a[i] + b[i]) / 2 and its backward da[i] += dout[i]/2, db[i] += dout[i]/2 (the CPU's order and rounding).
+void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::size_t n, cudaStream_t stream);
+void stream_mean_backward_cuda(float* da, float* db, const float* dout, std::size_t n, cudaStream_t stream);
+
 }  // namespace aicl

@@ -1,4 +1,5 @@
-// Elementwise sigmoid and AICL's class-aware actionness a1 = sigmoid(sum over classes of the CAS).
+// Elementwise sigmoid, AICL's class-aware actionness a1 = sigmoid(sum over classes of the CAS), and the mean of two
+// stream actionness curves (AICL's class-agnostic actionness a2 = (flow + rgb) / 2).
 #pragma once
 #include <cstddef>
 
@@ -19,5 +20,13 @@ void class_aware_actionness_forward(T* a1, const T* cas, int N, int C);
 // dcas[n,c] += da1[n] * (1 - a1[n]) * a1[n] for every c (ACCUMULATES).
 template <class T>
 void class_aware_actionness_backward(T* dcas, const T* da1, const T* a1, int N, int C);
+
+// out[i] = (a[i] + b[i]) / 2 (float expression order: the sum, then the division).
+template <class T>
+void stream_mean_forward(T* out, const T* a, const T* b, std::size_t n);
+
+// da[i] += dout[i] / 2, db[i] += dout[i] / 2 (ACCUMULATES; the half is formed first, as 0.5 * dout).
+template <class T>
+void stream_mean_backward(T* da, T* db, const T* dout, std::size_t n);
 
 }  // namespace aicl

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/io.h"
 #include "core/runtime/weights.h"
 #include "data/synth.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/io.h"
 #include "test_util.h"
 

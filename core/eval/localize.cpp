@@ -1,8 +1,7 @@
-// Inference over dataset videos: uniform sampling, the model's forward, post-processing, detections JSON.
+// Inference over dataset videos for any method (see localize.h).
 #include "core/eval/localize.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "core/base/error.h"
 #include "core/runtime/sampling.h"
@@ -11,48 +10,91 @@
 namespace aicl {
 
 namespace {
-// torch.softmax in float32 over one row: exp(x - max) / sum.
-void softmax_row(const float* x, float* out, int n) {
-  float m = x[0];
-  for (int i = 1; i < n; ++i) m = std::max(m, x[i]);
-  float s = 0;
-  for (int i = 0; i < n; ++i) s += (out[i] = std::exp(x[i] - m));
-  for (int i = 0; i < n; ++i) out[i] /= s;
-}
+
+// Fills x [nb, T, F] on the device with the sampled segments of the chunk's videos.
+class ChunkLoader {
+ public:
+  ChunkLoader(Ops& ops, const Dataset& ds, const VideoFeatures& src, int max_videos, int T)
+      : ops_(ops), ds_(ds), src_(src), F_(ds.feature_dim()),
+        x_(ops, static_cast<size_t>(max_videos) * T * ds.feature_dim()) {
+    if (!src.table && !ops.host_memory()) host_.resize(x_.size());
+  }
+  const float* load(const std::vector<size_t>& chunk, const std::vector<std::vector<int>>& sample, int T) {
+    const size_t nb = chunk.size(), F = static_cast<size_t>(F_);
+    if (src_.table) {  // rows of the resident table: gathered on the device
+      rows_.resize(nb * T);
+      for (size_t b = 0; b < nb; ++b)
+        for (int t = 0; t < T; ++t) rows_[b * T + t] = (*src_.row_offset)[chunk[b]] + static_cast<size_t>(sample[b][t]);
+      src_.table->assemble(rows_.data(), static_cast<int>(rows_.size()), nullptr, 0, x_.data(), nullptr);
+      return x_.data();
+    }
+    float* dst = ops_.host_memory() ? x_.data() : host_.data();
+    for (size_t b = 0; b < nb; ++b) {
+      const std::vector<float> v = ds_.read_features(chunk[b]);
+      for (int t = 0; t < T; ++t)
+        std::copy(v.begin() + static_cast<size_t>(sample[b][t]) * F, v.begin() + static_cast<size_t>(sample[b][t] + 1) * F,
+                  dst + (b * T + t) * F);
+    }
+    if (!ops_.host_memory()) ops_.upload(x_.data(), host_.data(), nb * T * F * sizeof(float));
+    return x_.data();
+  }
+
+ private:
+  Ops& ops_;
+  const Dataset& ds_;
+  VideoFeatures src_;
+  int F_;
+  Buf<float> x_;
+  std::vector<float> host_;
+  std::vector<size_t> rows_;
+};
+
 }  // namespace
 
-LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>& videos, int T, int chunk_size,
-                                    int C, const PostprocessConfig& cfg, const ChunkForward& forward,
-                                    const std::set<std::string>& keep_activations) {
-  AICL_CHECK(chunk_size > 0, "localize_videos_with: chunk_size must be positive");
-  std::vector<float> score(C);
+LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                               const VideoFeatures& features, int T, const PostprocessConfig& cfg,
+                               const std::set<std::string>& keep_activations) {
+  const Method& method = *model.method;
+  Ops& ops = *model.ops;
+  if (T < method.min_segments())
+    fail("--segments: T = " + std::to_string(T) + " is too short for method " + method.name() + " (needs >= " +
+         std::to_string(method.min_segments()) + ")");
+  const int C = ds.num_classes(), V = method.video_outputs();
+  // Videos per forward: enough rows for efficient GEMMs; the GPU wants more of them.
+  const int chunk_size = ops.host_memory() ? 8 : 16;
+  ChunkLoader loader(ops, ds, features, chunk_size, T);
+  std::unique_ptr<Workspace> ws = method.make_workspace(ops);
+  std::vector<float> raw, act, score(C);
   std::vector<VideoDetections> all;
-  std::vector<size_t> chunk;
-  std::vector<std::vector<int>> sample;
-  size_t correct = 0;
   std::map<std::string, std::vector<float>> kept;
+  size_t correct = 0;
   for (size_t start = 0; start < videos.size(); start += chunk_size) {
     const int nb = static_cast<int>(std::min<size_t>(chunk_size, videos.size() - start));
-    chunk.assign(videos.begin() + start, videos.begin() + start + nb);
-    sample.clear();
-    for (int b = 0; b < nb; ++b) {
-      const VideoInfo& v = ds.video(chunk[b]);
+    const std::vector<size_t> chunk(videos.begin() + start, videos.begin() + start + nb);
+    std::vector<std::vector<int>> sample;
+    for (size_t vi : chunk) {
+      const VideoInfo& v = ds.video(vi);
       if (v.num_segments <= 0) fail(ds.path() + ": video '" + v.name + "' has zero segments");
       sample.push_back(uniform_sampling(v.num_segments, T));
     }
-    const ChunkScores out = forward(chunk, sample, T);
+    const InferScores out = method.infer(ops, model.params, loader.load(chunk, sample, T), nb, T, *ws);
+    const size_t n_raw = static_cast<size_t>(nb) * V, n_act = static_cast<size_t>(nb) * T * C;
+    const float* raw_h = out.video;
+    const float* act_h = out.activation;
+    if (!ops.host_memory()) {
+      raw.resize(n_raw), act.resize(n_act);
+      ops.download(raw.data(), out.video, n_raw * sizeof(float));
+      ops.download(act.data(), out.activation, n_act * sizeof(float));
+      raw_h = raw.data(), act_h = act.data();
+    }
     for (int b = 0; b < nb; ++b) {
       const VideoInfo& v = ds.video(chunk[b]);
-      softmax_row(out.cas_top + static_cast<size_t>(b) * C, score.data(), C);
+      method.video_scores(raw_h + static_cast<size_t>(b) * V, score.data());
       const ClassSelection sel = select_classes(score.data(), C, cfg);
       if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
-      const float* combined = out.combined + static_cast<size_t>(b) * T * C;
-      if (keep_activations.count(v.name)) kept[v.name].assign(combined, combined + static_cast<size_t>(T) * C);
-      VideoDetections vd;
-      vd.video = v.name;
-      vd.detections =
-          localize_video(out.combined + static_cast<size_t>(b) * T * C, score.data(), T, C, v.num_segments, cfg);
-      all.push_back(std::move(vd));
+      const float* activation = act_h + static_cast<size_t>(b) * T * C;
+      if (keep_activations.count(v.name)) kept[v.name].assign(activation, activation + static_cast<size_t>(T) * C);
+      all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), T, C, v.num_segments, cfg)});
     }
   }
   LocalizeResult r;
@@ -62,122 +104,6 @@ LocalizeResult localize_videos_with(const Dataset& ds, const std::vector<size_t>
   r.activation_samples = T;
   r.class_accuracy = videos.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(videos.size());
   return r;
-}
-
-LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos,
-                               const FeatureSource& features, int T, const PostprocessConfig& cfg,
-                               const std::set<std::string>& keep_activations) {
-  const AiclConfig& mc = model.config();
-  const int F = mc.feature_dim;
-  constexpr int kChunk = 8;  // videos per forward call: enough rows for efficient GEMMs, little memory
-  std::vector<float> x(static_cast<size_t>(kChunk) * T * F);
-  AiclActivations act;
-  return localize_videos_with(
-      ds, videos, T, kChunk, mc.num_classes, cfg,
-      [&](const std::vector<size_t>& chunk, const std::vector<std::vector<int>>& sample, int Tn) {
-        const int nb = static_cast<int>(chunk.size());
-        for (int b = 0; b < nb; ++b) {
-          const float* src = features(chunk[b]);
-          const std::vector<int>& idx = sample[b];
-          for (int t = 0; t < Tn; ++t)
-            std::copy(src + static_cast<size_t>(idx[t]) * F, src + static_cast<size_t>(idx[t] + 1) * F,
-                      x.data() + (static_cast<size_t>(b) * Tn + t) * F);
-        }
-        model.forward(x.data(), nb, Tn, act);
-        return ChunkScores{act.cas_top.data(), act.combined.data()};
-      },
-      keep_activations);
-}
-
-LocalizeResult localize_videos(const AiclModel& model, const Dataset& ds, const std::vector<size_t>& videos, int T,
-                               const PostprocessConfig& cfg, const std::set<std::string>& keep_activations) {
-  std::vector<float> buf;
-  size_t loaded = static_cast<size_t>(-1);
-  return localize_videos(model, ds, videos, [&](size_t i) -> const float* {
-    // Chunks keep at most kChunk videos alive; re-reading per call is fine since each video is read once.
-    if (loaded != i) {
-      buf = ds.read_features(i);
-      loaded = i;
-    }
-    return buf.data();
-  }, T, cfg, keep_activations);
-}
-
-}  // namespace aicl
-
-#include "core/eval/evaluator.h"
-#include "core/runtime/weights.h"
-#ifdef AICL_HAVE_CUDA
-#include "core/methods/aicl/aicl_model_cuda.h"
-#include "kernels/cuda_common.h"
-#endif
-
-namespace aicl {
-
-void check_device_option(const std::string& device, const std::string& flag) {
-  if (device == "cpu") return;
-  if (device != "cuda") fail(flag + ": must be cpu or cuda (got '" + device + "')");
-#ifdef AICL_HAVE_CUDA
-  if (!cuda_device_available()) fail(flag + " cuda: no CUDA device found");
-#else
-  fail(flag + " cuda: this aicl was built without CUDA (configure with nvcc available and -DAICL_CUDA=ON)");
-#endif
-}
-
-InferOutcome infer_and_evaluate(const InferOptions& o) {
-  if (o.segments < 20) fail("--segments: must be >= 20 (AICL picks T/20 snippets)");
-  check_device_option(o.device, "--device");
-  Dataset ds(o.data);
-  AiclConfig mc;
-  if (ds.feature_dim() != mc.feature_dim)
-    fail(o.data + ": features have " + std::to_string(ds.feature_dim()) + " channels, AICL needs " +
-         std::to_string(mc.feature_dim));
-  mc.num_classes = ds.num_classes();
-  AiclModel model(mc);
-  load_weights(o.weights, model.params());
-  const std::vector<size_t> videos = ds.subset_indices(o.subset);
-  if (videos.empty()) fail(o.data + ": no videos in subset '" + o.subset + "'");
-  LocalizeResult res;
-#ifdef AICL_HAVE_CUDA
-  if (o.device == "cuda") res = localize_videos_cuda(model.params(), mc, ds, videos, o.segments, o.post);
-  else
-#endif
-    res = localize_videos(model, ds, videos, o.segments, o.post, o.keep_activations);
-#ifdef AICL_HAVE_CUDA
-  if (o.device == "cuda" && !o.keep_activations.empty()) {
-    // The GPU path returns detections only; the few plotted videos are re-run on the CPU for their activation.
-    std::vector<size_t> kept;
-    for (size_t i : videos)
-      if (o.keep_activations.count(ds.video(i).name)) kept.push_back(i);
-    res.activations = localize_videos(model, ds, kept, o.segments, o.post, o.keep_activations).activations;
-    res.activation_samples = o.segments;
-  }
-#endif
-  json dets = res.detections;
-  if (o.score_key != "score")
-    for (auto& [name, list] : dets["results"].items())
-      for (auto& d : list) {
-        d[o.score_key] = d["score"];
-        d.erase("score");
-      }
-  write_json_file(o.out, dets, -1);
-  EvalOptions eo;
-  eo.subset = o.subset;
-  eo.gt_name = o.data;
-  eo.detections_name = o.out;
-  InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
-  out.class_accuracy = res.class_accuracy;
-  out.activations = std::move(res.activations);
-  out.activation_samples = res.activation_samples;
-  if (!o.report.empty()) {
-    json j = report_to_json(out.report);
-    j["cls_acc"] = res.class_accuracy;
-    j["weights"] = o.weights;
-    j["segments"] = o.segments;
-    write_json_file(o.report, j);
-  }
-  return out;
 }
 
 }  // namespace aicl

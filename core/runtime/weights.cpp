@@ -41,16 +41,39 @@ void read_params_from(const H5File& f, const std::string& group, ParameterSet& p
   }
 }
 
-void save_weights(const std::string& path, const ParameterSet& params) {
+void save_weights(const std::string& path, const ParameterSet& params, const std::string& method,
+                  const json& method_config) {
   write_atomic_with(path, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp);
     write_params_to(f, "/", params);
     f.set_attr_string("/", "format", "aicl-weights-1");
+    if (!method.empty()) {
+      f.set_attr_string("/", "method", method);
+      f.set_attr_string("/", "method_config", method_config.dump());
+    }
   });
 }
 
-void load_weights(const std::string& path, ParameterSet& params) {
+void check_weights_method(const std::string& path, const std::string& recorded, const std::string& wanted) {
+  if (!recorded.empty() && !wanted.empty() && recorded != wanted)
+    fail(path + ": holds weights of method '" + recorded + "'; this run uses method '" + wanted + "'");
+}
+
+static WeightsMethod method_of(const H5File& f) {
+  WeightsMethod m;
+  if (f.has_attr("/", "method")) m.name = f.attr_string("/", "method");
+  if (f.has_attr("/", "method_config")) {
+    m.config = json::parse(f.attr_string("/", "method_config"), nullptr, false);
+    if (m.config.is_discarded()) fail(f.path() + ": attribute 'method_config' is not valid JSON");
+  }
+  return m;
+}
+
+WeightsMethod read_weights_method(const std::string& path) { return method_of(H5File::open_read(path)); }
+
+void load_weights(const std::string& path, ParameterSet& params, const std::string& method) {
   H5File f = H5File::open_read(path);
+  check_weights_method(path, method_of(f).name, method);
   read_params_from(f, "/", params);
 }
 

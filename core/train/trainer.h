@@ -1,4 +1,5 @@
-// The training loop: batches from a dataset, one optimizer step per batch, periodic evaluation, run directory.
+// The training loop for any method: batches from a dataset, one optimizer step per batch, periodic evaluation, run
+// directory.
 #pragma once
 #include <string>
 
@@ -28,6 +29,8 @@ struct TrainOptions {
   int log_every = 10;        // progress line every N steps; with cuda also the only per-step read of the losses
   bool quiet = false;
   bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)
+  std::string method = "aicl";  // a name from the method registry (core/methods/registry.cpp)
+  json method_config;        // the method's hyper-parameters (object; null = its defaults); resolved in config.json
 
   json to_json() const;
   static TrainOptions from_json(const json& j, const std::string& source);  // unknown keys are errors

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "core/eval/localize.h"
+#include "core/train/inference.h"
 #include "infer_golden.h"
 
 TEST_CASE("inference: detections and mAP equal the official inference on a synthetic test split") {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/h5.h"
 #include "core/base/io.h"
 #include "core/runtime/weights.h"

@@ -6,19 +6,21 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "core/methods/aicl/aicl_model.h"
-#include "core/methods/aicl/aicl_model_cuda.h"
-#include "core/runtime/device_dataset_cuda.h"
 #include "core/base/io.h"
-#include "core/eval/localize.h"
 #include "core/base/rng.h"
+#include "core/train/inference.h"
+#include "core/methods/aicl/aicl.h"
+#include "core/runtime/backend.h"
 #include "core/runtime/sampling.h"
-#include "core/runtime/train_backend.h"
 #include "core/runtime/weights.h"
+#include "core/train/inference.h"
+#include "kernels/device_dataset_cuda.h"
+#include "kernels/ops_cuda.h"
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "gpu/gpu_test_util.h"
@@ -39,50 +41,45 @@ struct GpuStep {
   aicl::ParameterSet grads;  // layout of the model; grads filled
 };
 
-// One GPU forward_backward from host weights, features and labels (FP32 GEMMs).
+// One GPU forward_backward from host weights, features and labels (FP32 GEMMs), through the CUDA op table.
 GpuStep run_gpu_step(const aicl::AiclModel& host, const std::vector<float>& x, const std::vector<float>& labels, int B,
                      int T) {
   aicl::set_cuda_math_mode(aicl::CudaMathMode::fp32);
-  aicl::CudaStream stream;
-  aicl::AiclModelCuda model(host.config(), stream);
-  model.upload_params(host.params());
-  auto d_x = aicl_test::to_device(x, stream);
-  auto d_labels = aicl_test::to_device(labels, stream);
-  aicl::DeviceBuffer<float> d_loss(aicl::kNumLossTerms);
-  aicl::AiclActivationsCuda act;
-  model.zero_grad();
-  model.forward_backward(d_x.data(), d_labels.data(), B, T, act, d_loss.data());
+  aicl::Ops& ops = aicl::cuda_ops();
+  const aicl::AiclConfig& cfg = host.config();
+  const size_t np = host.params().size();
+  aicl::Buf<float> d_params(ops, np), d_grads(ops, np), d_x(ops, x.size()), d_labels(ops, labels.size()),
+      d_loss(ops, aicl::kNumAiclLossSlots);
+  ops.upload(d_params.data(), host.params().values.data(), np * sizeof(float));
+  ops.upload(d_x.data(), x.data(), x.size() * sizeof(float));
+  ops.upload(d_labels.data(), labels.data(), labels.size() * sizeof(float));
+  ops.zero(d_grads.data(), np * sizeof(float));
+  aicl::AiclActivations act(ops);
+  const aicl::ParamView p{&host.params(), d_params.data(), d_grads.data()};
+  aicl::aicl_forward_backward(ops, cfg, p, d_x.data(), d_labels.data(), B, T, act, d_loss.data());
   GpuStep r;
-  const std::vector<float> terms = d_loss.to_host(stream);
-  r.losses = aicl::aicl_losses_from_terms(terms.data(), host.config());
-  const size_t n = static_cast<size_t>(B) * T, C = host.config().num_classes;
-  auto get = [&](const aicl::DeviceBuffer<float>& d, size_t count) {
-    std::vector<float> h(count);
-    d.download(h.data(), count, stream);
-    stream.synchronize();
-    return h;
-  };
-  auto get_i = [&](const aicl::DeviceBuffer<int>& d, size_t count) {
-    std::vector<int> h(count);
-    d.download(h.data(), count, stream);
-    stream.synchronize();
-    return h;
-  };
-  const size_t k = T / host.config().topk_ratio, ks = T / host.config().snippet_ratio;
-  r.cas = get(act.cas, n * C);
-  r.combined = get(act.combined, n * C);
-  r.cas_top = get(act.cas_top, B * C);
-  r.aware = get(act.actionness_aware, n);
-  r.agnostic = get(act.actionness_agnostic, n);
-  r.pseudo_label = get(act.pseudo_label, n);
-  r.topk_idx = get_i(act.topk_idx, B * k * C);
-  r.idx_ca = get_i(act.idx_ca, B * ks);
-  r.idx_cb = get_i(act.idx_cb, B * ks);
-  r.idx_ia = get_i(act.idx_ia, B * ks);
-  r.idx_ib = get_i(act.idx_ib, B * ks);
+  r.losses = aicl::aicl_losses_from_slots(d_loss.to_host().data(), cfg);
+  const size_t n = static_cast<size_t>(B) * T, C = cfg.num_classes;
+  const size_t k = T / cfg.topk_ratio, ks = T / cfg.snippet_ratio;
+  r.cas = act.cas.to_host(n * C);
+  r.combined = act.combined.to_host(n * C);
+  r.cas_top = act.cas_top.to_host(B * C);
+  r.aware = act.actionness_aware.to_host(n);
+  r.agnostic = act.actionness_agnostic.to_host(n);
+  r.pseudo_label = act.pseudo_label.to_host(n);
+  r.topk_idx = act.topk_idx.to_host(B * k * C);
+  r.idx_ca = act.idx_ca.to_host(B * ks);
+  r.idx_cb = act.idx_cb.to_host(B * ks);
+  r.idx_ia = act.idx_ia.to_host(B * ks);
+  r.idx_ib = act.idx_ib.to_host(B * ks);
   r.grads = host.params();
-  model.download_grads(r.grads);
+  ops.download(r.grads.grads.data(), d_grads.data(), np * sizeof(float));
   return r;
+}
+
+// The reported losses of AiclMethod::losses (total, action, agnostic, modality, contrast, consistency).
+std::vector<double> reported(const aicl::AiclLosses& L) {
+  return {L.total, L.action, L.agnostic, L.modality, L.contrast, L.consistency};
 }
 
 // The golden-file checks of tests/cpu/test_parity_step.cpp (tests/parity_golden.h), on the GPU step.
@@ -160,17 +157,18 @@ TEST_CASE("aicl cuda: GPU step equals the CPU step on random batches (B=1 T=21, 
     cpu.params().zero_grad();
     const aicl::AiclLosses L = cpu.forward_backward(x.data(), labels.data(), B, T, act);
 
-    CHECK(count_diff(g.topk_idx, act.topk_idx) == 0);
-    CHECK(count_diff(g.idx_ca, act.idx_ca) == 0);
-    CHECK(count_diff(g.idx_cb, act.idx_cb) == 0);
-    CHECK(count_diff(g.idx_ia, act.idx_ia) == 0);
-    CHECK(count_diff(g.idx_ib, act.idx_ib) == 0);
-    CHECK(aicl_test::count_bit_differences(g.pseudo_label, act.pseudo_label) == 0);
-    AICL_REQUIRE_CLOSE(g.cas, act.cas, 2e-5, "cas");
-    AICL_REQUIRE_CLOSE(g.combined, act.combined, 2e-5, "combined");
-    AICL_REQUIRE_CLOSE(g.cas_top, act.cas_top, 2e-5, "cas_top");
-    AICL_REQUIRE_CLOSE(g.aware, act.actionness_aware, 2e-5, "actionness_aware");
-    AICL_REQUIRE_CLOSE(g.agnostic, act.actionness_agnostic, 2e-5, "actionness_agnostic");
+    const size_t n = static_cast<size_t>(B) * T, k = T / 8, ks = T / 20;
+    CHECK(count_diff(g.topk_idx, act.topk_idx.to_host(B * k * C)) == 0);
+    CHECK(count_diff(g.idx_ca, act.idx_ca.to_host(B * ks)) == 0);
+    CHECK(count_diff(g.idx_cb, act.idx_cb.to_host(B * ks)) == 0);
+    CHECK(count_diff(g.idx_ia, act.idx_ia.to_host(B * ks)) == 0);
+    CHECK(count_diff(g.idx_ib, act.idx_ib.to_host(B * ks)) == 0);
+    CHECK(aicl_test::count_bit_differences(g.pseudo_label, act.pseudo_label.to_host(n)) == 0);
+    AICL_REQUIRE_CLOSE(g.cas, act.cas.to_host(n * C), 2e-5, "cas");
+    AICL_REQUIRE_CLOSE(g.combined, act.combined.to_host(n * C), 2e-5, "combined");
+    AICL_REQUIRE_CLOSE(g.cas_top, act.cas_top.to_host(B * C), 2e-5, "cas_top");
+    AICL_REQUIRE_CLOSE(g.aware, act.actionness_aware.to_host(n), 2e-5, "actionness_aware");
+    AICL_REQUIRE_CLOSE(g.agnostic, act.actionness_agnostic.to_host(n), 2e-5, "actionness_agnostic");
     const auto gl = aicl_test::loss_terms(g.losses), cl = aicl_test::loss_terms(L);
     for (size_t i = 0; i < gl.size(); ++i) {
       INFO("loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);
@@ -269,17 +267,17 @@ TEST_CASE("aicl cuda: the CUDA training backend matches the CPU over 5 Adam step
   std::vector<float> m_cpu(init.size(), 0.f), v_cpu(init.size(), 0.f), m_gpu = m_cpu, v_gpu = v_cpu;
 
   aicl::TrainBackendSetup setup;
-  setup.config = cpu.config();
   setup.lr = lr;
   setup.weight_decay = wd;
   setup.max_batch = B;
   setup.segments = T;
   setup.loss_window = 2;
+  setup.num_classes = C;
   setup.feature_rows = table.data();
   setup.num_rows = num_rows;
   setup.feature_dim = F;
-  setup.row_offset = offset;
-  auto backend = aicl::make_cuda_train_backend(setup, gpu_params, m_gpu, v_gpu);
+  aicl::AiclMethod method(cpu.config());
+  auto backend = std::make_unique<aicl::TrainBackend>(aicl::cuda_ops(), method, gpu_params, m_gpu, v_gpu, setup);
 
   aicl::Rng rng(9);
   std::vector<aicl::AiclLosses> cpu_losses;
@@ -302,15 +300,17 @@ TEST_CASE("aicl cuda: the CUDA training backend matches the CPU over 5 Adam step
     aicl::adam_step(cpu.params().values.data(), cpu.params().grads.data(), m_cpu.data(), v_cpu.data(),
                     cpu.params().size(), lr, 0.9, 0.999, 1e-8, wd, s);
   }
-  const std::vector<aicl::AiclLosses> gpu_losses = backend->take_losses();
+  const std::vector<std::vector<double>> gpu_losses = backend->take_losses();
   REQUIRE(gpu_losses.size() == static_cast<size_t>(steps));
   CHECK(backend->take_losses().empty());
   for (int s = 0; s < steps; ++s) {
-    const auto gl = aicl_test::loss_terms(gpu_losses[s]), cl = aicl_test::loss_terms(cpu_losses[s]);
+    const std::vector<double>& gl = gpu_losses[s];
+    const std::vector<double> cl = reported(cpu_losses[s]);
+    REQUIRE(gl.size() == cl.size());
     const double tol = s == 0 ? 1e-4 : 1e-3;
     for (size_t i = 0; i < gl.size(); ++i) {
-      INFO("step " << s + 1 << " loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);
-      CHECK(std::fabs(gl[i].second - cl[i].second) <= tol * std::max(1e-3, std::fabs(cl[i].second)));
+      INFO("step " << s + 1 << " loss/" << method.loss_names()[i] << " gpu " << gl[i] << " cpu " << cl[i]);
+      CHECK(std::fabs(gl[i] - cl[i]) <= tol * std::max(1e-3, std::fabs(cl[i])));
     }
   }
   backend->sync_to_host();
@@ -375,15 +375,19 @@ TEST_CASE("aicl cuda: GPU inference gives the CPU's and the official detections 
   aicl::load_weights(c.weights, host.params());
   std::vector<float> m(host.params().size(), 0.f), v = m;
   aicl::TrainBackendSetup setup;
-  setup.config = host.config();
   setup.max_batch = 2;
   setup.segments = o.segments;
   setup.feature_rows = rows.data();
   setup.num_rows = ds.total_segments();
   setup.feature_dim = ds.feature_dim();
-  for (size_t i = 0; i < ds.num_videos(); ++i) setup.row_offset.push_back(ds.row_offset(i));
-  auto backend = aicl::make_cuda_train_backend(setup, host.params(), m, v);
-  const aicl::LocalizeResult res = backend->localize(ds, ds.subset_indices("test"), o.segments, aicl::PostprocessConfig());
+  std::vector<size_t> row_offset;
+  for (size_t i = 0; i < ds.num_videos(); ++i) row_offset.push_back(ds.row_offset(i));
+  aicl::AiclMethod method(host.config());
+  aicl::TrainBackend backend(aicl::cuda_ops(), method, host.params(), m, v, setup);
+  const aicl::InferenceModel model{&method, &backend.ops(), backend.params()};
+  const aicl::LocalizeResult res = aicl::localize_videos(model, ds, ds.subset_indices("test"),
+                                                         aicl::VideoFeatures{&backend.features(), &row_offset},
+                                                         o.segments, aicl::PostprocessConfig());
   aicl_test::compare_detections(res.detections["results"], cpu_dets, 1e-4, 1e-5, "backend localize vs cpu");
   std::filesystem::remove_all(c.dir);
 }

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <random>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/h5.h"
 #include "core/base/io.h"
 #include "test_util.h"

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "core/methods/aicl/aicl_model.h"
+#include "core/methods/aicl/aicl.h"
 #include "core/base/error.h"
 #include "core/base/h5.h"
 #include "core/base/io.h"
@@ -13,7 +13,7 @@ namespace aicl {
 
 void run_parity_step(const std::string& weights_path, const std::string& batch_path, const std::string& out_path) {
   AiclModel model;
-  load_weights(weights_path, model.params());
+  load_weights(weights_path, model.params(), "aicl");
   H5File bf = H5File::open_read(batch_path);
   std::vector<int64_t> xs, ys;
   std::vector<float> x = bf.read_floats("features", &xs);
@@ -62,7 +62,8 @@ void run_parity_step(const std::string& weights_path, const std::string& batch_p
     f.write_floats("debug/action_flow", a.action_flow.data(), {B, T});
     f.write_floats("debug/action_rgb", a.action_rgb.data(), {B, T});
     const int k = T / cfg.topk_ratio;
-    std::vector<int64_t> topk(a.topk_idx.begin(), a.topk_idx.end());
+    const std::vector<int> topk_i = a.topk_idx.to_host(static_cast<size_t>(B) * k * C);
+    std::vector<int64_t> topk(topk_i.begin(), topk_i.end());
     f.write_ints("debug/topk_indices", topk.data(), {B, k, C});
     f.set_attr_double("/", "B", B);
     f.set_attr_double("/", "T", T);

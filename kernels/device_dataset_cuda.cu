@@ -1,5 +1,5 @@
 // Dataset features resident on the GPU, and batch assembly there from small host-drawn index arrays.
-#include "core/runtime/device_dataset_cuda.h"
+#include "kernels/device_dataset_cuda.h"
 
 #include <climits>
 #include <cmath>

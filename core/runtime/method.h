@@ -1,0 +1,117 @@
+// The interface every method implements (its parameters, hyper-parameters, loss names, batch forming, state, one
+// training step and inference), written once against the op table so that it runs on every device.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/io.h"
+#include "core/base/rng.h"
+#include "core/runtime/parameters.h"
+#include "kernels/ops.h"
+
+namespace aicl {
+
+class H5File;
+struct PostprocessConfig;  // core/eval/postprocess.h (a method may adjust it; the runtime never reads it)
+
+// What a method is built for: the dataset's classes and feature layout (core/runtime never reads a dataset).
+struct MethodContext {
+  int num_classes = 20;
+  int feature_dim = 2048;
+  std::vector<int> stream_widths = {1024, 1024};  // concatenated per row (THUMOS14: RGB, then flow)
+};
+
+// The parameters as a method's step sees them: the layout (names, shapes, offsets) and the device buffers.
+struct ParamView {
+  const ParameterSet* layout = nullptr;
+  float* values = nullptr;
+  float* grads = nullptr;  // null at inference
+  const float* value(int i) const { return values + layout->tensor(i).offset; }
+  float* grad(int i) const { return grads + layout->tensor(i).offset; }
+};
+
+// One training batch on the device: x [B,T,feature_dim], labels [B,C]; labels_host is the host copy.
+struct StepBatch {
+  const float* x = nullptr;
+  const float* labels = nullptr;
+  const float* labels_host = nullptr;
+  int B = 0, T = 0;
+  long step = 0;  // 1-based optimizer step
+};
+
+// Inference outputs on the device, valid until the next call: video [B, video_outputs()] (raw, before the
+// method's normalisation) and the localization activation [B,T,C].
+struct InferScores {
+  const float* video = nullptr;
+  const float* activation = nullptr;
+};
+
+// A method's activations and scratch, allocated through the op table it was made for.
+class Workspace {
+ public:
+  virtual ~Workspace() = default;
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string name() const = 0;
+  // The hyper-parameters (every settable key with its value): written into config.json and checkpoints.
+  virtual json config() const = 0;
+  // The parameter layout in the official state_dict order (values unused).
+  virtual const ParameterSet& layout() const = 0;
+  virtual void init_params(ParameterSet& p, unsigned long long seed) const { p.init_uniform(seed); }
+
+  // Loss names: [0] is the total ("loss"), then the reported terms (metrics.jsonl keys, in this order).
+  virtual const std::vector<std::string>& loss_names() const = 0;
+  // A step writes num_loss_slots() raw floats; losses() turns them into values aligned with loss_names().
+  virtual int num_loss_slots() const = 0;
+  virtual std::vector<double> losses(const float* slots) const = 0;
+
+  virtual int min_segments() const = 0;  // the smallest T the method's top-k sizes allow
+  // Host checks of a batch before it is queued (every video has a label, T large enough): one-line errors.
+  virtual void check_batch(const float* labels_host, int B, int T) const = 0;
+  // Turns the next videos of the epoch into the batch (single videos by default; pairs, partners otherwise).
+  virtual void form_batch(std::vector<size_t>& videos, Rng& rng) const {
+    (void)videos;
+    (void)rng;
+  }
+
+  virtual std::unique_ptr<Workspace> make_workspace(Ops& ops) const = 0;
+  // Forward and backward of one step: gradients ACCUMULATED into p.grads (zeroed by the caller), raw loss
+  // terms written to the device array loss_slots. Nothing is read back.
+  virtual void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,
+                                float* loss_slots) = 0;
+
+  virtual int video_outputs() const = 0;
+  virtual InferScores infer(Ops& ops, const ParamView& p, const float* x, int B, int T, Workspace& ws) const = 0;
+  // One video's raw scores [video_outputs()] -> class scores [C] (normalised, background dropped), on the host.
+  virtual void video_scores(const float* raw, float* scores) const = 0;
+  // Per-method post-processing settings on top of the dataset profile's (e.g. another soft-NMS alpha).
+  virtual void adjust_postprocess(PostprocessConfig& cfg) const { (void)cfg; }
+
+  // Training state beyond the parameters and the optimizer (EMA statistics, RNG streams, stages), kept in
+  // checkpoints under `group`.
+  virtual void save_state(H5File& f, const std::string& group) const {
+    (void)f;
+    (void)group;
+  }
+  virtual void load_state(const H5File& f, const std::string& group) {
+    (void)f;
+    (void)group;
+  }
+
+  // One step on given weights and batch files, written in the layout of the method's official-code oracle
+  // (aicl_train --parity-step). Methods without an oracle say so.
+  virtual void parity_step(const std::string& weights, const std::string& batch, const std::string& out) const;
+};
+
+// "method '<name>' does not take the key '<k>'"-style checks for a method's config reader: every key of `j` must
+// be in `known`; `source` names where the JSON came from.
+void check_config_keys(const json& j, const std::vector<std::string>& known, const std::string& source);
+
+// Fails naming the step and the first loss term that is not finite.
+void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values);
+
+}  // namespace aicl

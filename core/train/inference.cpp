@@ -1,0 +1,78 @@
+// The inference job of aicl_eval --data --weights (see inference.h).
+#include "core/train/inference.h"
+
+#include "core/base/error.h"
+#include "core/base/io.h"
+#include "core/eval/localize.h"
+#include "core/methods/registry.h"
+#include "core/runtime/device.h"
+#include "core/runtime/weights.h"
+#include "core/train/run_data.h"
+#include "data/dataset.h"
+
+namespace aicl {
+
+namespace {
+
+// The weights' method (or --method, which must agree with a recorded one) built for the dataset.
+std::unique_ptr<Method> method_for_weights(const InferOptions& o, const Dataset& ds) {
+  const WeightsMethod wm = read_weights_method(o.weights);
+  check_weights_method(o.weights, wm.name, o.method);
+  const std::string name = !o.method.empty() ? o.method : !wm.name.empty() ? wm.name : "aicl";
+  return make_method(name, method_context(ds), wm.config, o.weights + ": method_config");
+}
+
+}  // namespace
+
+InferOutcome infer_and_evaluate(const InferOptions& o) {
+  check_device_option(o.device, "--device");
+  Dataset ds(o.data);
+  const std::unique_ptr<Method> method = method_for_weights(o, ds);
+  if (o.segments < method->min_segments())
+    fail("--segments: must be >= " + std::to_string(method->min_segments()) + " for method " + method->name());
+  ParameterSet params = method->layout();
+  load_weights(o.weights, params, method->name());
+  const std::string subset = o.subset.empty() ? ds.profile().test_subset : o.subset;
+  const std::vector<size_t> videos = ds.subset_indices(subset);
+  if (videos.empty()) fail(o.data + ": no videos in subset '" + subset + "'");
+  Ops& ops = ops_for_device(o.device, "--device");
+  Buf<float> dev(ops, ops.host_memory() ? 0 : params.size());
+  float* values = params.values.data();
+  if (!ops.host_memory()) {
+    ops.upload(dev.data(), params.values.data(), params.size() * sizeof(float));
+    values = dev.data();
+  }
+  const InferenceModel model{method.get(), &ops, ParamView{&params, values, nullptr}};
+  LocalizeResult res = localize_videos(model, ds, videos, VideoFeatures{}, o.segments, postprocess_for(ds, *method),
+                                       o.keep_activations);
+  json dets = res.detections;
+  if (o.score_key != "score")
+    for (auto& [name, list] : dets["results"].items())
+      for (auto& d : list) {
+        d[o.score_key] = d["score"];
+        d.erase("score");
+      }
+  write_json_file(o.out, dets, -1);
+  EvalOptions eo;
+  eo.subset = subset;
+  eo.gt_name = o.data;
+  eo.detections_name = o.out;
+  eo.tiou_thresholds = ds.profile().tiou;
+  InferOutcome out;
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
+  out.class_accuracy = res.class_accuracy;
+  out.method = method->name();
+  out.activations = std::move(res.activations);
+  out.activation_samples = res.activation_samples;
+  if (!o.report.empty()) {
+    json j = report_to_json(out.report);
+    j["cls_acc"] = res.class_accuracy;
+    j["weights"] = o.weights;
+    j["method"] = method->name();
+    j["segments"] = o.segments;
+    write_json_file(o.report, j);
+  }
+  return out;
+}
+
+}  // namespace aicl

@@ -1,0 +1,37 @@
+// The inference job of aicl_eval --data --weights: any method's weights on a dataset subset, detections written
+// atomically, then scored with the official evaluator.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/eval/evaluator.h"
+
+namespace aicl {
+
+struct InferOptions {
+  std::string data;        // dataset .h5
+  std::string weights;     // weights .h5 (official state_dict keys)
+  std::string out;         // detections JSON to write
+  std::string report;      // optional eval report JSON
+  std::string subset;      // "" = the dataset profile's test subset
+  int segments = 750;      // T of the official test loader (uniform sampling)
+  std::string score_key = "score";  // or "score300", as the official file
+  std::string device = "cpu";       // cpu | cuda (the forward on the GPU; post-processing stays on the host)
+  // The method: "" = the one the weights file records (AICL for files without a record, e.g. official weights).
+  std::string method;
+  std::set<std::string> keep_activations;  // videos whose activation InferOutcome::activations returns (plots)
+};
+
+struct InferOutcome {
+  EvalReport report;
+  double class_accuracy = 0;
+  std::string method;
+  std::map<std::string, std::vector<float>> activations;  // [T, C] per kept video (see LocalizeResult)
+  int activation_samples = 0;
+};
+
+InferOutcome infer_and_evaluate(const InferOptions& options);
+
+}  // namespace aicl

@@ -1,0 +1,124 @@
+// What a training run reads from its dataset (see run_data.h).
+#include "core/train/run_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/base/error.h"
+#include "core/eval/evaluator.h"
+#include "data/dataset.h"
+
+namespace aicl {
+
+FeatureCache load_features(const Dataset& ds) {
+  FeatureCache fc;
+  fc.dim = ds.feature_dim();
+  fc.rows.resize(ds.total_segments() * static_cast<size_t>(fc.dim));
+  ds.read_all_features(fc.rows.data());
+  for (size_t i = 0; i < ds.num_videos(); ++i) {
+    fc.offset.push_back(ds.row_offset(i));
+    fc.length.push_back(ds.video(i).num_segments);
+  }
+  for (size_t i = 0; i < fc.rows.size(); ++i)
+    if (!std::isfinite(fc.rows[i])) {
+      size_t row = i / fc.dim, v = 0;
+      while (v + 1 < fc.offset.size() && fc.offset[v + 1] <= row) ++v;
+      fail(ds.path() + ": video '" + ds.video(v).name + "' has a non-finite feature at segment " +
+           std::to_string(row - fc.offset[v]) + ", channel " + std::to_string(i % fc.dim));
+    }
+  return fc;
+}
+
+namespace {
+
+// The ground truth of a subset restricted to the given videos (for honest validation on held-out videos).
+json restrict_gt(const json& gt, const Dataset& ds, const std::vector<size_t>& videos) {
+  json out = gt;
+  json db = json::object();
+  for (size_t i : videos) {
+    const std::string& name = ds.video(i).name;
+    db[name] = gt["database"].at(name);
+  }
+  out["database"] = db;
+  return out;
+}
+
+}  // namespace
+
+RunSplit split_run_videos(const Dataset& ds, double val_fraction, Rng& rng) {
+  const std::string train_subset = ds.profile().train_subset, test_subset = ds.profile().test_subset;
+  RunSplit s;
+  s.train = ds.subset_indices(train_subset);
+  s.test = ds.subset_indices(test_subset);
+  if (s.train.empty()) fail(ds.path() + ": no training videos (subset '" + train_subset + "')");
+  for (size_t i : s.train) {
+    const VideoInfo& v = ds.video(i);
+    if (v.num_segments <= 0) fail(ds.path() + ": training video '" + v.name + "' has zero segments");
+    if (std::none_of(v.labels.begin(), v.labels.end(), [](float l) { return l != 0; }))
+      fail(ds.path() + ": training video '" + v.name + "' has no label (weak supervision needs one)");
+  }
+  if (val_fraction > 0) {
+    std::vector<size_t> perm = s.train;
+    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);
+    size_t n_val = std::max<size_t>(1, static_cast<size_t>(std::lround(val_fraction * perm.size())));
+    if (n_val >= perm.size()) fail("--val-fraction: leaves no training videos");
+    s.val.assign(perm.begin(), perm.begin() + n_val);
+    s.train.assign(perm.begin() + n_val, perm.end());
+    std::sort(s.val.begin(), s.val.end());
+    std::sort(s.train.begin(), s.train.end());
+  }
+  const json gt_all = ds.ground_truth_json();
+  s.test_target = EvalTarget{"test", s.test, gt_all, test_subset};
+  s.val_target = EvalTarget{"val", s.val, s.val.empty() ? json() : restrict_gt(gt_all, ds, s.val), train_subset};
+  return s;
+}
+
+MethodContext method_context(const Dataset& ds) {
+  MethodContext c;
+  c.num_classes = ds.num_classes();
+  c.feature_dim = ds.feature_dim();
+  c.stream_widths.clear();
+  for (const auto& st : ds.profile().streams) c.stream_widths.push_back(st.width);
+  return c;
+}
+
+PostprocessConfig postprocess_for(const Dataset& ds, const Method& method) {
+  PostprocessConfig cfg = postprocess_config_for(ds.profile());
+  method.adjust_postprocess(cfg);
+  return cfg;
+}
+
+json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoFeatures& features,
+                    const EvalTarget& target, int T, const PostprocessConfig& post, json* detections_out) {
+  LocalizeResult res = localize_videos(model, ds, target.videos, features, T, post);
+  // A class without ground truth in the target makes the official evaluator fail (KeyError). For model selection
+  // on a small held-out set that is expected, so such detections are dropped here and counted in the report.
+  std::set<std::string> gt_labels;
+  for (const auto& [name, entry] : target.gt["database"].items())
+    if (entry.value("subset", "") == target.subset)
+      for (const auto& a : entry["annotations"]) gt_labels.insert(a["label"].get<std::string>());
+  size_t dropped = 0;
+  for (auto& [name, list] : res.detections["results"].items()) {
+    json kept = json::array();
+    for (auto& d : list) {
+      if (gt_labels.count(d["label"].get<std::string>())) kept.push_back(std::move(d));
+      else ++dropped;
+    }
+    list = std::move(kept);
+  }
+  EvalOptions eo;
+  eo.subset = target.subset;
+  eo.gt_name = ds.path();
+  eo.detections_name = "detections";
+  eo.tiou_thresholds = ds.profile().tiou;
+  EvalReport rep = evaluate_detection(target.gt, res.detections, eo);
+  json j = report_to_json(rep);
+  j["cls_acc"] = res.class_accuracy;
+  j["dropped_detections_without_gt_class"] = dropped;
+  j["evaluated_on"] = target.name;
+  if (detections_out) *detections_out = std::move(res.detections);
+  return j;
+}
+
+}  // namespace aicl

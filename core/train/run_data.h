@@ -1,0 +1,51 @@
+// What a training run reads from its dataset: the split into training / held-out / test videos, the feature
+// table in memory, the evaluation targets, and how one evaluation is run and reported.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/base/io.h"
+#include "core/base/rng.h"
+#include "core/eval/localize.h"
+#include "core/eval/postprocess.h"
+#include "core/runtime/method.h"
+
+namespace aicl {
+
+class Dataset;
+
+// Features of every video, loaded once (THUMOS14 is ~1.1 GB) and checked finite.
+struct FeatureCache {
+  std::vector<float> rows;
+  std::vector<size_t> offset;  // per dataset video index, in rows
+  std::vector<int> length;
+  int dim = 0;
+};
+FeatureCache load_features(const Dataset& ds);
+
+struct EvalTarget {
+  std::string name;             // "val" or "test"
+  std::vector<size_t> videos;   // dataset indices
+  json gt;                      // ground truth covering them
+  std::string subset;           // subset key inside gt
+};
+
+// The videos of a run. With val_fraction > 0 a seeded part of the training split is held out (drawn from rng).
+struct RunSplit {
+  std::vector<size_t> train, val, test;
+  EvalTarget val_target, test_target;
+};
+RunSplit split_run_videos(const Dataset& ds, double val_fraction, Rng& rng);
+
+// The method's view of the dataset (classes, feature layout).
+MethodContext method_context(const Dataset& ds);
+
+// The dataset profile's post-processing settings, adjusted by the method.
+PostprocessConfig postprocess_for(const Dataset& ds, const Method& method);
+
+// Localizes the target's videos and scores them with the official evaluator; the JSON report (with cls_acc and
+// the detections dropped for classes without ground truth in the target). detections_out: the detections.
+json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoFeatures& features,
+                    const EvalTarget& target, int T, const PostprocessConfig& post, json* detections_out);
+
+}  // namespace aicl

@@ -1,0 +1,146 @@
+// The op table: every kernel a method composes, behind one interface with a CPU and a CUDA instance.
+//
+// A method's forward and backward are written once against `Ops` (as ggml's backends are): the CPU instance
+// (kernels/ops_cpu.cpp) runs the templated CPU kernels, the CUDA instance (kernels/ops_cuda.cu, in the separately
+// loaded libaicl_cuda.so) queues the *_cuda kernels on its stream. Pointers are "device" pointers of the instance
+// (host memory for the CPU). Loss ops write their float value into a device slot, so that the GPU never has to
+// wait for a loss; the host reads the slots when it needs them. The contracts are those of the kernels' headers.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aicl {
+
+class Ops;
+
+// A device array allocated through an Ops instance (move-only; freed through it). On the CPU it is host memory.
+template <class T>
+class Buf {
+ public:
+  Buf() = default;
+  Buf(Ops& ops, std::size_t n);
+  ~Buf() { reset(); }
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+  Buf(Buf&& o) noexcept : ops_(o.ops_), p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  Buf& operator=(Buf&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ops_ = o.ops_;
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  T* data() const { return p_; }
+  std::size_t size() const { return n_; }
+  void reset();
+  // The first n entries (all when n = 0) copied to the host (waits for the device).
+  std::vector<T> to_host(std::size_t n = 0) const;
+
+ private:
+  Ops* ops_ = nullptr;
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// The bulk feature table [num_rows, dim] resident on a device (CPU: the caller's host rows, not copied).
+class FeatureTable {
+ public:
+  virtual ~FeatureTable() = default;
+  virtual int dim() const = 0;
+  // Queues x [n, dim] = table rows `rows` (host indices) and labels_dev [nl] = labels (host). The host arrays may
+  // be reused as soon as the call returns.
+  virtual void assemble(const std::size_t* rows, int n, const float* labels, int nl, float* x, float* labels_dev) = 0;
+};
+
+class Ops {
+ public:
+  virtual ~Ops() = default;
+  virtual std::string device() const = 0;     // "cpu" | "cuda"
+  virtual bool host_memory() const = 0;       // device pointers are host pointers (the CPU)
+  virtual bool synchronous() const = 0;       // every op is complete on return (the CPU)
+
+  // ---- memory (upload/download wait for queued work; zero/copy are queued) ----
+  virtual void* alloc(std::size_t bytes) = 0;
+  virtual void release(void* p) noexcept = 0;  // waits for queued work that may use p
+  virtual void zero(void* p, std::size_t bytes) = 0;
+  virtual void upload(void* dst, const void* host, std::size_t bytes) = 0;
+  virtual void download(void* host, const void* src, std::size_t bytes) = 0;
+  virtual void sync() = 0;
+  virtual std::unique_ptr<FeatureTable> feature_table(const float* host_rows, std::size_t num_rows, int dim,
+                                                      int max_rows, int max_labels) = 0;
+
+  // ---- layers (kernels/conv1d_k3.h, conv1d_k1.h, actionness.h) ----
+  virtual void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B,
+                                 int T, int Cin, int Cout, bool relu) = 0;
+  virtual void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
+                                  const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
+                                  bool relu) = 0;
+  virtual void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
+                                 int Cout) = 0;
+  virtual void conv1d_k1_backward(float* dw, float* db, float* din, const float* dout, const float* in,
+                                  const float* w, int N, int Cin, int Cout) = 0;
+  virtual void sigmoid_forward(float* out, const float* in, std::size_t n) = 0;
+  virtual void sigmoid_backward(float* din, const float* dout, const float* out, std::size_t n) = 0;
+  virtual void class_aware_actionness_forward(float* a1, const float* cas, int N, int C) = 0;
+  virtual void class_aware_actionness_backward(float* dcas, const float* da1, const float* a1, int N, int C) = 0;
+  virtual void stream_mean_forward(float* out, const float* a, const float* b, std::size_t n) = 0;
+  virtual void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) = 0;
+
+  // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h) ----
+  virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                                const float* rgb, int B, int T, int C, int k) = 0;
+  virtual void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
+                                 int k) = 0;
+  virtual void pseudo_label_forward(float* y, const int* topk_idx, const float* labels, int B, int T, int C,
+                                    int k) = 0;
+  virtual void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B,
+                                      int T, int k) = 0;
+
+  // ---- losses: forward writes the value to the device slot `loss` (kernels/*_loss.h, infonce.h) ----
+  virtual void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) = 0;
+  virtual void video_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B,
+                                 int C) = 0;
+  virtual void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) = 0;
+  virtual void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) = 0;
+  virtual void mse_forward(float* loss, const float* a, const float* b, std::size_t n) = 0;
+  virtual void mse_backward(float* da, float* db, float dloss, const float* a, const float* b, std::size_t n) = 0;
+  virtual void infonce_forward(float* loss, const float* emb, const int* ca, const int* cb, const int* ia,
+                               const int* ib, int B, int T, int D, int k, double tau) = 0;
+  virtual void infonce_backward(float* demb, float dloss, const float* emb, const int* ca, const int* cb,
+                                const int* ia, const int* ib, int B, int T, int D, int k, double tau) = 0;
+
+  // ---- optimizers (kernels/adam.h): false when a gradient is not finite (CPU; CUDA cannot tell: true) ----
+  virtual bool adam_step(float* param, const float* grad, float* m, float* v, std::size_t n, double lr, double beta1,
+                         double beta2, double eps, double weight_decay, long step) = 0;
+  virtual bool sgd_step(float* param, const float* grad, float* mom, std::size_t n, double lr, double momentum,
+                        double weight_decay, long step) = 0;
+};
+
+// The CPU instance (kernels/ops_cpu.cpp).
+Ops& cpu_ops();
+
+template <class T>
+Buf<T>::Buf(Ops& ops, std::size_t n) : ops_(&ops), n_(n) {
+  if (n > 0) p_ = static_cast<T*>(ops.alloc(n * sizeof(T)));
+}
+
+template <class T>
+void Buf<T>::reset() {
+  if (p_ && ops_) ops_->release(p_);
+  p_ = nullptr;
+  n_ = 0;
+}
+
+template <class T>
+std::vector<T> Buf<T>::to_host(std::size_t n) const {
+  std::vector<T> out(n == 0 ? n_ : n);
+  if (!out.empty()) ops_->download(out.data(), p_, out.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace aicl

@@ -1,0 +1,161 @@
+// The CPU instance of the op table: host memory, the templated CPU kernels in float, everything done on return.
+#include <cstdlib>
+#include <cstring>
+
+#include "core/base/error.h"
+#include "kernels/actionness.h"
+#include "kernels/adam.h"
+#include "kernels/ce_loss.h"
+#include "kernels/conv1d_k1.h"
+#include "kernels/conv1d_k3.h"
+#include "kernels/gce_loss.h"
+#include "kernels/infonce.h"
+#include "kernels/mse_loss.h"
+#include "kernels/ops.h"
+#include "kernels/snippet_select.h"
+#include "kernels/topk_mil.h"
+
+namespace aicl {
+
+namespace {
+
+// The caller's host rows serve as the table: gathering is a memory-bound copy that both cores share.
+class CpuFeatureTable final : public FeatureTable {
+ public:
+  CpuFeatureTable(const float* rows, int dim) : rows_(rows), dim_(dim) {}
+  int dim() const override { return dim_; }
+  void assemble(const std::size_t* rows, int n, const float* labels, int nl, float* x, float* labels_dev) override {
+    const std::size_t F = static_cast<std::size_t>(dim_);
+#pragma omp parallel for
+    for (long r = 0; r < n; ++r)  // rows are the trainer's (offset + sampled segment), in range by construction
+      std::memcpy(x + static_cast<std::size_t>(r) * F, rows_ + rows[r] * F, F * sizeof(float));
+    if (labels_dev != labels && nl > 0) std::memcpy(labels_dev, labels, static_cast<std::size_t>(nl) * sizeof(float));
+  }
+
+ private:
+  const float* rows_;
+  int dim_;
+};
+
+class CpuOps final : public Ops {
+ public:
+  std::string device() const override { return "cpu"; }
+  bool host_memory() const override { return true; }
+  bool synchronous() const override { return true; }
+
+  void* alloc(std::size_t bytes) override {
+    // 64-byte alignment for the vectorised loops; aligned_alloc needs a multiple of the alignment.
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) fail("out of host memory (" + std::to_string(bytes) + " bytes)");
+    return p;
+  }
+  void release(void* p) noexcept override { std::free(p); }
+  void zero(void* p, std::size_t bytes) override { std::memset(p, 0, bytes); }
+  void upload(void* dst, const void* host, std::size_t bytes) override {
+    if (dst != host) std::memcpy(dst, host, bytes);
+  }
+  void download(void* host, const void* src, std::size_t bytes) override {
+    if (host != src) std::memcpy(host, src, bytes);
+  }
+  void sync() override {}
+  std::unique_ptr<FeatureTable> feature_table(const float* rows, std::size_t, int dim, int, int) override {
+    return std::make_unique<CpuFeatureTable>(rows, dim);
+  }
+
+  void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B, int T,
+                         int Cin, int Cout, bool relu) override {
+    aicl::conv1d_k3_forward(out, in, in_stride, w, b, B, T, Cin, Cout, relu);
+  }
+  void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
+                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
+                          bool relu) override {
+    aicl::conv1d_k3_backward(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, relu);
+  }
+  void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
+                         int Cout) override {
+    aicl::conv1d_k1_forward(out, in, w, b, N, Cin, Cout);
+  }
+  void conv1d_k1_backward(float* dw, float* db, float* din, const float* dout, const float* in, const float* w,
+                          int N, int Cin, int Cout) override {
+    aicl::conv1d_k1_backward(dw, db, din, dout, in, w, N, Cin, Cout);
+  }
+  void sigmoid_forward(float* out, const float* in, std::size_t n) override { aicl::sigmoid_forward(out, in, n); }
+  void sigmoid_backward(float* din, const float* dout, const float* out, std::size_t n) override {
+    aicl::sigmoid_backward(din, dout, out, n);
+  }
+  void class_aware_actionness_forward(float* a1, const float* cas, int N, int C) override {
+    aicl::class_aware_actionness_forward(a1, cas, N, C);
+  }
+  void class_aware_actionness_backward(float* dcas, const float* da1, const float* a1, int N, int C) override {
+    aicl::class_aware_actionness_backward(dcas, da1, a1, N, C);
+  }
+  void stream_mean_forward(float* out, const float* a, const float* b, std::size_t n) override {
+    aicl::stream_mean_forward(out, a, b, n);
+  }
+  void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) override {
+    aicl::stream_mean_backward(da, db, dout, n);
+  }
+
+  void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                        const float* rgb, int B, int T, int C, int k) override {
+    aicl::topk_mil_forward(cas_top, topk_idx, combined, cas, flow, rgb, B, T, C, k);
+  }
+  void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
+                         int k) override {
+    aicl::topk_mil_backward(dcas, dcas_top, topk_idx, B, T, C, k);
+  }
+  void pseudo_label_forward(float* y, const int* topk_idx, const float* labels, int B, int T, int C,
+                            int k) override {
+    aicl::pseudo_label_forward(y, topk_idx, labels, B, T, C, k);
+  }
+  void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B, int T,
+                              int k) override {
+    aicl::snippet_select_forward(ca, cb, ia, ib, a1, a2, B, T, k);
+  }
+
+  void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) override {
+    *loss = aicl::video_ce_forward(logits, labels, B, C);
+  }
+  void video_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B,
+                         int C) override {
+    aicl::video_ce_backward(dlogits, dloss, logits, labels, B, C);
+  }
+  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) override {
+    *loss = aicl::gce_forward(p, y, B, T, q);
+  }
+  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
+    aicl::gce_backward(dp, dloss, p, y, B, T, q);
+  }
+  void mse_forward(float* loss, const float* a, const float* b, std::size_t n) override {
+    *loss = aicl::mse_forward(a, b, n);
+  }
+  void mse_backward(float* da, float* db, float dloss, const float* a, const float* b, std::size_t n) override {
+    aicl::mse_backward(da, db, dloss, a, b, n);
+  }
+  void infonce_forward(float* loss, const float* emb, const int* ca, const int* cb, const int* ia, const int* ib,
+                       int B, int T, int D, int k, double tau) override {
+    *loss = aicl::infonce_forward(emb, ca, cb, ia, ib, B, T, D, k, tau);
+  }
+  void infonce_backward(float* demb, float dloss, const float* emb, const int* ca, const int* cb, const int* ia,
+                        const int* ib, int B, int T, int D, int k, double tau) override {
+    aicl::infonce_backward(demb, dloss, emb, ca, cb, ia, ib, B, T, D, k, tau);
+  }
+
+  bool adam_step(float* param, const float* grad, float* m, float* v, std::size_t n, double lr, double beta1,
+                 double beta2, double eps, double weight_decay, long step) override {
+    return aicl::adam_step(param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step);
+  }
+  bool sgd_step(float* param, const float* grad, float* mom, std::size_t n, double lr, double momentum,
+                double weight_decay, long step) override {
+    return aicl::sgd_step(param, grad, mom, n, lr, momentum, weight_decay, step);
+  }
+};
+
+}  // namespace
+
+Ops& cpu_ops() {
+  static CpuOps ops;
+  return ops;
+}
+
+}  // namespace aicl

@@ -1,0 +1,194 @@
+// The CUDA instance of the op table (in libaicl_cuda.so, opened only when a CUDA device is asked for): device
+// memory, every op queued on one stream, nothing waits except upload/download/sync.
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "kernels/actionness.cuda.h"
+#include "kernels/adam.cuda.h"
+#include "kernels/ce_loss.cuda.h"
+#include "kernels/conv1d_k1.cuda.h"
+#include "kernels/conv1d_k3.cuda.h"
+#include "kernels/cuda_common.h"
+#include "kernels/device_dataset_cuda.h"
+#include "kernels/gce_loss.cuda.h"
+#include "kernels/infonce.cuda.h"
+#include "kernels/mse_loss.cuda.h"
+#include "kernels/ops.h"
+#include "kernels/ops_cuda.h"
+#include "kernels/snippet_select.cuda.h"
+#include "kernels/topk_mil.cuda.h"
+
+namespace aicl {
+
+namespace {
+
+// The table uploaded once; batches assembled through pinned staging slots (grown when a larger batch comes).
+class CudaFeatureTable final : public FeatureTable {
+ public:
+  CudaFeatureTable(const float* rows, std::size_t num_rows, int dim, int max_rows, int max_labels, cudaStream_t s)
+      : table_(rows, num_rows, dim, {}, s), stream_(s), max_rows_(std::max(1, max_rows)),
+        max_labels_(std::max(1, max_labels)), assembler_(std::make_unique<DeviceBatchAssembler>(max_rows_, max_labels_)) {}
+  int dim() const override { return table_.dim(); }
+  void assemble(const std::size_t* rows, int n, const float* labels, int nl, float* x, float* labels_dev) override {
+    if (n > max_rows_ || nl > max_labels_) {  // rare (inference chunks larger than a batch): wait, then regrow
+      AICL_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      max_rows_ = std::max(max_rows_, n), max_labels_ = std::max(max_labels_, nl);
+      assembler_ = std::make_unique<DeviceBatchAssembler>(max_rows_, max_labels_);
+    }
+    assembler_->assemble(table_, rows, n, labels, nl, x, labels_dev, stream_);
+  }
+
+ private:
+  DeviceDataset table_;
+  cudaStream_t stream_;
+  int max_rows_, max_labels_;
+  std::unique_ptr<DeviceBatchAssembler> assembler_;
+};
+
+class CudaOps final : public Ops {
+ public:
+  std::string device() const override { return "cuda"; }
+  bool host_memory() const override { return false; }
+  bool synchronous() const override { return false; }
+
+  void* alloc(std::size_t bytes) override {
+    void* p = nullptr;
+    AICL_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(bytes, 1)));
+    return p;
+  }
+  void release(void* p) noexcept override {
+    AICL_CUDA_CHECK_NOTHROW(cudaStreamSynchronize(s_));
+    AICL_CUDA_CHECK_NOTHROW(cudaFree(p));
+  }
+  void zero(void* p, std::size_t bytes) override { AICL_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, s_)); }
+  // Uploads come from caller-owned pageable memory and are rare (setup, best weights, inference chunks): they wait.
+  void upload(void* dst, const void* host, std::size_t bytes) override {
+    AICL_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, s_));
+    sync();
+  }
+  void download(void* host, const void* src, std::size_t bytes) override {
+    AICL_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, s_));
+    sync();
+  }
+  void sync() override { s_.synchronize(); }
+  std::unique_ptr<FeatureTable> feature_table(const float* rows, std::size_t num_rows, int dim, int max_rows,
+                                              int max_labels) override {
+    return std::make_unique<CudaFeatureTable>(rows, num_rows, dim, max_rows, max_labels, s_);
+  }
+
+  void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B, int T,
+                         int Cin, int Cout, bool relu) override {
+    conv1d_k3_forward_cuda(out, in, in_stride, w, b, B, T, Cin, Cout, relu, s_);
+  }
+  void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
+                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
+                          bool relu) override {
+    conv1d_k3_backward_cuda(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, relu, s_);
+  }
+  void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
+                         int Cout) override {
+    conv1d_k1_forward_cuda(out, in, w, b, N, Cin, Cout, s_);
+  }
+  void conv1d_k1_backward(float* dw, float* db, float* din, const float* dout, const float* in, const float* w,
+                          int N, int Cin, int Cout) override {
+    conv1d_k1_backward_cuda(dw, db, din, dout, in, w, N, Cin, Cout, s_);
+  }
+  void sigmoid_forward(float* out, const float* in, std::size_t n) override { sigmoid_forward_cuda(out, in, n, s_); }
+  void sigmoid_backward(float* din, const float* dout, const float* out, std::size_t n) override {
+    sigmoid_backward_cuda(din, dout, out, n, s_);
+  }
+  void class_aware_actionness_forward(float* a1, const float* cas, int N, int C) override {
+    class_aware_actionness_forward_cuda(a1, cas, N, C, s_);
+  }
+  void class_aware_actionness_backward(float* dcas, const float* da1, const float* a1, int N, int C) override {
+    class_aware_actionness_backward_cuda(dcas, da1, a1, N, C, s_);
+  }
+  void stream_mean_forward(float* out, const float* a, const float* b, std::size_t n) override {
+    stream_mean_forward_cuda(out, a, b, n, s_);
+  }
+  void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) override {
+    stream_mean_backward_cuda(da, db, dout, n, s_);
+  }
+
+  void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                        const float* rgb, int B, int T, int C, int k) override {
+    topk_mil_forward_cuda(cas_top, topk_idx, combined, cas, flow, rgb, B, T, C, k, s_);
+  }
+  void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
+                         int k) override {
+    topk_mil_backward_cuda(dcas, dcas_top, topk_idx, B, T, C, k, s_);
+  }
+  void pseudo_label_forward(float* y, const int* topk_idx, const float* labels, int B, int T, int C,
+                            int k) override {
+    pseudo_label_forward_cuda(y, topk_idx, labels, B, T, C, k, s_);
+  }
+  void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B, int T,
+                              int k) override {
+    snippet_select_forward_cuda(ca, cb, ia, ib, a1, a2, B, T, k, s_);
+  }
+
+  void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) override {
+    video_ce_forward_cuda(loss, logits, labels, B, C, s_);
+  }
+  void video_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B,
+                         int C) override {
+    video_ce_backward_cuda(dlogits, dloss, logits, labels, B, C, s_);
+  }
+  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) override {
+    gce_forward_cuda(loss, p, y, B, T, q, s_);
+  }
+  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
+    gce_backward_cuda(dp, dloss, p, y, B, T, q, s_);
+  }
+  void mse_forward(float* loss, const float* a, const float* b, std::size_t n) override {
+    mse_forward_cuda(loss, a, b, n, s_);
+  }
+  void mse_backward(float* da, float* db, float dloss, const float* a, const float* b, std::size_t n) override {
+    mse_backward_cuda(da, db, dloss, a, b, n, s_);
+  }
+  void infonce_forward(float* loss, const float* emb, const int* ca, const int* cb, const int* ia, const int* ib,
+                       int B, int T, int D, int k, double tau) override {
+    infonce_forward_cuda(loss, emb, ca, cb, ia, ib, B, T, D, k, tau, nullptr, s_);
+  }
+  void infonce_backward(float* demb, float dloss, const float* emb, const int* ca, const int* cb, const int* ia,
+                        const int* ib, int B, int T, int D, int k, double tau) override {
+    infonce_backward_cuda(demb, dloss, emb, ca, cb, ia, ib, B, T, D, k, tau, s_);
+  }
+
+  bool adam_step(float* param, const float* grad, float* m, float* v, std::size_t n, double lr, double beta1,
+                 double beta2, double eps, double weight_decay, long step) override {
+    adam_step_cuda(param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step, s_);
+    return true;  // not known without a read-back; the weights are checked when downloaded
+  }
+  bool sgd_step(float* param, const float* grad, float* mom, std::size_t n, double lr, double momentum,
+                double weight_decay, long step) override {
+    sgd_step_cuda(param, grad, mom, n, lr, momentum, weight_decay, step, s_);
+    return true;
+  }
+
+ private:
+  CudaStream s_;
+};
+
+}  // namespace
+
+Ops& cuda_ops() {
+  static CudaOps ops;
+  return ops;
+}
+
+}  // namespace aicl
+
+// The entry points the runtime looks up with dlsym (core/runtime/device.cpp).
+extern "C" {
+int aicl_cuda_device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return count;
+}
+aicl::Ops* aicl_cuda_ops() { return &aicl::cuda_ops(); }
+}

@@ -93,27 +93,33 @@ inline unsigned cuda_blocks_for(std::size_t n, unsigned threads) {
   return unsigned(blocks == 0 ? 1 : (blocks > cap ? cap : blocks));
 }
 
-// RAII device allocation of n elements of T (cudaMalloc/cudaFree). Move-only. Transfers are asynchronous on the
-// given stream; to_host() synchronizes that stream.
-template <class T>
-class DeviceBuffer {
+// Where a CudaBuffer lives: device memory (cudaMalloc) or page-locked host memory (cudaMallocHost), from which
+// asynchronous uploads never force the driver to stage (and possibly synchronise).
+enum class CudaMemory { device, pinned_host };
+
+// RAII allocation of n elements of T in memory M. Move-only. Transfers are asynchronous on the given stream;
+// to_host() synchronizes that stream. DeviceBuffer and PinnedBuffer below are its two kinds.
+template <class T, CudaMemory M = CudaMemory::device>
+class CudaBuffer {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n) : n_(n) {
-    if (n_ > 0) AICL_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
+  CudaBuffer() = default;
+  explicit CudaBuffer(std::size_t n) : n_(n) {
+    if (n_ == 0) return;
+    if (M == CudaMemory::device) AICL_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
+    else AICL_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
   }
   // Allocates host.size() elements and uploads them on `stream`.
-  DeviceBuffer(const std::vector<T>& host, cudaStream_t stream) : DeviceBuffer(host.size()) {
+  CudaBuffer(const std::vector<T>& host, cudaStream_t stream) : CudaBuffer(host.size()) {
     upload(host.data(), host.size(), stream);
   }
-  ~DeviceBuffer() { release(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_) {
+  ~CudaBuffer() { release(); }
+  CudaBuffer(const CudaBuffer&) = delete;
+  CudaBuffer& operator=(const CudaBuffer&) = delete;
+  CudaBuffer(CudaBuffer&& o) noexcept : p_(o.p_), n_(o.n_) {
     o.p_ = nullptr;
     o.n_ = 0;
   }
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  CudaBuffer& operator=(CudaBuffer&& o) noexcept {
     if (this != &o) {
       release();
       p_ = o.p_;
@@ -131,14 +137,14 @@ class DeviceBuffer {
 
   // Copies count elements host -> device into [offset, offset+count).
   void upload(const T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) {
-    AICL_CHECK(offset + count <= n_, "DeviceBuffer::upload: " + std::to_string(offset + count) +
+    AICL_CHECK(offset + count <= n_, "CudaBuffer::upload: " + std::to_string(offset + count) +
                                          " elements into a buffer of " + std::to_string(n_));
     if (count > 0)
       AICL_CUDA_CHECK(cudaMemcpyAsync(p_ + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
   }
   // Copies count elements device [offset, offset+count) -> host (asynchronous: sync the stream before reading).
   void download(T* host, std::size_t count, cudaStream_t stream, std::size_t offset = 0) const {
-    AICL_CHECK(offset + count <= n_, "DeviceBuffer::download: " + std::to_string(offset + count) +
+    AICL_CHECK(offset + count <= n_, "CudaBuffer::download: " + std::to_string(offset + count) +
                                          " elements from a buffer of " + std::to_string(n_));
     if (count > 0)
       AICL_CUDA_CHECK(cudaMemcpyAsync(host, p_ + offset, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
@@ -157,13 +163,19 @@ class DeviceBuffer {
 
  private:
   void release() noexcept {
-    if (p_) AICL_CUDA_CHECK_NOTHROW(cudaFree(p_));
+    if (p_ && M == CudaMemory::device) AICL_CUDA_CHECK_NOTHROW(cudaFree(p_));
+    if (p_ && M == CudaMemory::pinned_host) AICL_CUDA_CHECK_NOTHROW(cudaFreeHost(p_));
     p_ = nullptr;
     n_ = 0;
   }
   T* p_ = nullptr;
   std::size_t n_ = 0;
 };
+
+template <class T>
+using DeviceBuffer = CudaBuffer<T, CudaMemory::device>;
+template <class T>
+using PinnedBuffer = CudaBuffer<T, CudaMemory::pinned_host>;
 
 // Stream-ordered scratch memory for one op call (cudaMallocAsync / cudaFreeAsync on the op's stream): no device
 // synchronization, and the pool caches freed blocks (its release threshold is raised on first use), so per-call

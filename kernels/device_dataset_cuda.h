@@ -35,43 +35,6 @@ class DeviceDataset {
   std::vector<std::size_t> row_offset_;
 };
 
-// Page-locked host memory (cudaMallocHost / cudaFreeHost), so asynchronous uploads from it never force the driver
-// to stage (and possibly synchronise). Move-only.
-template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t n) : n_(n) {
-    if (n_ > 0) AICL_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
-  }
-  ~PinnedBuffer() {
-    if (p_) AICL_CUDA_CHECK_NOTHROW(cudaFreeHost(p_));
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  PinnedBuffer(PinnedBuffer&& o) noexcept : p_(o.p_), n_(o.n_) {
-    o.p_ = nullptr;
-    o.n_ = 0;
-  }
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      if (p_) AICL_CUDA_CHECK_NOTHROW(cudaFreeHost(p_));
-      p_ = o.p_;
-      n_ = o.n_;
-      o.p_ = nullptr;
-      o.n_ = 0;
-    }
-    return *this;
-  }
-  T* data() { return p_; }
-  const T* data() const { return p_; }
-  std::size_t size() const { return n_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
-
 // Builds training batches on the device: per step the host hands over the sampled row indices [n] and the labels
 // [nl]; they are copied into one of `slots` pinned staging slots and uploaded asynchronously, then the features
 // are gathered on the device. The host waits (on the slot's event) only when it is `slots` batches ahead of the

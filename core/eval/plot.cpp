@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "core/base/error.h"
 
@@ -393,14 +395,15 @@ std::vector<PlotPanel> run_metrics_panels(const std::string& path) {
   if (!in) fail(path + ": cannot open (a run directory has metrics.jsonl)");
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
-  const char* kTerms[] = {"loss", "action", "agnostic", "modality", "contrast", "consistency"};
+  // The loss terms are whatever numeric keys the method wrote (its loss_names()), in the order of the file.
+  const std::set<std::string> kNotTerms = {"step", "epoch", "batch", "lr", "seconds"};
   std::vector<PlotPanel> loss_panels;
-  for (const char* t : kTerms) loss_panels.push_back({std::string(t == std::string("loss") ? "total loss" : t), {{t, {}}}});
+  std::map<std::string, size_t> panel_of;
   std::map<std::string, PlotSeries> avg_map;       // per evaluation target
   std::map<std::string, PlotSeries> per_tiou;      // "target tIoU x"
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
-    json j = json::parse(lines[i], nullptr, false);
+    const nlohmann::ordered_json j = nlohmann::ordered_json::parse(lines[i], nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number()) {
       if (i + 1 == lines.size()) break;  // a torn last line from a killed run
       fail(path + ": line " + std::to_string(i + 1) + " is not a metrics record");
@@ -424,9 +427,14 @@ std::vector<PlotPanel> run_metrics_panels(const std::string& path) {
         }
       continue;
     }
-    for (size_t t = 0; t < loss_panels.size(); ++t)
-      if (j.contains(kTerms[t]) && j[kTerms[t]].is_number())
-        loss_panels[t].series[0].points.emplace_back(step, j[kTerms[t]].get<double>());
+    for (const auto& [key, value] : j.items()) {
+      if (kNotTerms.count(key) || !value.is_number()) continue;
+      if (!panel_of.count(key)) {
+        panel_of[key] = loss_panels.size();
+        loss_panels.push_back({key == "loss" ? "total loss" : key, {{key, {}}}});
+      }
+      loss_panels[panel_of[key]].series[0].points.emplace_back(step, value.get<double>());
+    }
   }
   std::vector<PlotPanel> out;
   for (PlotPanel& p : loss_panels)

@@ -20,13 +20,7 @@ FeatureCache load_features(const Dataset& ds) {
     fc.offset.push_back(ds.row_offset(i));
     fc.length.push_back(ds.video(i).num_segments);
   }
-  for (size_t i = 0; i < fc.rows.size(); ++i)
-    if (!std::isfinite(fc.rows[i])) {
-      size_t row = i / fc.dim, v = 0;
-      while (v + 1 < fc.offset.size() && fc.offset[v + 1] <= row) ++v;
-      fail(ds.path() + ": video '" + ds.video(v).name + "' has a non-finite feature at segment " +
-           std::to_string(row - fc.offset[v]) + ", channel " + std::to_string(i % fc.dim));
-    }
+  check_all_features_finite(ds, fc.rows.data());
   return fc;
 }
 
@@ -55,7 +49,7 @@ RunSplit split_run_videos(const Dataset& ds, double val_fraction, Rng& rng) {
   for (size_t i : s.train) {
     const VideoInfo& v = ds.video(i);
     if (v.num_segments <= 0) fail(ds.path() + ": training video '" + v.name + "' has zero segments");
-    if (std::none_of(v.labels.begin(), v.labels.end(), [](float l) { return l != 0; }))
+    if (!has_any_label(v))
       fail(ds.path() + ": training video '" + v.name + "' has no label (weak supervision needs one)");
   }
   if (val_fraction > 0) {

@@ -18,9 +18,6 @@ double gemm_seconds();
 // Sets the thread count of OpenBLAS and of OpenMP (the elementwise loops) together.
 void set_num_threads(int n);
 
-// The OpenMP thread count currently in effect (what set_num_threads last set, or the OpenMP default).
-int num_threads();
-
 // How the OpenBLAS loaded at run time threads its GEMMs: "openmp" (the build CMake prefers: one thread pool with
 // our loops), "pthread" (its own pool) or "sequential".
 const char* blas_threading();

@@ -147,6 +147,7 @@ class TrainRun {
 
  private:
   void start();
+  TrainBackendSetup backend_setup() const;
   void next_batch(int& b_now);
   void read_losses(long step, bool log_line);
   void evaluate(long step);
@@ -180,6 +181,22 @@ class TrainRun {
   std::chrono::steady_clock::time_point t_start_, window_start_;
 };
 
+TrainBackendSetup TrainRun::backend_setup() const {
+  TrainBackendSetup setup;
+  setup.optimizer = o_.optimizer;
+  setup.lr = o_.lr;
+  setup.weight_decay = o_.weight_decay;
+  setup.momentum = o_.momentum;
+  setup.max_batch = o_.batch;
+  setup.segments = o_.segments;
+  setup.loss_window = o_.log_every;
+  setup.num_classes = ds_.num_classes();
+  setup.feature_rows = fc_.rows.data();
+  setup.num_rows = fc_.rows.size() / static_cast<size_t>(fc_.dim);
+  setup.feature_dim = fc_.dim;
+  return setup;
+}
+
 void TrainRun::start() {
   metrics_path_ = o_.run_dir + "/metrics.jsonl";
   ckpt_path_ = o_.run_dir + "/checkpoint.h5";
@@ -196,19 +213,8 @@ void TrainRun::start() {
   } else {
     write_file_atomic(metrics_path_, "");
   }
-  TrainBackendSetup setup;
-  setup.optimizer = o_.optimizer;
-  setup.lr = o_.lr;
-  setup.weight_decay = o_.weight_decay;
-  setup.momentum = o_.momentum;
-  setup.max_batch = o_.batch;
-  setup.segments = o_.segments;
-  setup.loss_window = o_.log_every;
-  setup.num_classes = ds_.num_classes();
-  setup.feature_rows = fc_.rows.data();
-  setup.num_rows = fc_.rows.size() / static_cast<size_t>(fc_.dim);
-  setup.feature_dim = fc_.dim;
-  backend_ = std::make_unique<TrainBackend>(ops_for_device(o_.device, "--device"), *method_, params_, m_, v_, setup);
+  backend_ = std::make_unique<TrainBackend>(ops_for_device(o_.device, "--device"), *method_, params_, m_, v_,
+                                            backend_setup());
   tty_ = ::isatty(STDOUT_FILENO) == 1;
   first_step_ = st_.step + 1;
   if (!o_.quiet)

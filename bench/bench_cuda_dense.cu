@@ -364,25 +364,6 @@ BENCHMARK(BM_Conv1Backward)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 
-void BM_Conv1SigmoidForward(benchmark::State& st) {
-  aicl::CudaStream stream;
-  auto in = device_random(std::size_t(kRows) * kD, 1, stream);
-  auto w = device_random(kD, 2, stream);
-  auto bias = device_random(1, 3, stream);
-  aicl::DeviceBuffer<float> out(kRows);
-  GpuTimer timer(stream);
-  auto op = [&] { aicl::conv1d_k1_sigmoid_forward_cuda(out.data(), in.data(), w.data(), bias.data(), kRows, kD, stream); };
-  op();
-  double op_ms = 0;
-  for (auto _ : st) {
-    const double t = timer.ms(op, 10);
-    st.SetIterationTime(t / 1e3);
-    op_ms += t;
-  }
-  set_rate_counters(st, 0, 4.0 * (double(kRows) * kD + kRows), op_ms, false);
-}
-BENCHMARK(BM_Conv1SigmoidForward)->UseManualTime()->Unit(benchmark::kMicrosecond);
-
 // ---- actionness (N = 12000 rows, 20 classes) ----
 
 void BM_ClassAwareActionness(benchmark::State& st) {

@@ -26,12 +26,9 @@ __device__ inline float warp_sum(float v) {
   return v;  // complete in lane 0
 }
 
-// torch's 1 / (1 + exp(-x)), each step rounded like the CPU twin (no contraction).
-__device__ inline float sigmoid_rn(float x) { return __fdiv_rn(1.f, __fadd_rn(1.f, expf(-x))); }
-
-// One warp per row n: out[n,co] = bias[co] + dot(in[n,:], weight[co,:]) for every co; apply_sigmoid for the fused head.
+// One warp per row n: out[n,co] = bias[co] + dot(in[n,:], weight[co,:]) for every co.
 __global__ void k1_forward_warp_per_row(float* out, const float* in, const float* weight, const float* bias, int N,
-                                        int Cin, int Cout, bool apply_sigmoid) {
+                                        int Cin, int Cout) {
   const int lane = threadIdx.x & 31;
   const long first_warp = (long(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const long warps = (long(gridDim.x) * blockDim.x) >> 5;
@@ -42,10 +39,7 @@ __global__ void k1_forward_warp_per_row(float* out, const float* in, const float
       float acc = 0.f;
       for (int ci = lane; ci < Cin; ci += 32) acc = fmaf(x[ci], w[ci], acc);
       acc = warp_sum(acc);
-      if (lane == 0) {
-        const float z = acc + bias[co];
-        out[std::size_t(n) * Cout + co] = apply_sigmoid ? sigmoid_rn(z) : z;
-      }
+      if (lane == 0) out[std::size_t(n) * Cout + co] = acc + bias[co];
     }
   }
 }
@@ -108,13 +102,6 @@ void check_shape(const char* fn, int N, int Cin, int Cout) {
                                                   std::to_string(Cin) + " Cout=" + std::to_string(Cout));
 }
 
-void launch_forward(float* out, const float* in, const float* weight, const float* bias, int N, int Cin, int Cout,
-                    bool apply_sigmoid, cudaStream_t stream) {
-  const unsigned blocks = cuda_blocks_for(std::size_t(N), kWarpsPerBlock);
-  k1_forward_warp_per_row<<<blocks, kThreads, 0, stream>>>(out, in, weight, bias, N, Cin, Cout, apply_sigmoid);
-  AICL_CUDA_CHECK_LAUNCH();
-}
-
 }  // namespace
 
 void conv1d_k1_forward_cuda(float* out, const float* in, const float* weight, const float* bias, int N, int Cin,
@@ -128,14 +115,9 @@ void conv1d_k1_forward_cuda(float* out, const float* in, const float* weight, co
     AICL_CUDA_CHECK_LAUNCH();
     return;
   }
-  launch_forward(out, in, weight, bias, N, Cin, Cout, false, stream);
-}
-
-void conv1d_k1_sigmoid_forward_cuda(float* out, const float* in, const float* weight, const float* bias, int N,
-                                    int Cin, cudaStream_t stream) {
-  check_shape("conv1d_k1_sigmoid_forward_cuda", N, Cin, 1);
-  if (N == 0) return;
-  launch_forward(out, in, weight, bias, N, Cin, 1, true, stream);
+  const unsigned blocks = cuda_blocks_for(std::size_t(N), kWarpsPerBlock);
+  k1_forward_warp_per_row<<<blocks, kThreads, 0, stream>>>(out, in, weight, bias, N, Cin, Cout);
+  AICL_CUDA_CHECK_LAUNCH();
 }
 
 void conv1d_k1_backward_cuda(float* dweight, float* dbias, float* din, const float* dout, const float* in,

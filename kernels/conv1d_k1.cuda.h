@@ -16,11 +16,6 @@ void conv1d_k1_forward_cuda(float* out, const float* in, const float* weight, co
 void conv1d_k1_backward_cuda(float* dweight, float* dbias, float* din, const float* dout, const float* in,
                              const float* weight, int N, int Cin, int Cout, cudaStream_t stream);
 
-// Fused head: out[n] = sigmoid(bias[0] + sum_ci weight[ci] in[n,ci]) (Cout = 1), i.e. conv1d_k1_forward_cuda
-// followed by sigmoid_forward_cuda in one pass. Its backward is sigmoid_backward_cuda then conv1d_k1_backward_cuda.
-void conv1d_k1_sigmoid_forward_cuda(float* out, const float* in, const float* weight, const float* bias, int N,
-                                    int Cin, cudaStream_t stream);
-
 namespace detail {
 // Widest Cout served by the hand-written kernels (above it: cuBLAS).
 constexpr int kConv1dK1MaxHandwrittenCout = 64;

@@ -1,5 +1,5 @@
-// GPU tests: AICL's InfoNCE (four terms, one embedding) forward and backward vs the CPU op, repeated indices,
-// all-zero selections, determinism.
+// GPU tests of AICL's InfoNCE beyond random-input parity: all-zero selections, determinism, a bad index, bad arguments.
+// (Forward and backward vs the CPU op on random shapes: the op harness, tests/ops/op_infonce.cpp.)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -93,29 +93,6 @@ std::vector<float> cpu_backward(const std::vector<float>& e, const Indices& ix, 
 }
 
 }  // namespace
-
-TEST_CASE("infonce cuda: loss, four terms and gradient match the CPU op, several shapes", "[gpu][infonce]") {
-  aicl_test::require_gpu();
-  aicl::CudaStream stream;
-  // B = 1, D = 1, T < 20 with k >= 1, odd T/D, k not a multiple of the warp, the training shape.
-  const Shape shapes[] = {{1, 1, 1, 1}, {1, 7, 8, 1}, {2, 19, 33, 5}, {3, 41, 65, 2}, {2, 64, 300, 40},
-                          {16, 750, 512, 37}};
-  unsigned seed = 700;
-  for (const Shape& s : shapes) {
-    INFO("B=" << s.B << " T=" << s.Tn << " D=" << s.D << " k=" << s.k);
-    const auto emb = relu_embeddings(static_cast<size_t>(s.B) * s.Tn * s.D, ++seed);
-    const Indices ix = make_indices(s, seed += 4);
-    DeviceInputs in(emb, ix, stream);
-    AICL_REQUIRE_CLOSE(gpu_forward(in, s, stream), cpu_forward(emb, ix, s), kLossTol, "infonce total and terms");
-
-    // Prefill well below the increments (dloss = 1 gives entries around 1e-3): the many rounded adds of a
-    // repeated row then cost far less than the tolerance.
-    const auto before = random_floats(emb.size(), ++seed, -1e-5f, 1e-5f);
-    const auto got = gpu_backward(in, before, s, 1.f, stream);
-    const auto want = cpu_backward(emb, ix, before, s, 1.f);
-    AICL_REQUIRE_CLOSE_INCREMENT(got, want, before, kGradTol, "infonce demb");
-  }
-}
 
 TEST_CASE("infonce cuda: all-zero selections (norm below 1e-12) follow the clamped normalisation", "[gpu][infonce]") {
   aicl_test::require_gpu();

@@ -1,5 +1,5 @@
-// GPU tests: median-based consistent / inconsistent snippet selection vs the CPU op (exact on tie-free scores,
-// documented stable tie order otherwise).
+// GPU tests of the snippet selection's documented stable tie order, the even-T median and bad k. (Tie-free random
+// inputs vs the CPU op: the op harness, tests/ops/op_snippet_select.cpp.)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -69,46 +69,6 @@ std::vector<int> stable_desc_order(const std::vector<float>& v) {
 }
 
 }  // namespace
-
-TEST_CASE("snippet_select cuda: equals the CPU op exactly on tie-free selections", "[gpu][snippet_select]") {
-  aicl_test::require_gpu();
-  aicl::CudaStream stream;
-  // T < 20 with k = 1 (legal, the official k would be 0), odd and even T (both median rules), B = 1, training shape.
-  const Shape shapes[] = {{1, 1, 1}, {1, 2, 1}, {2, 7, 1}, {1, 20, 1}, {2, 21, 1},
-                          {3, 41, 2}, {1, 64, 3}, {2, 63, 3}, {16, 750, 37}};
-  unsigned seed = 300;
-  long exact_groups = 0;
-  for (const Shape& s : shapes) {
-    INFO("B=" << s.B << " T=" << s.Tn << " k=" << s.k);
-    const auto a1 = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const auto a2 = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const Selection cpu = run_cpu(a1, a2, s), gpu = run_gpu(a1, a2, s, stream);
-    for (int b = 0; b < s.B; ++b) {
-      const auto sc = scores_of(a1.data() + static_cast<size_t>(b) * s.Tn, a2.data() + static_cast<size_t>(b) * s.Tn,
-                                s.Tn);
-      for (int g = 0; g < 4; ++g) {
-        INFO("video " << b << " group " << g);
-        std::vector<int> got(gpu.idx[g].begin() + static_cast<long>(b) * s.k,
-                             gpu.idx[g].begin() + static_cast<long>(b + 1) * s.k);
-        std::vector<int> want(cpu.idx[g].begin() + static_cast<long>(b) * s.k,
-                              cpu.idx[g].begin() + static_cast<long>(b + 1) * s.k);
-        // Tie-free when the k selected scores are distinct and the k-th is strictly above the rest.
-        std::vector<float> sorted = sc[g];
-        std::sort(sorted.begin(), sorted.end(), std::greater<float>());
-        bool tie_free = s.k == s.Tn || sorted[s.k - 1] > sorted[s.k];
-        for (int j = 0; j + 1 < s.k; ++j) tie_free = tie_free && sorted[j] > sorted[j + 1];
-        if (tie_free) {
-          ++exact_groups;
-          REQUIRE(got == want);
-        }
-        // Always: the selected scores are the CPU's, rank by rank (both orders are descending by score).
-        for (int j = 0; j < s.k; ++j) REQUIRE(sc[g][got[j]] == sc[g][want[j]]);
-      }
-    }
-  }
-  // The 16 x 750 case alone has 64 groups whose masks hold far more than k segments: the exact check ran.
-  REQUIRE(exact_groups >= 64);
-}
 
 TEST_CASE("snippet_select cuda: ties (small masks, k = T) follow the stable order and pick the CPU's scores", "[gpu][snippet_select]") {
   aicl_test::require_gpu();

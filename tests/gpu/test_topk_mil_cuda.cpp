@@ -1,10 +1,10 @@
-// GPU tests: top-k MIL pooling (combined CAS, top-k indices, cas_top), its backward and the pseudo label vs the CPU op.
+// GPU tests of top-k MIL pooling beyond random-input parity: bit-exactness where the softmax is exact, the stable tie
+// order, determinism, bad k. (Random inputs, backward and pseudo label vs the CPU: tests/ops/op_topk_mil.cpp.)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <set>
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
@@ -18,10 +18,6 @@ namespace {
 struct Shape {
   int B, Tn, C, k;
 };
-
-// T < 8 (where the official k = T//8 is 0 but any 1 <= k <= T is legal), odd T, C = 1, B = 1, the training shape.
-const Shape kShapes[] = {{1, 1, 1, 1}, {2, 5, 3, 2}, {1, 13, 20, 1}, {3, 41, 20, 5},
-                         {2, 33, 1, 4}, {1, 64, 7, 64}, {16, 750, 20, 93}};
 
 // The CPU op's outputs for one input.
 struct CpuResult {
@@ -71,72 +67,7 @@ float mean_at(const std::vector<float>& cas, const std::vector<int>& idx, const 
   return acc / static_cast<float>(s.k);
 }
 
-// Combined CAS values agree to this absolute error: CUDA's expf is within 2 ulp and glibc's within 1, so a softmax
-// entry (<= 1) differs by a few ulp of itself (<= ~5e-7 even in the worst case) and combined = (softmax + s) / 3
-// by a third of that plus one rounding; 1e-6 is ~8 ulp at 1.0, while a formula error is >= 1e-3.
-constexpr float kCombinedTol = 1e-6f;
-
 }  // namespace
-
-TEST_CASE("topk_mil cuda: combined CAS, top-k and cas_top match the CPU op on random inputs", "[gpu][topk_mil]") {
-  aicl_test::require_gpu();
-  aicl::CudaStream stream;
-  unsigned seed = 1;
-  for (const Shape& s : kShapes) {
-    INFO("B=" << s.B << " T=" << s.Tn << " C=" << s.C << " k=" << s.k);
-    const auto cas = random_floats(static_cast<size_t>(s.B) * s.Tn * s.C, ++seed, -4.f, 4.f);
-    const auto flow = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const auto rgb = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const CpuResult cpu = run_cpu(cas, flow, rgb, s);
-    const GpuResult gpu = run_gpu(cas, flow, rgb, s, stream);
-
-    float max_comb_err = 0.f;
-    for (size_t i = 0; i < cpu.combined.size(); ++i)
-      max_comb_err = std::max(max_comb_err, std::fabs(gpu.combined[i] - cpu.combined[i]));
-    INFO("max |combined gpu - cpu| = " << max_comb_err << ", bit differences "
-                                      << aicl_test::count_bit_differences(gpu.combined, cpu.combined) << " of "
-                                      << cpu.combined.size());
-    REQUIRE(max_comb_err <= kCombinedTol);
-
-    long clean_ranks = 0, checked_ranks = 0;
-    for (int b = 0; b < s.B; ++b)
-      for (int c = 0; c < s.C; ++c) {
-        const auto col = column(cpu.combined, s, b, c);
-        std::set<int> seen;
-        for (int j = 0; j < s.k; ++j) {
-          const int g = gpu.idx[(static_cast<size_t>(b) * s.k + j) * s.C + c];
-          const int w = cpu.idx[(static_cast<size_t>(b) * s.k + j) * s.C + c];
-          REQUIRE(g >= 0);
-          REQUIRE(g < s.Tn);
-          REQUIRE(seen.insert(g).second);  // distinct within a (b, c)
-          // The j-th selected value is the CPU's j-th value up to the combined tolerance.
-          REQUIRE(std::fabs(col[g] - col[w]) <= 2 * kCombinedTol);
-          // Where the CPU's j-th value is farther than the tolerance from every other value of the column, no
-          // rounding difference can reorder it: the index must be the CPU's.
-          bool isolated = true;
-          for (int t = 0; t < s.Tn && isolated; ++t)
-            if (t != w && std::fabs(col[t] - col[w]) <= 4 * kCombinedTol) isolated = false;
-          ++checked_ranks;
-          if (isolated) {
-            ++clean_ranks;
-            REQUIRE(g == w);
-          }
-        }
-        // cas_top is the mean at the GPU's own indices, summed in rank order: bit-exact; where the indices are
-        // the CPU's (all but near-tie columns) it is therefore the CPU's cas_top exactly.
-        const float top = gpu.cas_top[static_cast<size_t>(b) * s.C + c];
-        REQUIRE(top == mean_at(cas, gpu.idx, s, b, c));
-        bool same_indices = true;
-        for (int j = 0; j < s.k; ++j) {
-          const size_t at = (static_cast<size_t>(b) * s.k + j) * s.C + c;
-          same_indices = same_indices && gpu.idx[at] == cpu.idx[at];
-        }
-        if (same_indices) REQUIRE(top == cpu.cas_top[static_cast<size_t>(b) * s.C + c]);
-      }
-    // Random inputs are almost tie-free, so the exact-index check above covered most ranks (else it proved little).
-    REQUIRE(clean_ranks * 10 >= checked_ranks * 9);
-  }
-}
 
 TEST_CASE("topk_mil cuda: bit-exact with the CPU where the softmax is exact (C = 1, tie-free)", "[gpu][topk_mil]") {
   aicl_test::require_gpu();
@@ -188,39 +119,6 @@ TEST_CASE("topk_mil cuda: ties are broken by ascending time index and select the
     }
     REQUIRE(gpu_vals == cpu_vals);  // both descending: the same values in the same order
     REQUIRE(gpu.cas_top[b] == mean_at(cas, gpu.idx, s, b, 0));
-  }
-}
-
-TEST_CASE("topk_mil cuda: backward and pseudo label equal the CPU op bit for bit", "[gpu][topk_mil]") {
-  aicl_test::require_gpu();
-  aicl::CudaStream stream;
-  unsigned seed = 40;
-  for (const Shape& s : kShapes) {
-    INFO("B=" << s.B << " T=" << s.Tn << " C=" << s.C << " k=" << s.k);
-    const auto cas = random_floats(static_cast<size_t>(s.B) * s.Tn * s.C, ++seed, -4.f, 4.f);
-    const auto flow = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const auto rgb = random_floats(static_cast<size_t>(s.B) * s.Tn, ++seed, 0.f, 1.f);
-    const CpuResult cpu = run_cpu(cas, flow, rgb, s);  // both sides use the CPU's indices below
-    auto d_idx = aicl_test::to_device(cpu.idx, stream);
-
-    const auto dtop = random_floats(static_cast<size_t>(s.B) * s.C, ++seed, -1.f, 1.f);
-    const auto before = random_floats(cas.size(), ++seed, -1.f, 1.f);
-    auto d_dtop = aicl_test::to_device(dtop, stream);
-    auto d_dcas = aicl_test::to_device(before, stream);
-    aicl::topk_mil_backward_cuda(d_dcas.data(), d_dtop.data(), d_idx.data(), s.B, s.Tn, s.C, s.k, stream);
-    std::vector<float> want = before;
-    aicl::topk_mil_backward(want.data(), dtop.data(), cpu.idx.data(), s.B, s.Tn, s.C, s.k);
-    REQUIRE(aicl_test::count_bit_differences(aicl_test::to_host(d_dcas, stream), want) == 0);
-
-    std::vector<float> labels(static_cast<size_t>(s.B) * s.C, 0.f);
-    std::mt19937 rng(++seed);
-    for (auto& l : labels) l = (rng() % 3 == 0) ? 1.f : 0.f;
-    auto d_labels = aicl_test::to_device(labels, stream);
-    auto d_y = aicl_test::to_device(std::vector<float>(static_cast<size_t>(s.B) * s.Tn, 7.f), stream);  // overwritten
-    aicl::pseudo_label_forward_cuda(d_y.data(), d_idx.data(), d_labels.data(), s.B, s.Tn, s.C, s.k, stream);
-    std::vector<float> want_y(static_cast<size_t>(s.B) * s.Tn);
-    aicl::pseudo_label_forward(want_y.data(), cpu.idx.data(), labels.data(), s.B, s.Tn, s.C, s.k);
-    REQUIRE(aicl_test::to_host(d_y, stream) == want_y);
   }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Prints the torch float32 golden values of tests/cpu/test_grad_actionness.cpp (sigmoid, class-aware actionness).
+# Prints the torch float32 golden values of tests/cpu/test_actionness.cpp (sigmoid, class-aware actionness).
 #
 # Run once with a torch 1.13 Python: /usr/bin/python3 tools/actionness_golden.py
 # Inputs come from the same 64-bit LCG as the test, so only the outputs are stored (as float32 bit patterns).

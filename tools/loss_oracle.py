@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints reference values of the OFFICIAL AICL losses (float64 and float32) on formula inputs, for tests/cpu.
 
-The inputs are closed-form (sin of the flat index), rebuilt identically by tests/cpu/test_grad_losses.cpp and
+The inputs are closed-form (sin of the flat index), rebuilt identically by tests/cpu/test_losses.cpp and
 tests/cpu/test_infonce.cpp; the official CrossEntropyLoss, GeneralizedCE(q=0.7) and ContrastiveLoss(.NCE) are run
 on them through /work/shared/oracle/aicl_official.py. Never needed by CI.
   export OFFICIAL_AICL=/work/.mirror/lizhilin-ustc+AAAI2023-AICL/repo

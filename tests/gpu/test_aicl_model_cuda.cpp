@@ -13,7 +13,7 @@
 
 #include "core/base/io.h"
 #include "core/base/rng.h"
-#include "core/train/inference.h"
+#include "core/eval/localize.h"
 #include "core/methods/aicl/aicl.h"
 #include "core/runtime/backend.h"
 #include "core/runtime/sampling.h"

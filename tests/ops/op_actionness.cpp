@@ -1,4 +1,5 @@
-// Op cases of kernels/actionness: elementwise sigmoid and the class-aware actionness a1 = sigmoid(sum_c cas).
+// Op cases of kernels/actionness: elementwise sigmoid, the class-aware actionness a1 = sigmoid(sum_c cas) and the
+// stream mean (a + b) / 2.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -101,9 +102,46 @@ std::vector<OpCase> class_aware_actionness_cases() {
   return cs;
 }
 
+// The class-agnostic actionness (a + b) / 2 and its backward: exact float operations on both devices, bit for bit.
+OpCase stream_mean_case(std::size_t n, unsigned checks) {
+  OpCase c;
+  c.op = "stream_mean";
+  c.params = "n=" + std::to_string(n);
+  c.checks = checks;
+  c.inputs = {float_in("a", n), float_in("b", n)};
+  c.outputs = {float_out("mean", n, Tol{Cmp::bits})};
+  c.make_inputs = [n](Values<double>& in) {
+    in.f[0] = random_vector(n, 21, 0, 1);
+    in.f[1] = random_vector(n, 22, 0, 1);
+  };
+  c.set_cpu_forward([n](const auto& a) { aicl::stream_mean_forward(a.out[0], a.in[0], a.in[1], n); });
+  c.set_cpu_backward([n](const auto& a) { aicl::stream_mean_backward(a.din[0], a.din[1], a.dout[0], n); });
+  c.grad.prefill = 0.5;
+  c.grad.proj_seed = 23;
+#if AICL_HAVE_CUDA
+  c.forward_cuda = [n](const Args<float>& a) {
+    aicl::stream_mean_forward_cuda(a.out[0], a.in[0], a.in[1], n, stream_of(a));
+  };
+  c.backward_cuda = [n](const Args<float>& a) {
+    aicl::stream_mean_backward_cuda(a.din[0], a.din[1], a.dout[0], n, stream_of(a));
+  };
+#endif
+  c.cuda_grad = {Cmp::bits};
+  c.cuda_prefill = 1.0;
+  return c;
+}
+
+std::vector<OpCase> stream_mean_cases() {
+  std::vector<OpCase> cs;
+  for (std::size_t n : {std::size_t(1), std::size_t(9)}) cs.push_back(stream_mean_case(n, kGradCheck | kCuda | kPerf));
+  cs.push_back(stream_mean_case(12000, kCuda | kPerf));
+  return cs;
+}
+
 }  // namespace
 
 AICL_REGISTER_OP(sigmoid_cases);
+AICL_REGISTER_OP(stream_mean_cases);
 AICL_REGISTER_OP(class_aware_actionness_cases);
 
 }  // namespace aicl_test::ops

@@ -205,7 +205,12 @@ void aicl_forward_backward(Ops& ops, const AiclConfig& cfg, const ParamView& p, 
 
 // ---- the Method ----
 
-AiclMethod::AiclMethod(const AiclConfig& cfg) : cfg_(cfg), layout_(aicl_parameters(cfg)) {}
+AiclMethod::AiclMethod(const AiclConfig& cfg) : cfg_(cfg) {}
+
+const ParameterSet& AiclMethod::layout() const {
+  if (!layout_) layout_ = std::make_unique<ParameterSet>(aicl_parameters(cfg_));
+  return *layout_;
+}
 
 json AiclMethod::config() const {
   return json{{"embed_dim", cfg_.embed_dim},     {"topk_ratio", cfg_.topk_ratio},

@@ -100,7 +100,7 @@ class AiclMethod final : public Method {
   const AiclConfig& aicl_config() const { return cfg_; }
   std::string name() const override { return "aicl"; }
   json config() const override;
-  const ParameterSet& layout() const override { return layout_; }
+  const ParameterSet& layout() const override;
   const std::vector<std::string>& loss_names() const override;
   int num_loss_slots() const override { return kNumAiclLossSlots; }
   std::vector<double> losses(const float* slots) const override;
@@ -116,7 +116,7 @@ class AiclMethod final : public Method {
 
  private:
   AiclConfig cfg_;
-  ParameterSet layout_;
+  mutable std::unique_ptr<ParameterSet> layout_;  // built on first use (the CLIs' flag checks never need it)
 };
 
 // The registry's factory: hyper-parameters from `config` (keys of AiclMethod::config(); unknown keys are errors

@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "kernels/actionness.cuda.h"
-#include "kernels/adam.cuda.h"
-#include "kernels/conv1d_k1.cuda.h"
-#include "kernels/conv1d_k3.cuda.h"
+#include "kernels/actionness.h"
+#include "kernels/adam.h"
+#include "kernels/conv1d_k1.h"
+#include "kernels/conv1d_k3.h"
 #include "kernels/cuda_common.h"
 
 namespace {

@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "kernels/ce_loss.cuda.h"
+#include "kernels/ce_loss.h"
 #include "kernels/cuda_common.h"
-#include "kernels/gce_loss.cuda.h"
-#include "kernels/infonce.cuda.h"
-#include "kernels/mse_loss.cuda.h"
-#include "kernels/snippet_select.cuda.h"
-#include "kernels/topk_mil.cuda.h"
+#include "kernels/gce_loss.h"
+#include "kernels/infonce.h"
+#include "kernels/mse_loss.h"
+#include "kernels/snippet_select.h"
+#include "kernels/topk_mil.h"
 
 namespace {
 

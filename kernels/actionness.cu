@@ -1,6 +1,6 @@
 // CUDA sigmoid / class-aware actionness: elementwise kernels with explicit round-to-nearest steps (no contraction),
 // so they reproduce kernels/actionness.cpu.cpp's float arithmetic operation by operation.
-#include "kernels/actionness.cuda.h"
+#include "kernels/actionness.h"
 
 #include <string>
 

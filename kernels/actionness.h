@@ -1,6 +1,7 @@
 // Elementwise sigmoid, AICL's class-aware actionness a1 = sigmoid(sum over classes of the CAS), and the mean of two
 // stream actionness curves (AICL's class-agnostic actionness a2 = (flow + rgb) / 2).
 #pragma once
+#include "kernels/stream.h"
 #include <cstddef>
 
 namespace aicl {
@@ -28,5 +29,27 @@ void stream_mean_forward(T* out, const T* a, const T* b, std::size_t n);
 // da[i] += dout[i] / 2, db[i] += dout[i] / 2 (ACCUMULATES; the half is formed first, as 0.5 * dout).
 template <class T>
 void stream_mean_backward(T* da, T* db, const T* dout, std::size_t n);
+
+// ---- CUDA twin (kernels/actionness.cu, in libaicl_cuda.so): float, DEVICE pointers, queued on `stream` ----
+// Elementwise sigmoid and AICL's class-aware actionness, forward and backward.
+
+// Same contracts as kernels/actionness.h (float, DEVICE pointers, queued on `stream`). Each step is rounded like
+// the CPU twin (no fused multiply-add), so the backward functions and the class sums match it bit for bit; the
+// sigmoid's exp is CUDA's expf (within 2 ulp of the CPU's), so forward outputs agree to a few ulp.
+void sigmoid_forward_cuda(float* out, const float* in, std::size_t n, cudaStream_t stream);
+
+// din[i] += dout[i] * (1 - out[i]) * out[i] (ACCUMULATES).
+void sigmoid_backward_cuda(float* din, const float* dout, const float* out, std::size_t n, cudaStream_t stream);
+
+// a1[n] = sigmoid(sum_c cas[n,c]) for cas [N,C] row-major (sequential float sum over c, as on the CPU).
+void class_aware_actionness_forward_cuda(float* a1, const float* cas, int N, int C, cudaStream_t stream);
+
+// dcas[n,c] += da1[n] * (1 - a1[n]) * a1[n] for every c (ACCUMULATES).
+void class_aware_actionness_backward_cuda(float* dcas, const float* da1, const float* a1, int N, int C,
+                                          cudaStream_t stream);
+
+// out[i] = (a[i] + b[i]) / 2 and its backward da[i] += dout[i]/2, db[i] += dout[i]/2 (the CPU's order and rounding).
+void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::size_t n, cudaStream_t stream);
+void stream_mean_backward_cuda(float* da, float* db, const float* dout, std::size_t n, cudaStream_t stream);
 
 }  // namespace aicl

@@ -3,7 +3,7 @@
 // nvcc would contract a*b + c into an FMA; the CPU twin (and torch) round the product first except where torch
 // itself uses an fma. So every operation below is an explicit intrinsic: __fmaf_rn where the CPU calls std::fma,
 // __fmul_rn / __fadd_rn / __fdiv_rn / __fsqrt_rn (IEEE round-to-nearest, like the CPU's float ops) elsewhere.
-#include "kernels/adam.cuda.h"
+#include "kernels/adam.h"
 
 #include <cmath>
 

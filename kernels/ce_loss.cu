@@ -1,5 +1,5 @@
 // CUDA video-level cross-entropy with normalised labels: one block per video, fixed-order reductions.
-#include "kernels/ce_loss.cuda.h"
+#include "kernels/ce_loss.h"
 
 #include <cub/block/block_reduce.cuh>
 

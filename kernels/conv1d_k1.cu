@@ -4,7 +4,7 @@
 // Why hand-written: at N = B*T = 12000, Cin = 512, Cout <= 20 a GEMM is a thin, memory-bound product (the
 // input is read once, ~24 MB) where cuBLAS' tiles would be mostly idle; a warp per row reads each input row once
 // (it stays in L1 across the Cout dot products) and the weight (40 KB) lives in L1/L2.
-#include "kernels/conv1d_k1.cuda.h"
+#include "kernels/conv1d_k1.h"
 
 #include <cstddef>
 #include <string>

@@ -7,7 +7,7 @@
 // - im2col gathers, per output row, [x[t-1], x[t], x[t+1]] interleaved as ci*3+k (zeros outside the video), which
 //   is exactly the column order of the stored weight [Cout, Cin*3]: one GEMM, no weight repack, and dweight is
 //   accumulated by the GEMM itself (beta = 1).
-#include "kernels/conv1d_k3.cuda.h"
+#include "kernels/conv1d_k3.h"
 
 #include <cstddef>
 #include <string>

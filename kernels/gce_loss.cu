@@ -1,5 +1,5 @@
 // CUDA generalized cross-entropy: one block per video (fixed-order reductions), then a single-block final pass.
-#include "kernels/gce_loss.cuda.h"
+#include "kernels/gce_loss.h"
 
 #include <cub/block/block_reduce.cuh>
 

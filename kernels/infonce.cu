@@ -1,6 +1,6 @@
 // CUDA InfoNCE over AICL's four snippet groups: one block per video, float math, fixed-order reductions, and a
 // backward that scatters into the embedding gradient without atomics (one thread per column, fixed order).
-#include "kernels/infonce.cuda.h"
+#include "kernels/infonce.h"
 
 #include <string>
 

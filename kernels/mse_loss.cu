@@ -1,5 +1,5 @@
 // CUDA mean squared error: deterministic two-pass reduction to a device scalar, element-wise backward.
-#include "kernels/mse_loss.cuda.h"
+#include "kernels/mse_loss.h"
 
 #include <cub/block/block_reduce.cuh>
 

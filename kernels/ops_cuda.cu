@@ -4,20 +4,20 @@
 #include <memory>
 #include <string>
 
-#include "kernels/actionness.cuda.h"
-#include "kernels/adam.cuda.h"
-#include "kernels/ce_loss.cuda.h"
-#include "kernels/conv1d_k1.cuda.h"
-#include "kernels/conv1d_k3.cuda.h"
+#include "kernels/actionness.h"
+#include "kernels/adam.h"
+#include "kernels/ce_loss.h"
+#include "kernels/conv1d_k1.h"
+#include "kernels/conv1d_k3.h"
 #include "kernels/cuda_common.h"
 #include "kernels/device_dataset_cuda.h"
-#include "kernels/gce_loss.cuda.h"
-#include "kernels/infonce.cuda.h"
-#include "kernels/mse_loss.cuda.h"
+#include "kernels/gce_loss.h"
+#include "kernels/infonce.h"
+#include "kernels/mse_loss.h"
 #include "kernels/ops.h"
 #include "kernels/ops_cuda.h"
-#include "kernels/snippet_select.cuda.h"
-#include "kernels/topk_mil.cuda.h"
+#include "kernels/snippet_select.h"
+#include "kernels/topk_mil.h"
 
 namespace aicl {
 

@@ -1,5 +1,5 @@
 // CUDA consistent / inconsistent snippet mining: per-video exact medians, binarisation, stable rank-based top-k.
-#include "kernels/snippet_select.cuda.h"
+#include "kernels/snippet_select.h"
 
 #include <string>
 

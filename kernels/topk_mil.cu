@@ -1,6 +1,6 @@
 // CUDA top-k MIL pooling: combined CAS without FMA contraction, rank-based stable top-k per (video, class),
 // gather-mean, scatter backward without atomics, pseudo label.
-#include "kernels/topk_mil.cuda.h"
+#include "kernels/topk_mil.h"
 
 #include <string>
 

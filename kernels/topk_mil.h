@@ -1,5 +1,6 @@
 // Top-k multiple-instance pooling of the CAS (AICL's video-level logits) and the class-agnostic pseudo label.
 #pragma once
+#include "kernels/stream.h"
 
 namespace aicl {
 
@@ -25,5 +26,35 @@ void topk_mil_backward(T* dcas, const T* dcas_top, const int* topk_idx, int B, i
 // (Overwrites y; it carries no gradient.)
 template <class T>
 void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int Tn, int C, int k);
+
+// ---- CUDA twin (kernels/topk_mil.cu, in libaicl_cuda.so): float, DEVICE pointers, queued on `stream` ----
+// Combined CAS, per-(video, class) top-k over time, gather-mean, pseudo label.
+
+// Forward of the MIL pooling; same layouts and outputs as topk_mil_forward (cas [B,Tn,C], flow, rgb [B,Tn];
+// writes combined [B,Tn,C], topk_idx [B,k,C], cas_top [B,C]), all device pointers.
+// - combined: one thread per (b,t) row in the CPU's float order with no FMA contraction (__fadd_rn, __fmul_rn,
+//   __fdiv_rn), so it equals the CPU bit for bit wherever CUDA's expf equals glibc's (expf may differ by an ulp).
+// - topk_idx: per (b,c) the k largest combined values, descending; ties are broken by ASCENDING time index (a
+//   stable descending order; NaN counts as the largest value, as in torch). The CPU twin reproduces torch CPU's
+//   (libstdc++ nth_element + sort) tie order instead, which no GPU order reproduces in general: on tie-free
+//   columns both agree exactly; on ties the selected VALUES agree, the indices of equal values may not.
+// - cas_top[b,c]: the raw cas at those indices summed in rank order by one thread, then divided by k: the CPU's
+//   order, so bit-equal to the CPU whenever the indices are.
+// Requires 1 <= k <= Tn and Tn within the per-block shared memory (Tn floats; Tn <= 12288 always fits, larger Tn
+// uses the opt-in limit) — aicl::Error otherwise. B = 0 does nothing.
+void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                           const float* rgb, int B, int Tn, int C, int k, cudaStream_t stream);
+
+// dcas[b, topk_idx[b,j,c], c] += dcas_top[b,c] / k (accumulates; dcas [B,Tn,C]). One thread per (b,j,c) and no
+// atomics: the k indices of one (b,c) are distinct (as the forward produces them) and different c are different
+// columns, so no two threads touch one element; the result is bit-equal to the CPU twin. Indices outside [0,Tn)
+// are skipped (no host check: that would need a synchronisation).
+void topk_mil_backward_cuda(float* dcas, const float* dcas_top, const int* topk_idx, int B, int Tn, int C, int k,
+                            cudaStream_t stream);
+
+// y [B,Tn] = 1 where t is among the top-k indices of a class c with labels[b,c] != 0, else 0 (overwrites y).
+// Indices outside [0,Tn) are skipped. Exact (only 0 and 1 are written).
+void pseudo_label_forward_cuda(float* y, const int* topk_idx, const float* labels, int B, int Tn, int C, int k,
+                               cudaStream_t stream);
 
 }  // namespace aicl

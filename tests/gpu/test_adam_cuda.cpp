@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "gpu/gpu_test_util.h"
-#include "kernels/adam.cuda.h"
+#include "kernels/adam.h"
 
 TEST_CASE("optimizer CUDA steps reject bad arguments", "[gpu][adam]") {
   aicl_test::require_gpu();

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
-#include "kernels/infonce.cuda.h"
 #include "kernels/infonce.h"
 
 using aicl_test::random_floats;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
-#include "kernels/ce_loss.cuda.h"
-#include "kernels/gce_loss.cuda.h"
-#include "kernels/mse_loss.cuda.h"
+#include "kernels/ce_loss.h"
+#include "kernels/gce_loss.h"
+#include "kernels/mse_loss.h"
 
 using aicl_test::random_floats;
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
-#include "kernels/snippet_select.cuda.h"
 #include "kernels/snippet_select.h"
 
 using aicl_test::random_floats;

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
-#include "kernels/topk_mil.cuda.h"
 #include "kernels/topk_mil.h"
 
 using aicl_test::random_floats;

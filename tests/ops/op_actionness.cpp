@@ -8,7 +8,6 @@
 #include "kernels/actionness.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/actionness.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

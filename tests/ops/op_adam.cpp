@@ -7,7 +7,6 @@
 #include "kernels/adam.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/adam.cuda.h"
 #include "kernels/cuda_common.h"
 #include "ops/op_cuda.h"
 #endif

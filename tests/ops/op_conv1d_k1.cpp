@@ -6,7 +6,6 @@
 #include "kernels/conv1d_k1.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/conv1d_k1.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

@@ -9,7 +9,6 @@
 #include "kernels/conv1d_k3.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/conv1d_k3.cuda.h"
 #include "kernels/cuda_common.h"
 #include "ops/op_cuda.h"
 #endif

@@ -7,7 +7,6 @@
 #include "kernels/gce_loss.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/gce_loss.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

@@ -8,7 +8,6 @@
 #include "kernels/infonce.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/infonce.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

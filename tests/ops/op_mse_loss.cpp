@@ -6,7 +6,6 @@
 #include "kernels/mse_loss.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/mse_loss.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

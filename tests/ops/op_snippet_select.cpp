@@ -8,7 +8,6 @@
 #include "kernels/snippet_select.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/snippet_select.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 
@@ -37,7 +36,7 @@ std::vector<std::vector<float>> scores_of(const float* x1, const float* x2, int 
 
 // Device vs CPU: where the selection is tie-free (the k selected scores distinct, the k-th strictly above the
 // rest) the indices are the CPU's; always, the selected scores are the CPU's rank by rank (the two tie orders
-// differ by design, see kernels/snippet_select.cuda.h). `min_exact` groups must have been tie-free.
+// differ by design, see kernels/snippet_select.h). `min_exact` groups must have been tie-free.
 void compare_selection(const Shape& s, long min_exact, const CudaCompare& cc, Report& rep) {
   long exact = 0;
   for (int b = 0; b < s.B; ++b) {

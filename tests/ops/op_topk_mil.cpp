@@ -9,7 +9,6 @@
 #include "kernels/topk_mil.h"
 #include "ops/op_registry.h"
 #if AICL_HAVE_CUDA
-#include "kernels/topk_mil.cuda.h"
 #include "ops/op_cuda.h"
 #endif
 

@@ -20,7 +20,7 @@ const char* kHelp = R"(aicl_eval: temporal action detection mAP, identical to th
 
 Scoring mode:
   aicl_eval --gt GT.json --detections DETS.json [--subset test] [--tiou 0.1:0.7:7]
-            [--report REPORT.json] [--per-class] [--threads N] [--allow-inverted] [--quiet]
+            [--report REPORT.json] [--per-class] [--threads N] [--allow-inverted] [--strict] [--quiet]
             [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --gt FILE          ground truth {"database": {video: {"subset", "annotations": [{"label", "segment"}]}}}
@@ -33,6 +33,8 @@ Scoring mode:
   --per-class        print the AP of every class too
   --threads N        evaluate classes on N threads (default 1)
   --allow-inverted   accept segments with start > end and score them as the official code does
+  --strict           refuse detections of a class without ground truth in the subset, as the official code
+                     (KeyError); by default they are left out of the score, counted in the report and on stderr
                      (default: such a segment is an error)
   --quiet            print nothing but errors
 
@@ -104,6 +106,16 @@ void write_plots(const aicl::Flags& flags, aicl::PlotRequest& request) {
   if (!flags.has("quiet")) std::printf("wrote %zu figures, open %s/index.html\n", files.size() - 1, dir.c_str());
 }
 
+// One line on stderr when detections of classes without ground truth in the subset were left out of the score.
+void note_dropped(const aicl::EvalReport& rep) {
+  if (rep.dropped_detections == 0) return;
+  std::string labels;
+  for (const std::string& l : rep.dropped_labels) labels += (labels.empty() ? "" : ", ") + l;
+  std::fprintf(stderr, "aicl_eval: note: %zu detections of %zu classes without ground truth in subset '%s' were left "
+               "out of the score (%s; --strict refuses them)\n", rep.dropped_detections, rep.dropped_labels.size(),
+               rep.subset.c_str(), labels.c_str());
+}
+
 // Scores a detections file: the table on stdout, optionally the JSON report.
 int score_mode(const aicl::Flags& flags) {
   aicl::EvalOptions opt;
@@ -111,11 +123,13 @@ int score_mode(const aicl::Flags& flags) {
   opt.tiou_thresholds = aicl::parse_tiou_spec(flags.str("tiou", "0.1:0.7:7"));
   opt.threads = flags.integer("threads", 1, 1, 256);
   opt.allow_inverted_segments = flags.has("allow-inverted");
+  opt.strict = flags.has("strict");
   const std::string gt = flags.required("gt");
   const std::string dets = flags.required("detections");
   const bool plotting = plot_requested(flags);
   if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
   const aicl::EvalReport rep = aicl::evaluate_detection_files(gt, dets, opt);
+  note_dropped(rep);
   if (flags.has("report")) aicl::write_json_file(flags.str("report", ""), aicl::report_to_json(rep), 1);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(rep, flags.has("per-class")).c_str(), stdout);
@@ -165,6 +179,7 @@ int inference_mode(const aicl::Flags& flags) {
     o.keep_activations.insert(plot_videos.begin(), plot_videos.end());
   }
   const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
+  note_dropped(res.report);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(res.report, flags.has("per-class")).c_str(), stdout);
     std::printf("class accuracy %.2f%%; wrote %s%s%s\n", 100 * res.class_accuracy, o.out.c_str(),
@@ -212,7 +227,7 @@ int main(int argc, char** argv) {
     }
     aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads", "plot", "plot-videos",
                                            "plot-run"},
-                      {"per-class", "quiet", "allow-inverted"});
+                      {"per-class", "quiet", "allow-inverted", "strict"});
     return score_mode(flags);
   });
 }

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -129,9 +130,15 @@ EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::
     if (!v.is_object()) fail(where + " is not an object");
     auto s = v.find("subset");
     if (s == v.end() || !s->is_string()) fail(where + ": missing string 'subset'");
-    if (s->template get_ref<const std::string&>() != subset) continue;
-    ++out.num_videos;
     auto anns = v.find("annotations");
+    if (s->template get_ref<const std::string&>() != subset) {
+      if (anns != v.end() && anns->is_array())
+        for (const J& a : *anns)
+          if (a.is_object() && a.contains("label") && a["label"].is_string())
+            out.labels_elsewhere.insert(a["label"].template get<std::string>());
+      continue;
+    }
+    ++out.num_videos;
     if (anns == v.end() || !anns->is_array()) fail(where + ": missing 'annotations' list");
     for (std::size_t i = 0; i < anns->size(); ++i) {
       const J& a = (*anns)[i];
@@ -311,6 +318,7 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
 
   // Class index in order of first appearance (the official activity_index), videos interned.
   std::unordered_map<std::string, int> class_of, video_of;
+  std::set<std::string> dropped;
   std::vector<ClassData> classes;
   for (const EvalGtInstance& g : gt.instances) {
     if (!std::isfinite(g.start) || !std::isfinite(g.end))
@@ -337,10 +345,19 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
            num_str(d.end));
     if (!std::isfinite(d.score)) fail(options.detections_name + ": video '" + d.video + "': non-finite score");
     auto ci = class_of.find(d.label);
-    if (ci == class_of.end())
-      fail(options.detections_name + ": label '" + d.label + "' (video '" + d.video +
-           "') has no ground truth in subset '" + options.subset + "' of " + options.gt_name +
-           " (the official evaluator raises KeyError)");
+    if (ci == class_of.end()) {
+      const bool a_class = gt.labels_elsewhere.count(d.label) ||
+                           std::find(options.known_labels.begin(), options.known_labels.end(), d.label) !=
+                               options.known_labels.end();
+      if (!a_class || options.strict)
+        fail(options.detections_name + ": label '" + d.label + "' (video '" + d.video +
+             "') has no ground truth in subset '" + options.subset + "' of " + options.gt_name +
+             (a_class ? " (the official evaluator raises KeyError; without --strict such detections are left out)"
+                      : " (it is no class of the ground truth)"));
+      ++rep.dropped_detections;
+      dropped.insert(d.label);
+      continue;
+    }
     ClassData& c = classes[ci->second];
     auto vi = video_of.find(d.video);
     c.det_video.push_back(vi == video_of.end() ? -1 : vi->second);
@@ -348,6 +365,8 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
     c.det_end.push_back(d.end);
     c.det_score.push_back(d.score);
   }
+  rep.dropped_labels.assign(dropped.begin(), dropped.end());
+  rep.num_detections = detections.size() - rep.dropped_detections;  // the ones scored
 
   const int num_classes = static_cast<int>(classes.size());
   rep.class_ap.assign(classes.size(), {});
@@ -411,6 +430,8 @@ json report_to_json(const EvalReport& r) {
   j["num_classes"] = r.class_names.size();
   j["gt_file"] = r.gt_file;
   j["subset"] = r.subset;
+  j["dropped_detections"] = r.dropped_detections;
+  j["dropped_labels"] = r.dropped_labels;
   return j;
 }
 

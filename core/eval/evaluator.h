@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct EvalOptions {
   // union is 0). By default they are an error; set this to score them exactly as the official code does
   // (e.g. the oracle's --make-random-dets files contain some).
   bool allow_inverted_segments = false;
+  // A detection whose label has no ground truth in the subset, but is a class of the ground truth (it has
+  // instances in another subset, or is in known_labels, e.g. the dataset's class list), is left out of the score
+  // and counted in EvalReport::dropped_*: the official evaluator raises KeyError instead, which `strict` keeps. A
+  // label that is no class at all is always an error.
+  bool strict = false;
+  std::vector<std::string> known_labels;
 };
 
 struct EvalReport {
@@ -52,12 +59,15 @@ struct EvalReport {
   std::size_t num_gt_videos = 0;            // videos of the subset (with or without annotations)
   std::string gt_file;                      // set by the file wrapper (else gt_name)
   std::string subset;
+  std::size_t dropped_detections = 0;       // left out: their label has no ground truth in the subset
+  std::vector<std::string> dropped_labels;  // those labels, sorted
 };
 
 // The evaluated ground truth: the subset's instances and its video count.
 struct EvalGroundTruth {
   std::vector<EvalGtInstance> instances;
   std::size_t num_videos = 0;
+  std::set<std::string> labels_elsewhere;  // labels of instances in the other subsets
 };
 
 // Reads an ActivityNet ground truth {"database": {vid: {"subset", "annotations": [{"label","segment"}]}}}

@@ -58,6 +58,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   eo.gt_name = o.data;
   eo.detections_name = o.out;
   eo.tiou_thresholds = ds.profile().tiou;
+  eo.known_labels = ds.class_names();  // the model's own classes never make its output unscorable
   InferOutcome out;
   out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
   out.class_accuracy = res.class_accuracy;

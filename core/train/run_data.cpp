@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "core/base/error.h"
 #include "core/eval/evaluator.h"
@@ -86,30 +85,17 @@ PostprocessConfig postprocess_for(const Dataset& ds, const Method& method) {
 json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoFeatures& features,
                     const EvalTarget& target, int T, const PostprocessConfig& post, json* detections_out) {
   LocalizeResult res = localize_videos(model, ds, target.videos, features, T, post);
-  // A class without ground truth in the target makes the official evaluator fail (KeyError). For model selection
-  // on a small held-out set that is expected, so such detections are dropped here and counted in the report.
-  std::set<std::string> gt_labels;
-  for (const auto& [name, entry] : target.gt["database"].items())
-    if (entry.value("subset", "") == target.subset)
-      for (const auto& a : entry["annotations"]) gt_labels.insert(a["label"].get<std::string>());
-  size_t dropped = 0;
-  for (auto& [name, list] : res.detections["results"].items()) {
-    json kept = json::array();
-    for (auto& d : list) {
-      if (gt_labels.count(d["label"].get<std::string>())) kept.push_back(std::move(d));
-      else ++dropped;
-    }
-    list = std::move(kept);
-  }
+  // A class without ground truth in the target (expected for model selection on a small held-out set) is left out
+  // of the score by the evaluator and counted in the report.
   EvalOptions eo;
   eo.subset = target.subset;
   eo.gt_name = ds.path();
   eo.detections_name = "detections";
   eo.tiou_thresholds = ds.profile().tiou;
+  eo.known_labels = ds.class_names();
   EvalReport rep = evaluate_detection(target.gt, res.detections, eo);
   json j = report_to_json(rep);
   j["cls_acc"] = res.class_accuracy;
-  j["dropped_detections_without_gt_class"] = dropped;
   j["evaluated_on"] = target.name;
   if (detections_out) *detections_out = std::move(res.detections);
   return j;

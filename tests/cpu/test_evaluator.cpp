@@ -224,9 +224,17 @@ TEST_CASE("evaluator: bad input gives one clear error naming the file", "[evalua
   }
   {
     json d = dets;
-    d["results"]["B"][0]["label"] = "Z";  // Z only has GT in the validation subset
-    std::string e = error_of(gt, d);
+    d["results"]["B"][0]["label"] = "Z";  // Z only has GT in the validation subset: refused with --strict
+    aicl::EvalOptions strict = opts({0.5});
+    strict.strict = true;
+    std::string e = error_of(gt, d, strict);
     CHECK(e.find("det.json: label 'Z' (video 'B') has no ground truth in subset 'test' of gt.json") == 0);
+  }
+  {
+    json d = dets;
+    d["results"]["B"][0]["label"] = "Nope";  // no class of the ground truth at all: always an error
+    CHECK(error_of(gt, d).find("det.json: label 'Nope' (video 'B') has no ground truth in subset 'test' of gt.json "
+                               "(it is no class of the ground truth)") == 0);
   }
   {
     json g = gt;
@@ -329,13 +337,49 @@ TEST_CASE("aicl_eval: bad input exits non-zero with one clear line", "[evaluator
   d = hand_dets();
   d["results"]["B"][0]["label"] = "Z";
   write_text(dir / "nolabel.json", d.dump());
-  expect_error("--gt " + gt + " --detections " + (dir / "nolabel.json").string(), "label 'Z' (video 'B')");
+  expect_error("--gt " + gt + " --detections " + (dir / "nolabel.json").string() + " --strict", "label 'Z' (video 'B')");
+  {  // without --strict: scored without Z, one note on stderr, the report counts it
+    const auto r = run("--gt " + gt + " --detections " + (dir / "nolabel.json").string() + " --quiet --report " +
+                       (dir / "z.json").string());
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == "aicl_eval: note: 1 detections of 1 classes without ground truth in subset 'test' were left "
+                      "out of the score (Z; --strict refuses them)\n");
+    CHECK(aicl::read_json_file((dir / "z.json").string())["dropped_labels"] == json({"Z"}));
+  }
   expect_error("--gt " + gt + " --detections " + det + " --subset nosuch", "no ground-truth annotations in subset");
   expect_error("--gt " + gt + " --detections " + det + " --tiou 0.1:0.7", "--tiou");
   expect_error("--gt " + gt, "--detections: required");
   expect_error("--data d.h5 --weights w.h5 --out x.json", "d.h5: no such file");
   // No report is left behind by a failed run.
-  run("--gt " + gt + " --detections " + (dir / "nolabel.json").string() + " --report " + (dir / "r.json").string());
+  run("--gt " + gt + " --detections " + (dir / "nolabel.json").string() + " --strict --report " +
+      (dir / "r.json").string());
   CHECK(!std::filesystem::exists(dir / "r.json"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("evaluator: detections of a class without ground truth in the subset are left out and counted", "[evaluator]") {
+  // Z has instances only outside the subset, Q is a class only through known_labels (e.g. the dataset's list).
+  json gt = hand_gt();
+  gt["database"]["W"] = {{"subset", "validation"}, {"duration", 30.0},
+                         {"annotations", json::array({{{"label", "Z"}, {"segment", {1.0, 2.0}}}})}};
+  const aicl::EvalReport base = aicl::evaluate_detection(gt, hand_dets(), opts({0.5, 0.7}));
+  json d = hand_dets();
+  const std::string video = d["results"].begin().key();
+  d["results"][video].push_back({{"label", "Z"}, {"score", 0.99}, {"segment", {0.0, 4.0}}});
+  d["results"][video].push_back({{"label", "Z"}, {"score", 0.5}, {"segment", {1.0, 3.0}}});
+  d["results"][video].push_back({{"label", "Q"}, {"score", 0.7}, {"segment", {1.0, 3.0}}});
+  aicl::EvalOptions o = opts({0.5, 0.7});
+  CHECK(error_of(gt, d, o).find("label 'Q'") != std::string::npos);  // Q is no class without known_labels
+  o.known_labels = {"Q"};
+  const aicl::EvalReport r = aicl::evaluate_detection(gt, d, o);
+  CHECK(r.dropped_detections == 3);
+  CHECK(r.dropped_labels == std::vector<std::string>{"Q", "Z"});
+  CHECK(r.num_detections == base.num_detections);
+  CHECK(r.mAP == base.mAP);  // the other classes' AP is untouched, bit for bit
+  const json j = aicl::report_to_json(r);
+  CHECK(j["dropped_detections"] == 3);
+  CHECK(j["dropped_labels"] == json({"Q", "Z"}));
+  o.strict = true;
+  CHECK(error_of(gt, d, o).find("the official evaluator raises KeyError") != std::string::npos);
 }

@@ -1,13 +1,16 @@
 // aicl_train / aicl_eval (data mode) through their binaries: a tiny run writes every output; bad input fails cleanly.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/methods/aicl/aicl.h"
 #include "core/base/h5.h"
 #include "core/base/io.h"
 #include "core/runtime/weights.h"
+#include "data/dataset.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -200,5 +203,38 @@ TEST_CASE("aicl_train: a stray argument and a truncated checkpoint are named") {
   REQUIRE(r.exit_code == 0);
   fs::resize_file(run + "/checkpoint.h5", 3000);
   expect_clean_failure(bin("aicl_train") + " --resume " + run + " --steps 4 --quiet", "checkpoint.h5: ");
+  fs::remove_all(dir);
+}
+
+// Inference mode never fails on its own output: detections of a class without ground truth in the subset are
+// written, left out of the score, and counted in the report and in one stderr line.
+TEST_CASE("aicl_eval --data: detections of classes without ground truth in the subset are written and not scored") {
+  auto dir = aicl_test::temp_dir("eval_nogt");
+  const std::string data = tiny_dataset(dir), w = (dir / "w.h5").string(), out = (dir / "d.json").string(),
+                    rep = (dir / "r.json").string();
+  // A class with no instance among the test videos, made to win every video's class selection.
+  aicl::Dataset ds(data);
+  std::set<std::string> in_test;
+  for (const auto& [name, v] : ds.ground_truth_json()["database"].items())
+    if (v["subset"] == "test")
+      for (const auto& a : v["annotations"]) in_test.insert(a["label"].get<std::string>());
+  int missing = -1;
+  for (int c = 0; c < ds.num_classes() && missing < 0; ++c)
+    if (!in_test.count(ds.class_names()[c])) missing = c;
+  REQUIRE(missing >= 0);
+  aicl::AiclModel model;
+  model.params().init_uniform(1);
+  model.params().value(aicl::kClsB)[missing] = 20.0f;
+  aicl::save_weights(w, model.params());
+  const auto r = run_command(bin("aicl_eval") + " --data " + data + " --weights " + w + " --segments 40 --out " + out +
+                             " --report " + rep + " --quiet");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("aicl_eval: note: ") == 0);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  const aicl::json report = aicl::read_json_file(rep);
+  CHECK(report["dropped_detections"].get<int>() > 0);
+  CHECK(report["dropped_labels"][0] == ds.class_names()[missing]);
+  CHECK(aicl::read_json_file(out)["results"].dump().find(ds.class_names()[missing]) != std::string::npos);
   fs::remove_all(dir);
 }

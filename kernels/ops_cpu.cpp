@@ -5,6 +5,7 @@
 #include "core/base/error.h"
 #include "kernels/actionness.h"
 #include "kernels/adam.h"
+#include "kernels/bilinear_pool.h"
 #include "kernels/ce_loss.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
@@ -94,6 +95,20 @@ class CpuOps final : public Ops {
   }
   void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) override {
     aicl::stream_mean_backward(da, db, dout, n);
+  }
+
+  void gram_forward(float* G, const float* E, int B, int T, int D) override {
+    aicl::gram_forward(G, E, B, T, D);
+  }
+  void gram_backward(float* dE, const float* dG, const float* E, int B, int T, int D) override {
+    aicl::gram_backward(dE, dG, E, B, T, D);
+  }
+  void signed_sqrt_l2_forward(float* v, float* norm, const float* c, int B, int n, double eps) override {
+    aicl::signed_sqrt_l2_forward(v, norm, c, B, n, eps);
+  }
+  void signed_sqrt_l2_backward(float* dc, const float* dv, const float* v, const float* norm, const float* c, int B,
+                               int n, double eps) override {
+    aicl::signed_sqrt_l2_backward(dc, dv, v, norm, c, B, n, eps);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

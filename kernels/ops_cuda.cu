@@ -6,6 +6,7 @@
 
 #include "kernels/actionness.h"
 #include "kernels/adam.h"
+#include "kernels/bilinear_pool.h"
 #include "kernels/ce_loss.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
@@ -109,6 +110,20 @@ class CudaOps final : public Ops {
   }
   void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) override {
     stream_mean_backward_cuda(da, db, dout, n, s_);
+  }
+
+  void gram_forward(float* G, const float* E, int B, int T, int D) override {
+    gram_forward_cuda(G, E, B, T, D, s_);
+  }
+  void gram_backward(float* dE, const float* dG, const float* E, int B, int T, int D) override {
+    gram_backward_cuda(dE, dG, E, B, T, D, s_);
+  }
+  void signed_sqrt_l2_forward(float* v, float* norm, const float* c, int B, int n, double eps) override {
+    signed_sqrt_l2_forward_cuda(v, norm, c, B, n, eps, s_);
+  }
+  void signed_sqrt_l2_backward(float* dc, const float* dv, const float* v, const float* norm, const float* c, int B,
+                               int n, double eps) override {
+    signed_sqrt_l2_backward_cuda(dc, dv, v, norm, c, B, n, eps, s_);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

@@ -114,6 +114,8 @@ class Ops {
                                  int C) = 0;
   virtual void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) = 0;
   virtual void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) = 0;
+  virtual void kl_uniform_forward(float* loss, const float* z, int B, int C) = 0;
+  virtual void kl_uniform_backward(float* dz, float dloss, const float* z, int B, int C) = 0;
   virtual void mse_forward(float* loss, const float* a, const float* b, std::size_t n) = 0;
   virtual void mse_backward(float* da, float* db, float dloss, const float* a, const float* b, std::size_t n) = 0;
   virtual void infonce_forward(float* loss, const float* emb, const int* ca, const int* cb, const int* ia,

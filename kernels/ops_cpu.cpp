@@ -11,6 +11,7 @@
 #include "kernels/conv1d_k3.h"
 #include "kernels/gce_loss.h"
 #include "kernels/infonce.h"
+#include "kernels/kl_uniform.h"
 #include "kernels/mse_loss.h"
 #include "kernels/ops.h"
 #include "kernels/snippet_select.h"
@@ -140,6 +141,12 @@ class CpuOps final : public Ops {
   }
   void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
     aicl::gce_backward(dp, dloss, p, y, B, T, q);
+  }
+  void kl_uniform_forward(float* loss, const float* z, int B, int C) override {
+    *loss = aicl::kl_uniform_forward(z, B, C);
+  }
+  void kl_uniform_backward(float* dz, float dloss, const float* z, int B, int C) override {
+    aicl::kl_uniform_backward(dz, dloss, z, B, C);
   }
   void mse_forward(float* loss, const float* a, const float* b, std::size_t n) override {
     *loss = aicl::mse_forward(a, b, n);

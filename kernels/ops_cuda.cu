@@ -14,6 +14,7 @@
 #include "kernels/device_dataset_cuda.h"
 #include "kernels/gce_loss.h"
 #include "kernels/infonce.h"
+#include "kernels/kl_uniform.h"
 #include "kernels/mse_loss.h"
 #include "kernels/ops.h"
 #include "kernels/ops_cuda.h"
@@ -155,6 +156,12 @@ class CudaOps final : public Ops {
   }
   void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
     gce_backward_cuda(dp, dloss, p, y, B, T, q, s_);
+  }
+  void kl_uniform_forward(float* loss, const float* z, int B, int C) override {
+    kl_uniform_forward_cuda(loss, z, B, C, s_);
+  }
+  void kl_uniform_backward(float* dz, float dloss, const float* z, int B, int C) override {
+    kl_uniform_backward_cuda(dz, dloss, z, B, C, s_);
   }
   void mse_forward(float* loss, const float* a, const float* b, std::size_t n) override {
     mse_forward_cuda(loss, a, b, n, s_);

@@ -91,12 +91,19 @@ class Ops {
   virtual void stream_mean_forward(float* out, const float* a, const float* b, std::size_t n) = 0;
   virtual void stream_mean_backward(float* da, float* db, const float* dout, std::size_t n) = 0;
 
-  // ---- SAL's second-order pooling (kernels/bilinear_pool.h) ----
+  // ---- SAL's second-order pooling and broadcasts (kernels/bilinear_pool.h, broadcast.h) ----
   virtual void gram_forward(float* G, const float* E, int B, int T, int D) = 0;
   virtual void gram_backward(float* dE, const float* dG, const float* E, int B, int T, int D) = 0;
   virtual void signed_sqrt_l2_forward(float* v, float* norm, const float* c, int B, int n, double eps) = 0;
   virtual void signed_sqrt_l2_backward(float* dc, const float* dv, const float* v, const float* norm, const float* c,
                                        int B, int n, double eps) = 0;
+
+  virtual void outer_add_forward(float* out, const float* e, const float* s, const float* a, int B, int T, int D) = 0;
+  virtual void outer_add_backward(float* de, float* ds, float* da, const float* g, const float* s, const float* a,
+                                  int B, int T, int D) = 0;
+  virtual void complement_scale_forward(float* out, const float* x, const float* a, int B, int T, int C) = 0;
+  virtual void complement_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int B,
+                                         int T, int C) = 0;
 
   // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h) ----
   virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

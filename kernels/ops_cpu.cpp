@@ -6,6 +6,7 @@
 #include "kernels/actionness.h"
 #include "kernels/adam.h"
 #include "kernels/bilinear_pool.h"
+#include "kernels/broadcast.h"
 #include "kernels/ce_loss.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
@@ -110,6 +111,21 @@ class CpuOps final : public Ops {
   void signed_sqrt_l2_backward(float* dc, const float* dv, const float* v, const float* norm, const float* c, int B,
                                int n, double eps) override {
     aicl::signed_sqrt_l2_backward(dc, dv, v, norm, c, B, n, eps);
+  }
+
+  void outer_add_forward(float* out, const float* e, const float* s, const float* a, int B, int T, int D) override {
+    aicl::outer_add_forward(out, e, s, a, B, T, D);
+  }
+  void outer_add_backward(float* de, float* ds, float* da, const float* g, const float* s, const float* a, int B,
+                          int T, int D) override {
+    aicl::outer_add_backward(de, ds, da, g, s, a, B, T, D);
+  }
+  void complement_scale_forward(float* out, const float* x, const float* a, int B, int T, int C) override {
+    aicl::complement_scale_forward(out, x, a, B, T, C);
+  }
+  void complement_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int B, int T,
+                                 int C) override {
+    aicl::complement_scale_backward(dx, da, g, x, a, B, T, C);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

@@ -7,6 +7,7 @@
 #include "kernels/actionness.h"
 #include "kernels/adam.h"
 #include "kernels/bilinear_pool.h"
+#include "kernels/broadcast.h"
 #include "kernels/ce_loss.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
@@ -125,6 +126,21 @@ class CudaOps final : public Ops {
   void signed_sqrt_l2_backward(float* dc, const float* dv, const float* v, const float* norm, const float* c, int B,
                                int n, double eps) override {
     signed_sqrt_l2_backward_cuda(dc, dv, v, norm, c, B, n, eps, s_);
+  }
+
+  void outer_add_forward(float* out, const float* e, const float* s, const float* a, int B, int T, int D) override {
+    outer_add_forward_cuda(out, e, s, a, B, T, D, s_);
+  }
+  void outer_add_backward(float* de, float* ds, float* da, const float* g, const float* s, const float* a, int B,
+                          int T, int D) override {
+    outer_add_backward_cuda(de, ds, da, g, s, a, B, T, D, s_);
+  }
+  void complement_scale_forward(float* out, const float* x, const float* a, int B, int T, int C) override {
+    complement_scale_forward_cuda(out, x, a, B, T, C, s_);
+  }
+  void complement_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int B, int T,
+                                 int C) override {
+    complement_scale_backward_cuda(dx, da, g, x, a, B, T, C, s_);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

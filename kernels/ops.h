@@ -119,8 +119,10 @@ class Ops {
   virtual void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) = 0;
   virtual void video_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B,
                                  int C) = 0;
-  virtual void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) = 0;
-  virtual void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) = 0;
+  // m: an optional per-segment mask [B,T] (null: unweighted, AICL's GCE).
+  virtual void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q, const float* m) = 0;
+  virtual void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q,
+                            const float* m) = 0;
   virtual void kl_uniform_forward(float* loss, const float* z, int B, int C) = 0;
   virtual void kl_uniform_backward(float* dz, float dloss, const float* z, int B, int C) = 0;
   virtual void mse_forward(float* loss, const float* a, const float* b, std::size_t n) = 0;

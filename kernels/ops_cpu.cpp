@@ -152,11 +152,12 @@ class CpuOps final : public Ops {
                          int C) override {
     aicl::video_ce_backward(dlogits, dloss, logits, labels, B, C);
   }
-  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) override {
-    *loss = aicl::gce_forward(p, y, B, T, q);
+  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q, const float* m) override {
+    *loss = aicl::gce_forward(p, y, B, T, q, m);
   }
-  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
-    aicl::gce_backward(dp, dloss, p, y, B, T, q);
+  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q,
+                    const float* m) override {
+    aicl::gce_backward(dp, dloss, p, y, B, T, q, m);
   }
   void kl_uniform_forward(float* loss, const float* z, int B, int C) override {
     *loss = aicl::kl_uniform_forward(z, B, C);

@@ -167,11 +167,12 @@ class CudaOps final : public Ops {
                          int C) override {
     video_ce_backward_cuda(dlogits, dloss, logits, labels, B, C, s_);
   }
-  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q) override {
-    gce_forward_cuda(loss, p, y, B, T, q, s_);
+  void gce_forward(float* loss, const float* p, const float* y, int B, int T, double q, const float* m) override {
+    gce_forward_cuda(loss, p, y, B, T, q, s_, m);
   }
-  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q) override {
-    gce_backward_cuda(dp, dloss, p, y, B, T, q, s_);
+  void gce_backward(float* dp, float dloss, const float* p, const float* y, int B, int T, double q,
+                    const float* m) override {
+    gce_backward_cuda(dp, dloss, p, y, B, T, q, s_, m);
   }
   void kl_uniform_forward(float* loss, const float* z, int B, int C) override {
     kl_uniform_forward_cuda(loss, z, B, C, s_);

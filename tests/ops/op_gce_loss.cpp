@@ -74,6 +74,46 @@ OpCase gce_case(int B, int T, bool oracle, std::vector<std::size_t> ends) {
   return c;
 }
 
+// SAL's mask-weighted form (GCEm, q = 0.5): a mask in [0, 1] with some exact zeros weights both sums and both
+// normalisers; y and m get no gradient.
+OpCase gce_masked_case(int B, int T) {
+  constexpr double kSalQ = 0.5;
+  OpCase c;
+  c.op = "gce_loss_masked";
+  c.params = "B=" + std::to_string(B) + " T=" + std::to_string(T);
+  const std::size_t n = std::size_t(B) * T;
+  c.inputs = {float_in("p", n), float_in("y", n, false), float_in("m", n, false)};
+  c.outputs = {float_out("loss", 1, {Cmp::rel_to_max, 1e-5})};
+  c.make_inputs = [=](Values<double>& in) {
+    random_inputs(B, T, 301 + unsigned(n), in);
+    in.f[2] = random_vector(n, 401 + unsigned(n), -0.3, 1);
+    for (double& w : in.f[2]) w = w < 0 ? 0.0 : w;
+  };
+  c.make_dout = [](std::vector<std::vector<double>>& d) { d[0] = {0.9}; };
+  c.set_cpu_forward([=](const auto& a) { a.out[0][0] = aicl::gce_forward(a.in[0], a.in[1], B, T, kSalQ, a.in[2]); });
+  c.set_cpu_backward([=](const auto& a) {
+    aicl::gce_backward(a.din[0], a.dout_host[0][0], a.in[0], a.in[1], B, T, kSalQ, a.in[2]);
+  });
+  c.grad.prefill = 0.0;
+#if AICL_HAVE_CUDA
+  c.forward_cuda = [=](const Args<float>& a) {
+    aicl::gce_forward_cuda(a.out[0], a.in[0], a.in[1], B, T, kSalQ, stream_of(a), a.in[2]);
+  };
+  c.backward_cuda = [=](const Args<float>& a) {
+    aicl::gce_backward_cuda(a.din[0], a.dout_host[0][0], a.in[0], a.in[1], B, T, kSalQ, stream_of(a), a.in[2]);
+  };
+#endif
+  c.cuda_grad = {Cmp::rel_to_max, 1e-5};
+  c.cuda_prefill = 0.01;
+  c.cuda_deterministic_forward = true;
+  return c;
+}
+
+std::vector<OpCase> gce_loss_masked_cases() {
+  // SAL's training shape is B = 2, T = 750 (and the mixed pair).
+  return {gce_masked_case(1, 7), gce_masked_case(3, 41), gce_masked_case(2, 750)};
+}
+
 std::vector<OpCase> gce_loss_cases() {
   // The oracle inputs; then random ones with p = 0 first and p = 1 last, B = 1, odd T, the training shape.
   std::vector<OpCase> cs{gce_case(3, 50, true, {}), gce_case(1, 50, true, {0, 1})};
@@ -87,5 +127,6 @@ std::vector<OpCase> gce_loss_cases() {
 }  // namespace
 
 AICL_REGISTER_OP(gce_loss_cases);
+AICL_REGISTER_OP(gce_loss_masked_cases);
 
 }  // namespace aicl_test::ops

@@ -125,8 +125,8 @@ void aicl_losses(Ops& ops, const AiclConfig& cfg, const float* labels, int B, in
   const int C = cfg.num_classes, D = cfg.embed_dim, ks = T / cfg.snippet_ratio;
   const size_t n = static_cast<size_t>(B) * T;
   ops.video_ce_forward(loss + kLossAction, a.cas_top.data(), labels, B, C);
-  ops.gce_forward(loss + kLossAgnosticFlow, a.action_flow.data(), a.pseudo_label.data(), B, T, cfg.gce_q);
-  ops.gce_forward(loss + kLossAgnosticRgb, a.action_rgb.data(), a.pseudo_label.data(), B, T, cfg.gce_q);
+  ops.gce_forward(loss + kLossAgnosticFlow, a.action_flow.data(), a.pseudo_label.data(), B, T, cfg.gce_q, nullptr);
+  ops.gce_forward(loss + kLossAgnosticRgb, a.action_rgb.data(), a.pseudo_label.data(), B, T, cfg.gce_q, nullptr);
   ops.mse_forward(loss + kLossModality, a.action_flow.data(), a.action_rgb.data(), n);
   ops.mse_forward(loss + kLossConsistency, a.actionness_aware.data(), a.actionness_agnostic.data(), n);
   auto nce = [&](float* out, const Buf<float>& e) {
@@ -151,8 +151,8 @@ void aicl_losses_backward(Ops& ops, const AiclConfig& cfg, const float* labels, 
 
   ops.video_ce_backward(a.d_cas_top.data(), 1.0f, a.cas_top.data(), labels, B, C);
   ops.topk_mil_backward(a.d_cas.data(), a.d_cas_top.data(), a.topk_idx.data(), B, T, C, k);
-  ops.gce_backward(a.d_action_flow.data(), 1.0f, a.action_flow.data(), a.pseudo_label.data(), B, T, cfg.gce_q);
-  ops.gce_backward(a.d_action_rgb.data(), 1.0f, a.action_rgb.data(), a.pseudo_label.data(), B, T, cfg.gce_q);
+  ops.gce_backward(a.d_action_flow.data(), 1.0f, a.action_flow.data(), a.pseudo_label.data(), B, T, cfg.gce_q, nullptr);
+  ops.gce_backward(a.d_action_rgb.data(), 1.0f, a.action_rgb.data(), a.pseudo_label.data(), B, T, cfg.gce_q, nullptr);
   ops.mse_backward(a.d_action_flow.data(), a.d_action_rgb.data(), static_cast<float>(cfg.w_modality),
                    a.action_flow.data(), a.action_rgb.data(), n);
   ops.mse_backward(a.d_aware.data(), a.d_agnostic.data(), static_cast<float>(cfg.w_consistency),

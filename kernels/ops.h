@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/dropout.h"
+
 namespace aicl {
 
 class Ops;
@@ -104,6 +106,9 @@ class Ops {
   virtual void complement_scale_forward(float* out, const float* x, const float* a, int B, int T, int C) = 0;
   virtual void complement_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int B,
                                          int T, int C) = 0;
+
+  virtual void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) = 0;
+  virtual void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) = 0;
 
   // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h) ----
   virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,

@@ -128,6 +128,13 @@ class CpuOps final : public Ops {
     aicl::complement_scale_backward(dx, da, g, x, a, B, T, C);
   }
 
+  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
+    aicl::dropout_forward(out, x, n, p, key);
+  }
+  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) override {
+    aicl::dropout_backward(dx, g, n, p, key);
+  }
+
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                         const float* rgb, int B, int T, int C, int k) override {
     aicl::topk_mil_forward(cas_top, topk_idx, combined, cas, flow, rgb, B, T, C, k);

@@ -143,6 +143,13 @@ class CudaOps final : public Ops {
     complement_scale_backward_cuda(dx, da, g, x, a, B, T, C, s_);
   }
 
+  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
+    dropout_forward_cuda(out, x, n, p, key, s_);
+  }
+  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) override {
+    dropout_backward_cuda(dx, g, n, p, key, s_);
+  }
+
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                         const float* rgb, int B, int T, int C, int k) override {
     topk_mil_forward_cuda(cas_top, topk_idx, combined, cas, flow, rgb, B, T, C, k, s_);

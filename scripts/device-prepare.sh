@@ -14,7 +14,7 @@ debs=(libhdf5-dev libhdf5-103-1 libhdf5-hl-100 libhdf5-cpp-103-1 libhdf5-hl-cpp-
       libnettle8 libgmp10 libp11-kit0 libtasn1-6 libffi8 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0
       libcom-err2 libkeyutils1 libldap-2.5-0 libsasl2-2 libsasl2-modules-db libdb5.3 libbrotli1 libzstd1 zlib1g
       zlib1g-dev libssl3 libjpeg62-turbo libopenblas-openmp-dev libopenblas0-openmp libgfortran5 libquadmath0
-      libgomp1 nlohmann-json3-dev catch2 libbenchmark-dev libbenchmark1debian pkgconf pkgconf-bin libpkgconf3)
+      libgomp1 nlohmann-json3-dev catch2 libbenchmark-dev libbenchmark1debian librandom123-dev pkgconf pkgconf-bin libpkgconf3)
 (cd .device/debs && rm -f ./*.deb && apt-get download "${debs[@]}" 2> >(grep -v '^W: Download is performed unsandboxed' >&2))
 # The official code and the oracle, for the GPU speed comparison (official_train.py on the same GPU).
 official=${OFFICIAL_AICL:-/work/.mirror/lizhilin-ustc+AAAI2023-AICL/repo}

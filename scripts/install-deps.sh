@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages aicl needs (plus any given as arguments), only when something is missing.
 set -euo pipefail
-pkgs=(cmake make g++ pkg-config libhdf5-dev nlohmann-json3-dev catch2 libopenblas-dev libopenblas-openmp-dev libbenchmark-dev "$@")
+pkgs=(cmake make g++ pkg-config libhdf5-dev nlohmann-json3-dev catch2 libopenblas-dev libopenblas-openmp-dev libbenchmark-dev librandom123-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,33 @@
+// The Philox draw of kernels/dropout.h, shared verbatim by the CPU (dropout.cpu.cpp) and the GPU (dropout.cu).
+#pragma once
+#include <Random123/philox.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define AICL_HOST_DEVICE __host__ __device__
+#else
+#define AICL_HOST_DEVICE
+#endif
+
+namespace aicl::dropout_detail {
+
+// u_i in [0, 1) with 24 random bits (exact in float), from word i % 4 of one Philox4x32-10 block.
+AICL_HOST_DEVICE inline float uniform(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor, std::size_t i) {
+  r123::Philox4x32 rng;
+  const std::uint64_t block = static_cast<std::uint64_t>(i) / 4;
+  const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+                                           tensor, step}};
+  const r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+  const r123::Philox4x32::ctr_type r = rng(ctr, key);
+  return static_cast<float>(r.v[i % 4] >> 8) * (1.0f / 16777216.0f);
+}
+
+// Keep when u < 1 − p (the threshold rounded to float once, the same on both devices).
+AICL_HOST_DEVICE inline bool keep(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor, std::size_t i,
+                                  float keep_prob) {
+  return uniform(seed, step, tensor, i) < keep_prob;
+}
+
+}  // namespace aicl::dropout_detail

@@ -1,0 +1,35 @@
+// Dropout's Philox mask: the keep rate is 1 − p, the mask is a pure function of (seed, step, tensor, index), and
+// another step or tensor draws another mask.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "core/base/error.h"
+#include "kernels/dropout.h"
+
+TEST_CASE("dropout: the Philox mask keeps 1 - p of the entries and depends on seed, step and tensor", "[dropout]") {
+  const std::size_t n = 200000;
+  const aicl::DropoutKey k{42, 1, 0};
+  std::size_t kept = 0, same_step = 0, same_tensor = 0, same_seed = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool keep = aicl::dropout_keep(k, i, 0.5);
+    kept += keep;
+    same_step += keep == aicl::dropout_keep({42, 2, 0}, i, 0.5);
+    same_tensor += keep == aicl::dropout_keep({42, 1, 1}, i, 0.5);
+    same_seed += keep == aicl::dropout_keep({43, 1, 0}, i, 0.5);
+  }
+  // Binomial(200000, 0.5): the standard deviation is ~224, so 2,000 is ~9 sigma.
+  CHECK(kept > n / 2 - 2000);
+  CHECK(kept < n / 2 + 2000);
+  for (std::size_t agree : {same_step, same_tensor, same_seed}) {  // independent masks agree on about half
+    CHECK(agree > n / 2 - 2000);
+    CHECK(agree < n / 2 + 2000);
+  }
+  // The forward applies exactly that mask, scaled by 1/(1 - p); p = 0 is the identity.
+  std::vector<float> x(1000, 1.5f), y(1000);
+  aicl::dropout_forward(y.data(), x.data(), x.size(), 0.5, k);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(y[i] == (aicl::dropout_keep(k, i, 0.5) ? 3.0f : 0.0f));
+  aicl::dropout_forward(y.data(), x.data(), x.size(), 0.0, k);
+  CHECK(y == x);
+  CHECK_THROWS_AS(aicl::dropout_forward(y.data(), x.data(), x.size(), 1.0, k), aicl::Error);
+}

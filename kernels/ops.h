@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/dropout.h"
+#include "kernels/roll_mix.h"
 
 namespace aicl {
 
@@ -107,6 +108,7 @@ class Ops {
   virtual void complement_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int B,
                                          int T, int C) = 0;
 
+  virtual void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) = 0;
   virtual void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) = 0;
   virtual void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) = 0;
 

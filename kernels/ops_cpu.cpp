@@ -128,6 +128,9 @@ class CpuOps final : public Ops {
     aicl::complement_scale_backward(dx, da, g, x, a, B, T, C);
   }
 
+  void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) override {
+    aicl::roll_mix_forward(out, x, B, n, mode);
+  }
   void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
     aicl::dropout_forward(out, x, n, p, key);
   }

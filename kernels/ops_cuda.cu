@@ -143,6 +143,9 @@ class CudaOps final : public Ops {
     complement_scale_backward_cuda(dx, da, g, x, a, B, T, C, s_);
   }
 
+  void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) override {
+    roll_mix_forward_cuda(out, x, B, n, mode, s_);
+  }
   void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
     dropout_forward_cuda(out, x, n, p, key, s_);
   }

@@ -15,7 +15,8 @@ namespace {
 
 struct CudaLibrary {
   void* handle = nullptr;
-  std::string error;  // why it could not be opened
+  bool missing = false;  // no libaicl_cuda.so anywhere: a build without CUDA
+  std::string error;     // why it could not be opened or used
   int (*device_count)() = nullptr;
   Ops* (*ops)() = nullptr;
 };
@@ -29,28 +30,26 @@ std::string program_dir() {
   return p.substr(0, p.find_last_of('/'));
 }
 
+// Next to the program when it is there (its own load error, e.g. a missing libcudart, is reported as such);
+// otherwise by the loader's search (LD_LIBRARY_PATH, an install), and absent there means "built without CUDA".
 const CudaLibrary& cuda_library() {
   static const CudaLibrary lib = [] {
     CudaLibrary l;
-    const std::string path = program_dir() + "/libaicl_cuda.so";
-    l.handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!l.handle) l.handle = ::dlopen("libaicl_cuda.so", RTLD_NOW | RTLD_LOCAL);  // LD_LIBRARY_PATH, installs
+    const std::string local = program_dir() + "/libaicl_cuda.so";
+    const bool here = ::access(local.c_str(), F_OK) == 0;
+    l.handle = ::dlopen(here ? local.c_str() : "libaicl_cuda.so", RTLD_NOW | RTLD_LOCAL);
     if (!l.handle) {
       const char* e = ::dlerror();
       l.error = e ? e : "not found";
+      l.missing = !here && l.error.find("libaicl_cuda.so: cannot open shared object file") != std::string::npos;
       return l;
     }
     l.device_count = reinterpret_cast<int (*)()>(::dlsym(l.handle, "aicl_cuda_device_count"));
     l.ops = reinterpret_cast<Ops* (*)()>(::dlsym(l.handle, "aicl_cuda_ops"));
-    if (!l.device_count || !l.ops) l.error = path + " lacks the aicl entry points";
+    if (!l.device_count || !l.ops) l.error = "libaicl_cuda.so lacks the aicl entry points";
     return l;
   }();
   return lib;
-}
-
-bool library_missing(const CudaLibrary& l) {
-  return !l.handle && (l.error.find("No such file") != std::string::npos || l.error == "not found" ||
-                       l.error.find("cannot open shared object file: No such file") != std::string::npos);
 }
 
 }  // namespace
@@ -59,7 +58,7 @@ void check_device_option(const std::string& device, const std::string& flag) {
   if (device == "cpu") return;
   if (device != "cuda") fail(flag + ": must be cpu or cuda (got '" + device + "')");
   const CudaLibrary& l = cuda_library();
-  if (library_missing(l))
+  if (l.missing)
     fail(flag + " cuda: this aicl was built without CUDA (no libaicl_cuda.so next to the program; configure with nvcc "
                 "available and -DAICL_CUDA=ON)");
   if (!l.error.empty()) fail(flag + " cuda: cannot open the CUDA backend: " + l.error);

@@ -53,14 +53,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
         d.erase("score");
       }
   write_json_file(o.out, dets, -1);
-  EvalOptions eo;
-  eo.subset = subset;
-  eo.gt_name = o.data;
-  eo.detections_name = o.out;
-  eo.tiou_thresholds = ds.profile().tiou;
-  eo.known_labels = ds.class_names();  // the model's own classes never make its output unscorable
   InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eo);
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eval_options_for(ds, subset, o.out));
   out.class_accuracy = res.class_accuracy;
   out.method = method->name();
   out.activations = std::move(res.activations);

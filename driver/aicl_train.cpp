@@ -17,18 +17,19 @@ usage:
   aicl_train --parity-step [--method NAME] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
-  --method NAME        the method to train (aicl); its hyper-parameters are recorded in RUN/config.json,
+  --method NAME        the method to train (aicl | sal); its hyper-parameters are recorded in RUN/config.json,
                        checkpoints and weights files
   --method-config F    a JSON object of the method's hyper-parameters (e.g. {"gce_q": 0.7}); unknown keys are errors
   --steps N            optimizer steps (2000)
   --batch N            videos per batch (16)
-  --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20)
+  --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20, SAL: 19)
   --infer-segments T   segments for inference (= --segments)
   --lr X               learning rate (1e-4)
   --weight-decay X     L2 decay added to the gradient, as torch Adam (5e-4)
   --optimizer NAME     adam | sgd (adam)
   --seed N             seed of the weight init and the data order (1)
   --eval-every N       evaluate every N steps for model selection (50; 0 = at the end only)
+  --eval-start N       no evaluation before step N (0); the official SAL run starts after its first epoch
   --val-fraction F     hold out F of the training videos for honest model selection (0)
   --select RULE        val (best on held-out training videos), test (official: best on the test split),
                        last (no selection); default val with --val-fraction, else last
@@ -42,7 +43,8 @@ options (defaults are the official AICL settings):
   --checkpoint-every N write RUN/checkpoint.h5 every N steps and at every evaluation (50)
   --resume RUN         continue a killed run from RUN/checkpoint.h5 with RUN/config.json (--steps may extend
                        it); on the CPU with the same thread count the result is bitwise identical
-  --config cfg.json    every option above as a JSON key (snake_case: run_dir, weight_decay, ...)
+  --config cfg.json    every option above as a JSON key (snake_case: run_dir, weight_decay, ...); configs/ holds the
+                       official schedules (e.g. configs/sal-thumos14-official.json)
   --quiet              no progress lines
 
 outputs in RUN: config.json (resolved), metrics.jsonl (a line per step and per evaluation), checkpoint.h5,
@@ -59,7 +61,7 @@ int main(int argc, char** argv) {
   return aicl::run_cli("aicl_train", [&]() -> int {
     aicl::Flags f(argc, argv, 1,
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
-                   "optimizer", "seed", "eval-every", "val-fraction", "select", "init-weights", "threads", "config",
+                   "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
                    "method-config"},
                   {"help", "parity-step", "quiet"});
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
     o.momentum = f.real("momentum", o.momentum, 0, 0.999999);
     o.seed = f.integer("seed", o.seed, 0, 2147483647);
     o.eval_every = f.integer("eval-every", o.eval_every, 0, 100000000);
+    o.eval_start = f.integer("eval-start", o.eval_start, 0, 100000000);
     o.val_fraction = f.real("val-fraction", o.val_fraction, 0, 0.95);
     o.select = f.str("select", o.select);
     o.init_weights = f.str("init-weights", o.init_weights);

@@ -324,6 +324,8 @@ void H5File::ensure_parent_groups(const std::string& name) {
   }
 }
 
+void H5File::create_group(const std::string& name) { ensure_parent_groups(name + "/"); }
+
 void H5File::write_floats(const std::string& name, const float* data, const std::vector<int64_t>& shape,
                           int deflate_level) {
   ensure_parent_groups(name);

@@ -103,6 +103,7 @@ class H5File {
                     int deflate_level = 0);
   void write_ints(const std::string& name, const int64_t* data, const std::vector<int64_t>& shape);
   // Scalar / string attributes on the root group ("/") or on an object path.
+  void create_group(const std::string& name);  // with its parents; an existing group is kept
   void set_attr_string(const std::string& obj, const std::string& key, const std::string& value);
   void set_attr_double(const std::string& obj, const std::string& key, double value);
   bool has_attr(const std::string& obj, const std::string& key) const;

@@ -26,6 +26,26 @@ PostprocessConfig postprocess_config_for(const DatasetProfile& p) {
   return c;
 }
 
+void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, const std::string& who) {
+  if (!o.is_object()) fail(who + ": post-processing overrides must be a JSON object");
+  for (const auto& [key, v] : o.items()) {
+    auto number = [&](double lo, bool open_lo) {
+      const bool ok = v.is_number() && std::isfinite(v.get<double>()) &&
+                      (open_lo ? v.get<double>() > lo : v.get<double>() >= lo);
+      if (!ok) fail(who + ": post-processing key '" + key + "' must be a finite number above " + std::to_string(lo));
+      return v.get<double>();
+    };
+    if (key == "class_thresh") c.class_thresh = number(0, false);
+    else if (key == "outer_ratio") c.outer_ratio = number(0, false);
+    else if (key == "class_score_weight") c.class_score_weight = number(0, false);
+    else if (key == "nms_thresh") c.nms_thresh = number(0, false);
+    else if (key == "nms_alpha") c.nms_alpha = number(0, true);
+    else if (key == "scale") c.scale = static_cast<int>(number(1, false));
+    else if (key == "soft_nms" && v.is_boolean()) c.soft_nms = v.get<bool>();
+    else fail(who + ": unknown or malformed post-processing key '" + key + "'");
+  }
+}
+
 std::vector<double> upsample_linear(const float* y, int T, int stride, int scale) {
   AICL_CHECK(T >= 2, "upsample_linear: need at least 2 segments, got " + std::to_string(T));
   AICL_CHECK(scale >= 1, "upsample_linear: scale must be >= 1");

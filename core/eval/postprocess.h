@@ -45,6 +45,10 @@ struct PostprocessConfig {
 // PostprocessConfig()'s, act_thresh element for element (numpy_arange rebuilds the same doubles).
 PostprocessConfig postprocess_config_for(const DatasetProfile& profile);
 
+// Sets the fields named in `overrides` (class_thresh, scale, outer_ratio, class_score_weight, nms_thresh,
+// soft_nms, nms_alpha); another key or a bad value is an aicl::Error naming `who`.
+void apply_postprocess_overrides(PostprocessConfig& cfg, const nlohmann::json& overrides, const std::string& who);
+
 struct Detection {
   int label = 0;        // class index
   double score = 0;     // OIC score (decayed by soft-NMS for suppressed ones)

@@ -6,6 +6,7 @@
 
 #include "core/base/error.h"
 #include "core/methods/aicl/aicl.h"
+#include "core/methods/sal/sal.h"
 
 namespace aicl {
 
@@ -14,6 +15,7 @@ namespace {
 std::map<std::string, MethodFactory>& registry() {
   static std::map<std::string, MethodFactory> methods = {
       {"aicl", make_aicl_method},
+      {"sal", make_sal_method},
   };
   return methods;
 }

@@ -55,7 +55,7 @@ void TrainBackend::step(const std::vector<size_t>& rows, const std::vector<float
   ops_.zero(grads_, host_params_.size() * sizeof(float));
   const ParamView p{&host_params_, values_, grads_};
   float* slots = slots_.data() + static_cast<size_t>(pending_) * S;
-  method_.forward_backward(ops_, p, StepBatch{x_.data(), labels_.data(), labels.data(), B, T, step}, *ws_, slots);
+  method_.forward_backward(ops_, p, StepBatch{x_.data(), labels_.data(), labels.data(), B, T, step, setup_.seed}, *ws_, slots);
   ++pending_;
   // A synchronous device checks the losses before the update, so a bad step never changes the weights.
   if (ops_.synchronous()) check_losses_finite(step, method_.loss_names(), method_.losses(slots));
@@ -87,6 +87,7 @@ std::vector<std::vector<double>> TrainBackend::take_losses() {
 }
 
 void TrainBackend::sync_to_host() {
+  method_.pull_state(*ws_);
   if (ops_.host_memory()) return;
   ops_.download(host_params_.values.data(), values_, host_params_.size() * sizeof(float));
   ops_.download(host_m_.data(), m_, host_m_.size() * sizeof(float));

@@ -19,6 +19,7 @@ struct TrainBackendSetup {
   int segments = 750;   // T of training
   int loss_window = 10; // steps whose loss slots stay on the device between take_losses calls
   int num_classes = 20; // label columns
+  unsigned long long seed = 0;  // the run's seed, handed to every step (dropout keys)
   // The dataset's bulk feature table [num_rows, feature_dim] (host, already checked finite).
   const float* feature_rows = nullptr;
   size_t num_rows = 0;
@@ -46,7 +47,7 @@ class TrainBackend {
   // place a queued device is waited for during training.
   std::vector<std::vector<double>> take_losses();
 
-  void sync_to_host();            // host params and moments made current
+  void sync_to_host();            // host params, moments and the method's state made current
   void params_changed_on_host();  // e.g. the best weights were loaded: upload them
 
   // For inference with the current weights on the same device.

@@ -13,7 +13,6 @@
 namespace aicl {
 
 class H5File;
-struct PostprocessConfig;  // core/eval/postprocess.h (a method may adjust it; the runtime never reads it)
 
 // What a method is built for: the dataset's classes and feature layout (core/runtime never reads a dataset).
 struct MethodContext {
@@ -38,6 +37,7 @@ struct StepBatch {
   const float* labels_host = nullptr;
   int B = 0, T = 0;
   long step = 0;  // 1-based optimizer step
+  unsigned long long seed = 0;  // the run's seed (keys of counter-based draws such as dropout masks)
 };
 
 // Inference outputs on the device, valid until the next call: video [B, video_outputs()] (raw, before the
@@ -88,8 +88,9 @@ class Method {
   virtual InferScores infer(Ops& ops, const ParamView& p, const float* x, int B, int T, Workspace& ws) const = 0;
   // One video's raw scores [video_outputs()] -> class scores [C] (normalised, background dropped), on the host.
   virtual void video_scores(const float* raw, float* scores) const = 0;
-  // Per-method post-processing settings on top of the dataset profile's (e.g. another soft-NMS alpha).
-  virtual void adjust_postprocess(PostprocessConfig& cfg) const { (void)cfg; }
+  // Per-method post-processing settings on top of the dataset profile's, by PostprocessConfig field name
+  // (e.g. {"nms_alpha": 0.3}); core/eval applies them (apply_postprocess_overrides).
+  virtual json postprocess_overrides() const { return json::object(); }
 
   // Training state beyond the parameters and the optimizer (EMA statistics, RNG streams, stages), kept in
   // checkpoints under `group`.
@@ -101,6 +102,8 @@ class Method {
     (void)f;
     (void)group;
   }
+  // Brings state that steps keep on the device (in `ws`) back into the method before save_state reads it.
+  virtual void pull_state(Workspace& ws) { (void)ws; }
 
   // One step on given weights and batch files, written in the layout of the method's official-code oracle
   // (aicl_train --parity-step). Methods without an oracle say so.

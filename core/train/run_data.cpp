@@ -78,7 +78,7 @@ MethodContext method_context(const Dataset& ds) {
 
 PostprocessConfig postprocess_for(const Dataset& ds, const Method& method) {
   PostprocessConfig cfg = postprocess_config_for(ds.profile());
-  method.adjust_postprocess(cfg);
+  apply_postprocess_overrides(cfg, method.postprocess_overrides(), "method " + method.name());
   return cfg;
 }
 

@@ -34,6 +34,7 @@ json TrainOptions::to_json() const {
               {"batch", batch},       {"segments", segments},     {"infer_segments", infer_segments},
               {"lr", lr},             {"weight_decay", weight_decay}, {"optimizer", optimizer},
               {"momentum", momentum}, {"seed", seed},             {"eval_every", eval_every},
+              {"eval_start", eval_start},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
               {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
               {"device", device},     {"log_every", log_every}, {"method", method},
@@ -78,6 +79,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "momentum") get_real(o.momentum);
     else if (k == "seed") get_int(o.seed);
     else if (k == "eval_every") get_int(o.eval_every);
+    else if (k == "eval_start") get_int(o.eval_start);
     else if (k == "threads") get_int(o.threads);
     else if (k == "val_fraction") get_real(o.val_fraction);
     else if (k == "select") get_str(o.select);
@@ -110,6 +112,7 @@ void validate(TrainOptions& o) {
   if (o.optimizer != "adam" && o.optimizer != "sgd") fail("--optimizer: must be 'adam' or 'sgd'");
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) fail("--val-fraction: must be in [0, 1)");
   if (o.eval_every < 0) fail("--eval-every: must be >= 0");
+  if (o.eval_start < 0) fail("--eval-start: must be >= 0");
   if (o.checkpoint_every < 1) fail("--checkpoint-every: must be >= 1");
   if (o.select.empty()) o.select = o.val_fraction > 0 ? "val" : "last";
   if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
@@ -191,6 +194,7 @@ TrainBackendSetup TrainRun::backend_setup() const {
   setup.segments = o_.segments;
   setup.loss_window = o_.log_every;
   setup.num_classes = ds_.num_classes();
+  setup.seed = static_cast<unsigned long long>(o_.seed);
   setup.feature_rows = fc_.rows.data();
   setup.num_rows = fc_.rows.size() / static_cast<size_t>(fc_.dim);
   setup.feature_dim = fc_.dim;
@@ -316,7 +320,8 @@ json TrainRun::run() {
     next_batch(b_now);
     backend_->step(rows_, labels_, b_now, o_.segments, step);
     pending_.push_back({step, st_.epoch, b_now});
-    const bool do_eval = (o_.eval_every > 0 && step % o_.eval_every == 0) || step == o_.steps;
+    const bool do_eval =
+        (o_.eval_every > 0 && step >= o_.eval_start && step % o_.eval_every == 0) || step == o_.steps;
     const bool do_checkpoint = do_eval || step % o_.checkpoint_every == 0;
     const bool log_line = step % o_.log_every == 0 || step == 1 || step == o_.steps;
     if (backend_->ops().synchronous() || log_line || do_checkpoint) read_losses(step, log_line);

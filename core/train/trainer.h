@@ -20,6 +20,7 @@ struct TrainOptions {
   double momentum = 0.9;     // sgd only
   int seed = 1;
   int eval_every = 50;       // 0 = only at the end
+  int eval_start = 0;        // no evaluation before this step (the official SAL run skips its first epoch)
   int threads = 0;           // 0 = all cores
   double val_fraction = 0;   // > 0: hold out this part of the training split for model selection
   std::string select;        // "val" (needs val_fraction), "test" (official: best on test) or "last"; "" = auto

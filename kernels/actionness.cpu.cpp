@@ -1,4 +1,4 @@
-// CPU sigmoid and class-aware actionness, written in torch's operation order so float results match torch.
+// CPU sigmoid, class-aware actionness and stream fusion, in torch's operation order so float results match torch.
 //
 // GCC contracts a*b + c into an FMA even under -std=c++17 (seen in sigmoid_backward's `din += dout*(1-out)*out`);
 // torch runs that accumulation as a separate kernel with its own rounding, and the CUDA twin rounds each step,
@@ -66,13 +66,30 @@ void stream_mean_backward(T* da, T* db, const T* dout, std::size_t n) {
   }
 }
 
-#define AICL_INSTANTIATE_ACTIONNESS(T)                                                   \
-  template void sigmoid_forward<T>(T*, const T*, std::size_t);                           \
-  template void sigmoid_backward<T>(T*, const T*, const T*, std::size_t);                \
-  template void class_aware_actionness_forward<T>(T*, const T*, int, int);               \
-  template void class_aware_actionness_backward<T>(T*, const T*, const T*, int, int);    \
-  template void stream_mean_forward<T>(T*, const T*, const T*, std::size_t);             \
-  template void stream_mean_backward<T>(T*, T*, const T*, std::size_t);
+template <class T>
+void stream_mix_forward(T* out, const T* a, const T* b, double wa, double wb, std::size_t n) {
+  const T ta = T(wa), tb = T(wb);
+  for (std::size_t i = 0; i < n; ++i) out[i] = ta * a[i] + tb * b[i];
+}
+
+template <class T>
+void stream_mix_backward(T* da, T* db, const T* dout, double wa, double wb, std::size_t n) {
+  const T ta = T(wa), tb = T(wb);
+  for (std::size_t i = 0; i < n; ++i) {
+    da[i] += ta * dout[i];
+    db[i] += tb * dout[i];
+  }
+}
+
+#define AICL_INSTANTIATE_ACTIONNESS(T)                                                      \
+  template void sigmoid_forward<T>(T*, const T*, std::size_t);                              \
+  template void sigmoid_backward<T>(T*, const T*, const T*, std::size_t);                   \
+  template void class_aware_actionness_forward<T>(T*, const T*, int, int);                  \
+  template void class_aware_actionness_backward<T>(T*, const T*, const T*, int, int);       \
+  template void stream_mean_forward<T>(T*, const T*, const T*, std::size_t);                \
+  template void stream_mean_backward<T>(T*, T*, const T*, std::size_t);                     \
+  template void stream_mix_forward<T>(T*, const T*, const T*, double, double, std::size_t); \
+  template void stream_mix_backward<T>(T*, T*, const T*, double, double, std::size_t);
 AICL_INSTANTIATE_ACTIONNESS(float)
 AICL_INSTANTIATE_ACTIONNESS(double)
 #undef AICL_INSTANTIATE_ACTIONNESS

@@ -1,5 +1,5 @@
-// CUDA sigmoid / class-aware actionness: elementwise kernels with explicit round-to-nearest steps (no contraction),
-// so they reproduce kernels/actionness.cpu.cpp's float arithmetic operation by operation.
+// CUDA sigmoid / class-aware actionness / stream fusion: elementwise kernels with explicit round-to-nearest steps (no
+// contraction), so they reproduce kernels/actionness.cpu.cpp's float arithmetic operation by operation.
 #include "kernels/actionness.h"
 
 #include <string>
@@ -102,6 +102,23 @@ __global__ void stream_mean_backward_kernel(float* __restrict__ da, float* __res
   }
 }
 
+// SAL's fused actionness wa * a + wb * b: two rounded products, then the rounded sum (the CPU's float order).
+__global__ void stream_mix_kernel(float* __restrict__ out, const float* __restrict__ a, const float* __restrict__ b,
+                                  float wa, float wb, std::size_t n) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
+    out[i] = __fadd_rn(__fmul_rn(wa, a[i]), __fmul_rn(wb, b[i]));
+}
+
+__global__ void stream_mix_backward_kernel(float* __restrict__ da, float* __restrict__ db,
+                                           const float* __restrict__ dout, float wa, float wb, std::size_t n) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
+    da[i] = __fadd_rn(da[i], __fmul_rn(wa, dout[i]));
+    db[i] = __fadd_rn(db[i], __fmul_rn(wb, dout[i]));
+  }
+}
+
 }  // namespace
 
 void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::size_t n, cudaStream_t stream) {
@@ -113,6 +130,22 @@ void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::s
 void stream_mean_backward_cuda(float* da, float* db, const float* dout, std::size_t n, cudaStream_t stream) {
   if (n == 0) return;
   stream_mean_backward_kernel<<<cuda_blocks_for(n, 256), 256, 0, stream>>>(da, db, dout, n);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+// The weights are rounded to float on the host, as the CPU twin's (T)wa.
+void stream_mix_forward_cuda(float* out, const float* a, const float* b, double wa, double wb, std::size_t n,
+                             cudaStream_t stream) {
+  if (n == 0) return;
+  stream_mix_kernel<<<cuda_blocks_for(n, kThreads), kThreads, 0, stream>>>(out, a, b, float(wa), float(wb), n);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+void stream_mix_backward_cuda(float* da, float* db, const float* dout, double wa, double wb, std::size_t n,
+                              cudaStream_t stream) {
+  if (n == 0) return;
+  stream_mix_backward_kernel<<<cuda_blocks_for(n, kThreads), kThreads, 0, stream>>>(da, db, dout, float(wa),
+                                                                                     float(wb), n);
   AICL_CUDA_CHECK_LAUNCH();
 }
 

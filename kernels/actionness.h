@@ -1,5 +1,5 @@
-// Elementwise sigmoid, AICL's class-aware actionness a1 = sigmoid(sum over classes of the CAS), and the mean of two
-// stream actionness curves (AICL's class-agnostic actionness a2 = (flow + rgb) / 2).
+// Elementwise sigmoid, AICL's class-aware actionness a1 = sigmoid(sum over classes of the CAS), and the fusion of two
+// stream actionness curves (AICL's mean (flow + rgb) / 2, SAL's weighted mix (1 - lambda) * flow + lambda * rgb).
 #pragma once
 #include "kernels/stream.h"
 #include <cstddef>
@@ -30,8 +30,18 @@ void stream_mean_forward(T* out, const T* a, const T* b, std::size_t n);
 template <class T>
 void stream_mean_backward(T* da, T* db, const T* dout, std::size_t n);
 
+// out[i] = (T)wa * a[i] + (T)wb * b[i]: both products rounded to T, then the sum (no FMA), as torch's
+// (1 - lambda) * a_f + lambda * a_r on float tensors with Python-float weights (SAL THUMOS: wa = 1 - 0.1 = 0.9,
+// wb = 0.1; ActivityNet: 0.7, 0.3). Overwrites out.
+template <class T>
+void stream_mix_forward(T* out, const T* a, const T* b, double wa, double wb, std::size_t n);
+
+// da[i] += (T)wa * dout[i], db[i] += (T)wb * dout[i] (ACCUMULATES; the product rounded, then the addition).
+template <class T>
+void stream_mix_backward(T* da, T* db, const T* dout, double wa, double wb, std::size_t n);
+
 // ---- CUDA twin (kernels/actionness.cu, in libaicl_cuda.so): float, DEVICE pointers, queued on `stream` ----
-// Elementwise sigmoid and AICL's class-aware actionness, forward and backward.
+// Elementwise sigmoid, AICL's class-aware actionness and the stream fusions, forward and backward.
 
 // Same contracts as kernels/actionness.h (float, DEVICE pointers, queued on `stream`). Each step is rounded like
 // the CPU twin (no fused multiply-add), so the backward functions and the class sums match it bit for bit; the
@@ -51,5 +61,12 @@ void class_aware_actionness_backward_cuda(float* dcas, const float* da1, const f
 // out[i] = (a[i] + b[i]) / 2 and its backward da[i] += dout[i]/2, db[i] += dout[i]/2 (the CPU's order and rounding).
 void stream_mean_forward_cuda(float* out, const float* a, const float* b, std::size_t n, cudaStream_t stream);
 void stream_mean_backward_cuda(float* da, float* db, const float* dout, std::size_t n, cudaStream_t stream);
+
+// out[i] = (float)wa * a[i] + (float)wb * b[i] and its backward da[i] += (float)wa * dout[i], db[i] += (float)wb *
+// dout[i] (ACCUMULATES): the CPU's order and rounding (_rn intrinsics, no FMA), so bit-equal to the CPU twin.
+void stream_mix_forward_cuda(float* out, const float* a, const float* b, double wa, double wb, std::size_t n,
+                             cudaStream_t stream);
+void stream_mix_backward_cuda(float* da, float* db, const float* dout, double wa, double wb, std::size_t n,
+                              cudaStream_t stream);
 
 }  // namespace aicl

@@ -112,7 +112,7 @@ class Ops {
   virtual void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) = 0;
   virtual void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) = 0;
 
-  // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h) ----
+  // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h); flow = rgb = nullptr: softmax(cas) alone ----
   virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                                 const float* rgb, int B, int T, int C, int k) = 0;
   virtual void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
@@ -121,6 +121,16 @@ class Ops {
                                     int k) = 0;
   virtual void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B,
                                       int T, int k) = 0;
+
+  // ---- SAL's selections and mask (kernels/topk_mask.h, confidence_mask.h) ----
+  virtual void topk_mask_forward(float* mask, const float* score, int B, int T, int k, bool intersect) = 0;
+  virtual void relu_row_sum_forward(float* out, const float* in, int N, int C) = 0;
+  virtual void confidence_mask_forward(float* m, double* state, const float* cas, int N, int C, double momentum,
+                                       double var_scale) = 0;
+  virtual void stream_mix_forward(float* out, const float* a, const float* b, double wa, double wb,
+                                  std::size_t n) = 0;
+  virtual void stream_mix_backward(float* da, float* db, const float* dout, double wa, double wb,
+                                   std::size_t n) = 0;
 
   // ---- losses: forward writes the value to the device slot `loss` (kernels/*_loss.h, infonce.h) ----
   virtual void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) = 0;

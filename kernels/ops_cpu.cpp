@@ -8,6 +8,7 @@
 #include "kernels/bilinear_pool.h"
 #include "kernels/broadcast.h"
 #include "kernels/ce_loss.h"
+#include "kernels/confidence_mask.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
 #include "kernels/gce_loss.h"
@@ -16,6 +17,7 @@
 #include "kernels/mse_loss.h"
 #include "kernels/ops.h"
 #include "kernels/snippet_select.h"
+#include "kernels/topk_mask.h"
 #include "kernels/topk_mil.h"
 
 namespace aicl {
@@ -153,6 +155,23 @@ class CpuOps final : public Ops {
   void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B, int T,
                               int k) override {
     aicl::snippet_select_forward(ca, cb, ia, ib, a1, a2, B, T, k);
+  }
+
+  void topk_mask_forward(float* mask, const float* score, int B, int T, int k, bool intersect) override {
+    aicl::topk_mask_forward(mask, score, B, T, k, intersect);
+  }
+  void relu_row_sum_forward(float* out, const float* in, int N, int C) override {
+    aicl::relu_row_sum_forward(out, in, N, C);
+  }
+  void confidence_mask_forward(float* m, double* state, const float* cas, int N, int C, double momentum,
+                               double var_scale) override {
+    aicl::confidence_mask_forward(m, state, cas, N, C, momentum, var_scale);
+  }
+  void stream_mix_forward(float* out, const float* a, const float* b, double wa, double wb, std::size_t n) override {
+    aicl::stream_mix_forward(out, a, b, wa, wb, n);
+  }
+  void stream_mix_backward(float* da, float* db, const float* dout, double wa, double wb, std::size_t n) override {
+    aicl::stream_mix_backward(da, db, dout, wa, wb, n);
   }
 
   void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) override {

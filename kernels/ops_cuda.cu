@@ -9,6 +9,7 @@
 #include "kernels/bilinear_pool.h"
 #include "kernels/broadcast.h"
 #include "kernels/ce_loss.h"
+#include "kernels/confidence_mask.h"
 #include "kernels/conv1d_k1.h"
 #include "kernels/conv1d_k3.h"
 #include "kernels/cuda_common.h"
@@ -20,6 +21,7 @@
 #include "kernels/ops.h"
 #include "kernels/ops_cuda.h"
 #include "kernels/snippet_select.h"
+#include "kernels/topk_mask.h"
 #include "kernels/topk_mil.h"
 
 namespace aicl {
@@ -168,6 +170,23 @@ class CudaOps final : public Ops {
   void snippet_select_forward(int* ca, int* cb, int* ia, int* ib, const float* a1, const float* a2, int B, int T,
                               int k) override {
     snippet_select_forward_cuda(ca, cb, ia, ib, a1, a2, B, T, k, s_);
+  }
+
+  void topk_mask_forward(float* mask, const float* score, int B, int T, int k, bool intersect) override {
+    topk_mask_forward_cuda(mask, score, B, T, k, intersect, s_);
+  }
+  void relu_row_sum_forward(float* out, const float* in, int N, int C) override {
+    relu_row_sum_forward_cuda(out, in, N, C, s_);
+  }
+  void confidence_mask_forward(float* m, double* state, const float* cas, int N, int C, double momentum,
+                               double var_scale) override {
+    confidence_mask_forward_cuda(m, state, cas, N, C, momentum, var_scale, s_);
+  }
+  void stream_mix_forward(float* out, const float* a, const float* b, double wa, double wb, std::size_t n) override {
+    stream_mix_forward_cuda(out, a, b, wa, wb, n, s_);
+  }
+  void stream_mix_backward(float* da, float* db, const float* dout, double wa, double wb, std::size_t n) override {
+    stream_mix_backward_cuda(da, db, dout, wa, wb, n, s_);
   }
 
   void video_ce_forward(float* loss, const float* logits, const float* labels, int B, int C) override {

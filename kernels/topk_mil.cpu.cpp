@@ -1,21 +1,21 @@
 // CPU top-k MIL pooling (AICL forward_pass: combined CAS, top-k over time, mean of raw CAS) and pseudo label.
+//
+// The combined CAS must round like torch float32 (each op rounded on its own) so that topk sees the same values:
+// with -march=native GCC would otherwise fuse softmax * (1/sum) + (flow + rgb) into one FMA (1-ulp differences,
+// which reorder near-ties). Measured with tools/check_selection_ties.cpp: 0 of 803,200 combined values differ from
+// torch with this, 55,859 without. Set before the includes so that the shared softmax inline gets it too.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include "kernels/topk_mil.h"
 
-#include <algorithm>
-#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/base/error.h"
-
-// The combined CAS must round like torch float32 (each op rounded on its own) so that topk sees the same values:
-// with -march=native GCC would otherwise fuse softmax * (1/sum) + (flow + rgb) into one FMA (1-ulp differences,
-// which reorder near-ties). Measured with tools/check_selection_ties.cpp: 0 of 803,200 combined values differ from
-// torch with this, 55,859 without.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "kernels/softmax_row.h"
+#include "kernels/topk_order.h"
 
 namespace aicl {
 
@@ -30,10 +30,19 @@ void check_topk_shape(const char* op, int B, int Tn, int C, int k) {
          "] (k = T//8 is 0 for videos shorter than 8 segments)");
 }
 
-// torch's topk comparator for largest=true: NaN counts as the largest value, otherwise plain '>'.
+// combined = softmax_c(cas) alone (no streams), or (softmax_c(cas) + (flow + rgb)) / 3: the official code evaluates
+// sum((flow, rgb)) = (0 + flow) + rgb (0 + x is exact), adds it to the softmax and divides by 1 + 2; each step
+// rounds to T as torch float32 does.
 template <class T>
-bool topk_greater(const std::pair<T, int>& x, const std::pair<T, int>& y) {
-  return (std::isnan(x.first) && !std::isnan(y.first)) || x.first > y.first;
+void combined_cas(T* combined, const T* cas, const T* flow, const T* rgb, long rows, int C) {
+#pragma omp parallel for schedule(static)
+  for (long r = 0; r < rows; ++r) {
+    T* out = combined + r * C;
+    softmax_row(out, cas + r * C, C);
+    if (!flow) continue;
+    const T actionness_sum = flow[r] + rgb[r];
+    for (int c = 0; c < C; ++c) out[c] = (out[c] + actionness_sum) / T(3);
+  }
 }
 
 }  // namespace
@@ -42,34 +51,10 @@ template <class T>
 void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
                       int Tn, int C, int k) {
   check_topk_shape("topk_mil_forward", B, Tn, C, k);
-  const long rows = static_cast<long>(B) * Tn;
+  if (!flow != !rgb) fail("topk_mil_forward: flow and rgb must both be given or both be null");
+  combined_cas(combined, cas, flow, rgb, static_cast<long>(B) * Tn, C);
 
-  // combined = (softmax_c(cas) + (flow + rgb)) / 3. The official code evaluates sum((flow, rgb)) = (0 + flow) + rgb
-  // (0 + x is exact), adds it to the softmax and divides by 1 + 2; each step rounds to T as torch float32 does.
-  // The softmax follows torch's CPU order: max, exp(x - max), sum, multiply by the reciprocal of the sum.
-#pragma omp parallel for schedule(static)
-  for (long r = 0; r < rows; ++r) {
-    const T* x = cas + r * C;
-    T* out = combined + r * C;
-    T mx = x[0];
-    for (int c = 1; c < C; ++c) mx = std::max(mx, x[c]);
-    T sum = 0;
-    for (int c = 0; c < C; ++c) {
-      out[c] = std::exp(x[c] - mx);
-      sum += out[c];
-    }
-    const T inv = T(1) / sum;
-    const T actionness_sum = flow[r] + rgb[r];
-    for (int c = 0; c < C; ++c) {
-      const T softmax = out[c] * inv;
-      const T numerator = softmax + actionness_sum;
-      out[c] = numerator / T(3);
-    }
-  }
-
-  // Per (b, c): the k largest combined values over t. torch CPU (1.13) topk with k*64 > slice count runs
-  // std::nth_element(begin, begin+k-1, end) then std::sort(begin, begin+k-1) on (value, index) pairs initialised
-  // in index order; doing the same here gives the same order on ties.
+  // Per (b, c): the k largest combined values over t, in torch CPU topk's order (kernels/topk_order.h).
   const long slices = static_cast<long>(B) * C;
 #pragma omp parallel
   {
@@ -80,8 +65,7 @@ void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, cons
       const int c = static_cast<int>(s % C);
       const T* col = combined + b * Tn * C + c;
       for (int t = 0; t < Tn; ++t) queue[t] = {col[static_cast<long>(t) * C], t};
-      std::nth_element(queue.begin(), queue.begin() + (k - 1), queue.end(), topk_greater<T>);
-      std::sort(queue.begin(), queue.begin() + (k - 1), topk_greater<T>);
+      torch_cpu_topk(queue, k);
       const T* cas_col = cas + b * Tn * C + c;
       T acc = 0;
       for (int j = 0; j < k; ++j) {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "kernels/cuda_common.h"
+#include "kernels/softmax_row.h"
+#include "kernels/topk_order.h"
 
 namespace aicl {
 
@@ -13,29 +15,17 @@ namespace {
 constexpr int kRowThreads = 128;     // combined CAS: one thread per (b,t) row
 constexpr int kSelectThreads = 256;  // top-k: one block per (b,c) column
 constexpr int kElemThreads = 256;    // backward / pseudo label: one thread per (b,j,c)
-constexpr std::size_t kDefaultSmem = 48 * 1024;
 
-// torch's order for largest-first: NaN above everything, otherwise '>'.
-__device__ __forceinline__ bool desc_greater(float a, float b) { return (isnan(a) && !isnan(b)) || a > b; }
-
-// combined[r,c] = (softmax_c(cas[r,:]) + (flow[r] + rgb[r])) / 3 in the CPU twin's order, each operation rounded
-// on its own (the _rn intrinsics are never contracted into FMAs).
+// combined[r,c] = (softmax_c(cas[r,:]) + (flow[r] + rgb[r])) / 3, or the softmax alone when flow is null, in the
+// CPU twin's order, each operation rounded on its own (the _rn intrinsics are never contracted into FMAs).
 __global__ void combined_cas_kernel(float* combined, const float* cas, const float* flow, const float* rgb, long rows,
                                     int C) {
   for (long r = blockIdx.x * long(blockDim.x) + threadIdx.x; r < rows; r += long(gridDim.x) * blockDim.x) {
-    const float* x = cas + r * C;
     float* out = combined + r * C;
-    float mx = x[0];
-    for (int c = 1; c < C; ++c) mx = mx < x[c] ? x[c] : mx;  // std::max(mx, x[c])
-    float sum = 0.f;
-    for (int c = 0; c < C; ++c) {
-      const float e = expf(__fsub_rn(x[c], mx));
-      out[c] = e;
-      sum = __fadd_rn(sum, e);
-    }
-    const float inv = __fdiv_rn(1.f, sum);
+    softmax_row_rn(out, cas + r * C, C);
+    if (!flow) continue;
     const float actionness_sum = __fadd_rn(flow[r], rgb[r]);
-    for (int c = 0; c < C; ++c) out[c] = __fdiv_rn(__fadd_rn(__fmul_rn(out[c], inv), actionness_sum), 3.f);
+    for (int c = 0; c < C; ++c) out[c] = __fdiv_rn(__fadd_rn(out[c], actionness_sum), 3.f);
   }
 }
 
@@ -55,15 +45,7 @@ __global__ void topk_select_kernel(float* cas_top, int* topk_idx, const float* c
   for (int t = threadIdx.x; t < Tn; t += blockDim.x) col[t] = comb_col[long(t) * C];
   __syncthreads();
   for (int i = threadIdx.x; i < Tn; i += blockDim.x) {
-    const float vi = col[i];
-    int rank = 0;
-    for (int j0 = 0; j0 < Tn && rank < k; j0 += 32) {
-      const int j1 = j0 + 32 < Tn ? j0 + 32 : Tn;
-      for (int j = j0; j < j1; ++j) {
-        const float vj = col[j];
-        rank += (desc_greater(vj, vi) || (j < i && !desc_greater(vi, vj))) ? 1 : 0;
-      }
-    }
+    const int rank = stable_desc_rank(col, Tn, i, k);
     if (rank < k) sel[rank] = i;
   }
   __syncthreads();
@@ -114,31 +96,19 @@ void check_topk_shape(const char* op, int B, int Tn, int C, int k) {
          "] (k = T//8 is 0 for videos shorter than 8 segments)");
 }
 
-// Allows `bytes` of dynamic shared memory for `kernel` (opt-in above 48 KiB), or throws naming the limit.
-template <class Kernel>
-void allow_dynamic_smem(Kernel kernel, std::size_t bytes, const char* op, int Tn) {
-  if (bytes <= kDefaultSmem) return;
-  int device = 0, optin = 0;
-  AICL_CUDA_CHECK(cudaGetDevice(&device));
-  AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  if (bytes > std::size_t(optin))
-    fail(std::string(op) + ": T=" + std::to_string(Tn) + " needs " + std::to_string(bytes) +
-         " bytes of shared memory per block, the device allows " + std::to_string(optin));
-  AICL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-}
-
 }  // namespace
 
 void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                            const float* rgb, int B, int Tn, int C, int k, cudaStream_t stream) {
   check_topk_shape("topk_mil_forward_cuda", B, Tn, C, k);
+  if (!flow != !rgb) fail("topk_mil_forward_cuda: flow and rgb must both be given or both be null");
   if (B == 0) return;
   const long rows = long(B) * Tn;
   combined_cas_kernel<<<cuda_blocks_for(std::size_t(rows), kRowThreads), kRowThreads, 0, stream>>>(
       combined, cas, flow, rgb, rows, C);
   AICL_CUDA_CHECK_LAUNCH();
   const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
-  allow_dynamic_smem(topk_select_kernel, smem, "topk_mil_forward_cuda", Tn);
+  allow_topk_smem(topk_select_kernel, smem, "topk_mil_forward_cuda", Tn);
   const long slices = long(B) * C;
   if (slices > 0x7fffffffL) fail("topk_mil_forward_cuda: B*C too large for one launch");
   topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,

@@ -4,15 +4,17 @@
 
 namespace aicl {
 
-// Forward of AICL's MIL pooling over time. Layout: cas [B,Tn,C] time-major; flow, rgb [B,Tn] (the two sigmoid
-// actionness curves). Writes
-//   combined [B,Tn,C] = (softmax_c(cas) + (flow + rgb)) / 3   (the official instance_selection_function, in its
-//                       float order: softmax first, then flow + rgb, then the sum, then the division by 3)
+// Forward of the MIL pooling over time. Layout: cas [B,Tn,C] time-major; flow, rgb [B,Tn] (the two sigmoid
+// actionness curves), or both null. Writes
+//   combined [B,Tn,C] = (softmax_c(cas) + (flow + rgb)) / 3   (AICL's and SAL's instance_selection_function, in its
+//                       float order: softmax first, then flow + rgb, then the sum, then the division by 3);
+//                     = softmax_c(cas)                         when flow and rgb are null (SAL's background top-k
+//                       on softmax(cas_bg): no streams, no division)
 //   topk_idx [B,k,C]  = per (b,c) the time indices of the k largest combined values, descending, with torch CPU
-//                       topk's tie order (std::nth_element + std::sort on (value, index) pairs, see
-//                       docs/backward/topk_mil.md)
+//                       topk's tie order (kernels/topk_order.h: std::nth_element + std::sort, or std::partial_sort
+//                       when 64k <= Tn, on (value, index) pairs; see docs/backward/topk_mil.md)
 //   cas_top  [B,C]    = mean over those k time steps of the RAW cas.
-// Requires 1 <= k <= Tn (aicl::Error otherwise).
+// Requires 1 <= k <= Tn and flow, rgb both given or both null (aicl::Error otherwise).
 template <class T>
 void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
                       int Tn, int C, int k);
@@ -30,8 +32,8 @@ void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int
 // ---- CUDA twin (kernels/topk_mil.cu, in libaicl_cuda.so): float, DEVICE pointers, queued on `stream` ----
 // Combined CAS, per-(video, class) top-k over time, gather-mean, pseudo label.
 
-// Forward of the MIL pooling; same layouts and outputs as topk_mil_forward (cas [B,Tn,C], flow, rgb [B,Tn];
-// writes combined [B,Tn,C], topk_idx [B,k,C], cas_top [B,C]), all device pointers.
+// Forward of the MIL pooling; same layouts and outputs as topk_mil_forward (cas [B,Tn,C], flow, rgb [B,Tn] or both
+// null for the softmax alone; writes combined [B,Tn,C], topk_idx [B,k,C], cas_top [B,C]), all device pointers.
 // - combined: one thread per (b,t) row in the CPU's float order with no FMA contraction (__fadd_rn, __fmul_rn,
 //   __fdiv_rn), so it equals the CPU bit for bit wherever CUDA's expf equals glibc's (expf may differ by an ulp).
 // - topk_idx: per (b,c) the k largest combined values, descending; ties are broken by ASCENDING time index (a
@@ -40,8 +42,8 @@ void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int
 //   columns both agree exactly; on ties the selected VALUES agree, the indices of equal values may not.
 // - cas_top[b,c]: the raw cas at those indices summed in rank order by one thread, then divided by k: the CPU's
 //   order, so bit-equal to the CPU whenever the indices are.
-// Requires 1 <= k <= Tn and Tn within the per-block shared memory (Tn floats; Tn <= 12288 always fits, larger Tn
-// uses the opt-in limit) — aicl::Error otherwise. B = 0 does nothing.
+// Requires 1 <= k <= Tn, flow and rgb both given or both null, and Tn within the per-block shared memory (Tn
+// floats; Tn <= 12288 always fits, larger Tn uses the opt-in limit) — aicl::Error otherwise. B = 0 does nothing.
 void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                            const float* rgb, int B, int Tn, int C, int k, cudaStream_t stream);
 

@@ -171,3 +171,29 @@ TEST_CASE("topk_mil: k = 0 (T < 8) and k > T are rejected", "[topk_mil]") {
   idx[3] = T;  // an out-of-range index is rejected too
   CHECK_THROWS_AS(aicl::topk_mil_backward(dcas.data(), top.data(), idx.data(), B, T, C, 1), aicl::Error);
 }
+
+TEST_CASE("topk_mil_forward: without streams the selection is on softmax(cas) alone (SAL's background top-k)",
+          "[topk_mil]") {
+  const int B = 2, T = 40, C = 6, k = 5;
+  const auto cas = aicl_test::random_vector(std::size_t(B) * T * C, 71, -3, 3);
+  std::vector<double> top(B * C), comb(cas.size());
+  std::vector<int> idx(std::size_t(B) * k * C);
+  aicl::topk_mil_forward<double>(top.data(), idx.data(), comb.data(), cas.data(), nullptr, nullptr, B, T, C, k);
+  // combined is the softmax (no streams, no division by 3); the top k of each column is on it, the mean on raw cas.
+  const std::vector<double> zeros(std::size_t(B) * T, 0.0);
+  std::vector<double> want_top, want_comb;
+  std::vector<int> want_idx;
+  naive_topk_mil(want_top, want_idx, want_comb, cas, zeros, zeros, B, T, C, k);
+  for (std::size_t i = 0; i < comb.size(); ++i) REQUIRE(comb[i] == Approx(3 * want_comb[i]).epsilon(1e-13));
+  CHECK(idx == want_idx);  // (softmax + 0) / 3 ranks like the softmax
+  for (std::size_t i = 0; i < top.size(); ++i) REQUIRE(top[i] == Approx(want_top[i]).epsilon(1e-13));
+  for (int r = 0; r < B * T; ++r) {
+    double s = 0;
+    for (int c = 0; c < C; ++c) s += comb[std::size_t(r) * C + c];
+    REQUIRE(s == Approx(1.0).epsilon(1e-14));
+  }
+  const std::vector<double> flow(std::size_t(B) * T, 0.5);
+  CHECK_THROWS_WITH(aicl::topk_mil_forward<double>(top.data(), idx.data(), comb.data(), cas.data(), flow.data(),
+                                                   nullptr, B, T, C, k),
+                    Catch::Contains("both"));
+}

@@ -1,5 +1,4 @@
-// Op cases of kernels/actionness: elementwise sigmoid, the class-aware actionness a1 = sigmoid(sum_c cas) and the
-// stream mean (a + b) / 2.
+// Op cases of kernels/actionness: sigmoid, class-aware actionness, stream mean (a + b) / 2, stream mix wa*a + wb*b.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -137,10 +136,46 @@ std::vector<OpCase> stream_mean_cases() {
   return cs;
 }
 
+// SAL's fused actionness wa * a + wb * b and its backward: the same rounded float products and sums on both devices.
+OpCase stream_mix_case(std::size_t n, double wa, double wb, unsigned checks) {
+  OpCase c;
+  c.op = "stream_mix";
+  c.params = "n=" + std::to_string(n) + " wa=" + num(wa) + " wb=" + num(wb);
+  c.checks = checks;
+  c.inputs = {float_in("a", n), float_in("b", n)};
+  c.outputs = {float_out("mix", n, Tol{Cmp::bits})};
+  c.make_inputs = [n](Values<double>& in) {
+    in.f[0] = random_vector(n, 61, 0, 1);
+    in.f[1] = random_vector(n, 62, 0, 1);
+  };
+  c.set_cpu_forward([=](const auto& a) { aicl::stream_mix_forward(a.out[0], a.in[0], a.in[1], wa, wb, n); });
+  c.set_cpu_backward([=](const auto& a) { aicl::stream_mix_backward(a.din[0], a.din[1], a.dout[0], wa, wb, n); });
+  c.grad.prefill = 0.5;
+  c.grad.proj_seed = 63;
+#if AICL_HAVE_CUDA
+  c.forward_cuda = [=](const Args<float>& a) {
+    aicl::stream_mix_forward_cuda(a.out[0], a.in[0], a.in[1], wa, wb, n, stream_of(a));
+  };
+  c.backward_cuda = [=](const Args<float>& a) {
+    aicl::stream_mix_backward_cuda(a.din[0], a.din[1], a.dout[0], wa, wb, n, stream_of(a));
+  };
+#endif
+  c.cuda_grad = {Cmp::bits};
+  c.cuda_prefill = 1.0;
+  return c;
+}
+
+std::vector<OpCase> stream_mix_cases() {
+  // SAL THUMOS: (1 - 0.1) * a_f + 0.1 * a_r at B*T = 1500 (and 16 * 750); ActivityNet: 0.7, 0.3.
+  return {stream_mix_case(1, 0.9, 0.1, kGradCheck | kCuda | kPerf), stream_mix_case(9, 0.7, 0.3, kGradCheck | kCuda),
+          stream_mix_case(1500, 0.9, 0.1, kCuda | kPerf), stream_mix_case(12000, 0.9, 0.1, kCuda | kPerf)};
+}
+
 }  // namespace
 
 AICL_REGISTER_OP(sigmoid_cases);
 AICL_REGISTER_OP(stream_mean_cases);
+AICL_REGISTER_OP(stream_mix_cases);
 AICL_REGISTER_OP(class_aware_actionness_cases);
 
 }  // namespace aicl_test::ops

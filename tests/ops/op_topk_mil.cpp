@@ -91,10 +91,12 @@ void topk_inputs(const Shape& s, double range, unsigned seed, Values<double>& in
 }
 
 // The gradient flows to cas through cas_top with the selection fixed (the indices are piecewise constant).
-OpCase topk_mil_case(const Shape& s, bool grad_shape) {
+// softmax_only: flow = rgb = nullptr, combined = softmax_c(cas) (SAL's background top-k on softmax(cas_bg)); the
+// curves stay in the inputs so that both kinds share the generator, unused.
+OpCase topk_mil_case(const Shape& s, bool grad_shape, bool softmax_only = false) {
   OpCase c;
   c.op = "topk_mil";
-  c.params = params_of(s);
+  c.params = params_of(s) + (softmax_only ? " softmax-only" : "");
   c.checks = grad_shape ? kGradCheck | kCuda | kPerf : kCuda | kPerf;
   const std::size_t bt = std::size_t(s.B) * s.T;
   c.inputs = {float_in("cas", bt * s.C), float_in("flow", bt, false), float_in("rgb", bt, false)};
@@ -106,14 +108,16 @@ OpCase topk_mil_case(const Shape& s, bool grad_shape) {
   };
   const int B = s.B, T = s.T, C = s.C, k = s.k;
   c.set_cpu_forward([=](const auto& a) {
-    aicl::topk_mil_forward(a.out[0], a.out_int[1], a.out[2], a.in[0], a.in[1], a.in[2], B, T, C, k);
+    aicl::topk_mil_forward(a.out[0], a.out_int[1], a.out[2], a.in[0], softmax_only ? nullptr : a.in[1],
+                           softmax_only ? nullptr : a.in[2], B, T, C, k);
   });
   c.set_cpu_backward([=](const auto& a) { aicl::topk_mil_backward(a.din[0], a.dout[0], a.out_int[1], B, T, C, k); });
   c.grad.prefill = 0.5;
   c.grad.proj_seed = 24;
 #if AICL_HAVE_CUDA
   c.forward_cuda = [=](const Args<float>& a) {
-    aicl::topk_mil_forward_cuda(a.out[0], a.out_int[1], a.out[2], a.in[0], a.in[1], a.in[2], B, T, C, k, stream_of(a));
+    aicl::topk_mil_forward_cuda(a.out[0], a.out_int[1], a.out[2], a.in[0], softmax_only ? nullptr : a.in[1],
+                                softmax_only ? nullptr : a.in[2], B, T, C, k, stream_of(a));
   };
   c.backward_cuda = [=](const Args<float>& a) {
     aicl::topk_mil_backward_cuda(a.din[0], a.dout[0], a.out_int[1], B, T, C, k, stream_of(a));
@@ -135,6 +139,10 @@ std::vector<OpCase> topk_mil_cases() {
   std::vector<OpCase> cs;
   for (const Shape& s : {Shape{2, 33, 20, 4}, Shape{1, 8, 20, 1}, Shape{1, 7, 20, 7}}) cs.push_back(topk_mil_case(s, true));
   for (const Shape& s : kDeviceShapes) cs.push_back(topk_mil_case(s, false));
+  // SAL's background top-k: softmax(cas_bg) alone, at the gradient-check shape, T < 8 and the training shape.
+  cs.push_back(topk_mil_case(Shape{2, 33, 20, 4}, true, true));
+  for (const Shape& s : {Shape{1, 7, 20, 7}, Shape{2, 750, 20, 93}, Shape{16, 750, 20, 93}})
+    cs.push_back(topk_mil_case(s, false, true));
   return cs;
 }
 

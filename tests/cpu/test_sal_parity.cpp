@@ -1,0 +1,261 @@
+// Whole-step parity of SAL with the official code: every loss term, every gradient, the CAS, the pseudo labels,
+// masks, actionness curves, video scores and the mask's EMA state against tests/golden/parity/sal_*.json
+// (tools/make_sal_parity_golden.py runs the official SAL step through tools/sal_oracle.py; docs/sal-oracle.md).
+//
+// The method is built through the registry and runs its own parity_step on files, exactly as the oracle does:
+// formula weights (tests/parity_formula.h) saved with save_weights, a batch file (features, labels and, where the
+// golden says so, the starting EMA state as root attributes ema_mu / ema_var), OUT.h5 in the oracle's layout. The
+// two-step case runs a second parity_step on the batch rolled by one video (video b+1 at position b), starting from
+// the EMA state the first step's OUT.h5 reports, as the oracle's --steps 2 does with the official trainer.
+//
+// The golden values come from the float64 oracle run (the official code in double precision; the float32 run
+// agrees on every pseudo label and has no top-k boundary tie). Tolerances: losses 1e-4 relative; gradients:
+// sampled entries within 1e-3 of the tensor's max |g| and norms within 1e-3 relative; CAS, actionness and video
+// scores 1e-5 absolute; pseudo labels y / y_mix exact; masks m / m_mix 1e-4 absolute; EMA state 1e-6 relative.
+// For scale, the official float32 run against the float64 one: KL_bg 1e-5..4e-5 relative (cancellation; every
+// other loss <= 2.2e-7), CAS 1.3e-6, masks 7e-6 in the selective case, EMA variance 2e-7 relative
+// (docs/sal-oracle.md). Each case writes ~0.6 GB files per step to a temporary directory, removed at the end.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/h5.h"
+#include "core/base/io.h"
+#include "core/methods/registry.h"
+#include "core/runtime/weights.h"
+#include "parity_formula.h"
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using aicl::json;
+
+constexpr int kC = 20, kF = 2048, kP = 512 * 512;
+
+struct ExpectedTensor {
+  const char* name;
+  std::vector<int> shape;
+  int fan_in;
+};
+
+// The official state_dict of models/model_x4.py Model(2048, 20, T), in order; fan_in as the formula uses it.
+const std::vector<ExpectedTensor>& expected_layout() {
+  static const std::vector<ExpectedTensor> v = {
+      {"encoder.0.weight", {512, 2048, 3}, 2048 * 3}, {"encoder.0.bias", {512}, 2048 * 3},
+      {"action_rgb.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_rgb.0.bias", {512}, 1024 * 3},
+      {"action_flow.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_flow.0.bias", {512}, 1024 * 3},
+      {"cls.0.weight", {kC, 512, 1}, 512}, {"cls.0.bias", {kC}, 512},
+      {"cls_rgb.0.weight", {1, 512, 1}, 512}, {"cls_rgb.0.bias", {1}, 512},
+      {"cls_flow.0.weight", {1, 512, 1}, 512}, {"cls_flow.0.bias", {1}, 512},
+      {"fc.weight", {kC, kP}, kP}, {"fc.bias", {kC}, kP},
+      {"fc1.weight", {512, kP}, kP}, {"fc1.bias", {512}, kP}};
+  return v;
+}
+
+// Removes the case's temporary directory (weights and OUT files are ~0.6 GB each) however the case ends.
+struct DirGuard {
+  fs::path dir;
+  ~DirGuard() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+void write_batch(const std::string& path, const std::vector<float>& x, const std::vector<float>& labels, int B,
+                 int T, const std::optional<std::pair<double, double>>& ema) {
+  aicl::H5File f = aicl::H5File::create(path);
+  f.write_floats("features", x.data(), {B, T, kF});
+  f.write_floats("labels", labels.data(), {B, kC});
+  if (ema) {
+    f.set_attr_double("/", "ema_mu", ema->first);
+    f.set_attr_double("/", "ema_var", ema->second);
+  }
+}
+
+// Video b+1 at position b (the oracle's --steps 2 batch).
+std::vector<float> roll_videos(const std::vector<float>& v, int B) {
+  const size_t row = v.size() / static_cast<size_t>(B);
+  std::vector<float> out(v.size());
+  for (int b = 0; b < B; ++b)
+    std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(((b + 1) % B) * row), row,
+                out.begin() + static_cast<std::ptrdiff_t>(b * row));
+  return out;
+}
+
+std::vector<float> read_shaped(const aicl::H5File& f, const std::string& name, const std::vector<int64_t>& want) {
+  INFO(f.path() << ": dataset " << name);
+  REQUIRE(f.exists(name));
+  std::vector<int64_t> shape;
+  std::vector<float> v = f.read_floats(name, &shape);
+  REQUIRE(shape == want);
+  return v;
+}
+
+double rel_diff(double ours, double want) { return std::fabs(ours - want) / std::max(std::fabs(want), 1e-300); }
+
+// [B,T] or [B,C] array against the golden's full array: worst |diff| (and where), or the mismatch count when exact.
+void check_array(const json& want, const std::vector<float>& ours, int cols, const std::string& what, double tol,
+                 bool exact) {
+  REQUIRE(want.size() == ours.size());
+  double worst = 0;
+  size_t worst_i = 0, mismatches = 0, first = ours.size();
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const double d = std::fabs(ours[i] - want[i].get<double>());
+    if (d > worst) worst = d, worst_i = i;
+    if (d != 0 && first == ours.size()) first = i;
+    mismatches += d != 0;
+  }
+  if (exact) {
+    INFO(what << ": " << mismatches << " mismatches; first at [" << first / cols << "," << first % cols << "]"
+              << (first < ours.size() ? " ours " + std::to_string(ours[first]) + " official " +
+                                            std::to_string(want[first].get<double>())
+                                      : std::string()));
+    CHECK(mismatches == 0);
+  } else {
+    INFO(what << ": worst |diff| " << worst << " at [" << worst_i / cols << "," << worst_i % cols << "] (ours "
+              << ours[worst_i] << ", official " << want[worst_i].get<double>() << "), tolerance " << tol);
+    CHECK(worst <= tol);
+  }
+}
+
+void check_step(const json& g, const aicl::H5File& out, const aicl::ParameterSet& layout, int B, int T,
+                const std::string& who) {
+  // The mask's EMA state, before and after the step's update (host doubles in the official code).
+  static const std::pair<const char*, const char*> ema_attrs[] = {
+      {"mu_in", "ema_mu_in"}, {"var_in", "ema_var_in"}, {"mu", "ema_mu"}, {"var", "ema_var"}};
+  for (const auto& [key, attr] : ema_attrs) {
+    INFO(who << ": attribute " << attr);
+    REQUIRE(out.has_attr("/", attr));
+    const double ours = out.attr_double("/", attr), want = g["ema"][key];
+    INFO(who << ": " << attr << " ours " << ours << " official " << want << " (relative diff "
+             << rel_diff(ours, want) << ")");
+    CHECK(std::fabs(ours - want) <= 1e-6 * std::fabs(want));
+  }
+  for (auto it = g["loss"].begin(); it != g["loss"].end(); ++it) {
+    const std::string& name = it.key();
+    const std::vector<float> v = read_shaped(out, "loss/" + name, {});
+    const double ours = v[0], want = it.value().get<double>();
+    INFO(who << ": loss/" << name << " ours " << ours << " official " << want);
+    CHECK(std::fabs(ours - want) <= 1e-4 * std::max(1e-3, std::fabs(want)));
+  }
+  {
+    const std::vector<float> cas = read_shaped(out, "cas", {B, T, kC});
+    const json& idx = g["cas"]["index"];
+    const json& val = g["cas"]["value"];
+    double worst = 0;
+    size_t worst_i = 0;
+    for (size_t j = 0; j < idx.size(); ++j) {
+      const size_t i = idx[j].get<size_t>();
+      const double d = std::fabs(cas[i] - val[j].get<double>());
+      if (d > worst) worst = d, worst_i = i;
+    }
+    INFO(who << ": cas worst |diff| " << worst << " at flat index " << worst_i << " (max |cas| "
+             << g["cas"]["max_abs"].get<double>() << ")");
+    CHECK(worst <= 1e-5);
+  }
+  const json& dbg = g["debug"];
+  for (const char* k : {"y", "y_mix"})
+    check_array(dbg[k], read_shaped(out, std::string("debug/") + k, {B, T}), T, who + ": debug/" + k, 0, true);
+  for (const char* k : {"m", "m_mix"})
+    check_array(dbg[k], read_shaped(out, std::string("debug/") + k, {B, T}), T, who + ": debug/" + k, 1e-4,
+                false);
+  for (const char* k : {"action_flow", "action_rgb", "action_flow_mix", "action_rgb_mix"})
+    check_array(dbg[k], read_shaped(out, std::string("debug/") + k, {B, T}), T, who + ": debug/" + k, 1e-5,
+                false);
+  for (const char* k : {"cas_top", "cas_top_bg", "sc", "sc_rgb", "sc_flow"})
+    check_array(dbg[k], read_shaped(out, std::string("debug/") + k, {B, kC}), kC, who + ": debug/" + k, 1e-5,
+                false);
+  for (size_t t = 0; t < layout.tensors().size(); ++t) {
+    const aicl::ParamTensor& pt = layout.tensor(static_cast<int>(t));
+    const json& gg = g["grad"][pt.name];
+    const std::vector<float> gr =
+        read_shaped(out, "grad/" + pt.name, std::vector<int64_t>(pt.shape.begin(), pt.shape.end()));
+    double norm = 0, worst = 0;
+    size_t worst_i = 0;
+    for (float v : gr) norm += static_cast<double>(v) * v;
+    norm = std::sqrt(norm);
+    for (size_t j = 0; j < gg["index"].size(); ++j) {
+      const size_t i = gg["index"][j].get<size_t>();
+      const double d = std::fabs(gr[i] - gg["value"][j].get<double>());
+      if (d > worst) worst = d, worst_i = i;
+    }
+    const double max_abs = gg["max_abs"], want_norm = gg["norm"];
+    INFO(who << ": grad/" << pt.name << " worst |diff| " << worst << " at flat index " << worst_i << " (max |g| "
+             << max_abs << "), norm ours " << norm << " official " << want_norm);
+    CHECK(worst <= 1e-3 * max_abs);
+    CHECK(std::fabs(norm - want_norm) <= 1e-3 * want_norm);
+  }
+}
+
+void run_case(const std::string& file) {
+  const json g = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/parity/" + file);
+  const int B = g["B"], T = g["T"], seed = g["seed"];
+  REQUIRE(g["steps"].size() >= 1);
+  std::unique_ptr<aicl::Method> method = aicl::make_method("sal", aicl::MethodContext{}, json(), "test");
+
+  aicl::ParameterSet p = method->layout();
+  const auto& want = expected_layout();
+  REQUIRE(p.tensors().size() == want.size());
+  size_t total = 0;
+  for (size_t t = 0; t < want.size(); ++t) {
+    const aicl::ParamTensor& pt = p.tensor(static_cast<int>(t));
+    INFO("layout tensor " << t << ": " << pt.name << " " << aicl::shape_string(pt.shape) << " fan_in " << pt.fan_in
+                          << "; the golden files need " << want[t].name << " " << aicl::shape_string(want[t].shape)
+                          << " fan_in " << want[t].fan_in);
+    REQUIRE(pt.name == want[t].name);
+    REQUIRE(pt.shape == want[t].shape);
+    REQUIRE(pt.fan_in == want[t].fan_in);
+    total += pt.numel;
+  }
+  if (p.values.size() != total) p.finalize();  // a layout without buffers
+  aicl_test::formula_weights(p, seed);
+
+  DirGuard guard{aicl_test::temp_dir("sal_parity_B" + std::to_string(B) + "_T" + std::to_string(T))};
+  const std::string dir = guard.dir.string(), w = dir + "/w.h5";
+  aicl::save_weights(w, p, "sal");
+  const aicl::ParameterSet layout = [&] {  // names and shapes only from here on (frees ~1.2 GB)
+    aicl::ParameterSet l;
+    for (const auto& pt : p.tensors()) l.add(pt.name, pt.shape, pt.fan_in);
+    return l;
+  }();
+  p = aicl::ParameterSet();
+
+  std::vector<float> x, labels;
+  aicl_test::formula_batch(B, T, seed, x, labels);
+  std::optional<std::pair<double, double>> ema;
+  if (g.contains("batch_ema")) ema = std::make_pair(g["batch_ema"]["mu"].get<double>(), g["batch_ema"]["var"].get<double>());
+
+  for (size_t s = 0; s < g["steps"].size(); ++s) {
+    const std::string tag = std::to_string(s + 1);
+    const std::string b = dir + "/batch" + tag + ".h5", o = dir + "/out" + tag + ".h5";
+    if (s > 0) {  // the next step: the batch rolled by one video, the EMA state the previous step left
+      x = roll_videos(x, B);
+      labels = roll_videos(labels, B);
+      const aicl::H5File prev = aicl::H5File::open_read(dir + "/out" + std::to_string(s) + ".h5");
+      ema = std::make_pair(prev.attr_double("/", "ema_mu"), prev.attr_double("/", "ema_var"));
+    }
+    write_batch(b, x, labels, B, T, ema);
+    method->parity_step(w, b, o);
+    const aicl::H5File out = aicl::H5File::open_read(o);
+    check_step(g["steps"][s], out, layout, B, T, file + " step " + tag);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("parity: SAL steps equal the official code (B=2, T=64, two steps, EMA carried)") {
+  run_case("sal_B2_T64.json");
+}
+TEST_CASE("parity: one SAL step equals the official code (B=3, T=45, odd T, distinct mix-up pairs)") {
+  run_case("sal_B3_T45.json");
+}
+TEST_CASE("parity: one SAL step equals the official code (B=2, T=120, selective mask state)") {
+  run_case("sal_B2_T120.json");
+}

@@ -106,7 +106,7 @@ TEST_CASE("reliability: aicl_eval inference-mode flags are checked before any fi
   if (!std::ifstream(bin("aicl_eval")).good()) FAIL("build the aicl_eval target first");
   const std::string base = bin("aicl_eval") + " --data none.h5 --weights none.h5 --out none.json";
   expect_cli_error(base + " --score-key points", "aicl_eval", "--score-key: must be score or score300");
-  expect_cli_error(base + " --segments 19", "aicl_eval", "--segments: 19 is out of range");
+  expect_cli_error(base + " --segments 18", "aicl_eval", "--segments: 18 is out of range");
   expect_cli_error(base + " --tiou 0.5", "aicl_eval", "--tiou: unknown flag");  // scoring-mode flag
   CHECK_FALSE(fs::exists("none.json"));
 }

@@ -190,3 +190,50 @@ TEST_CASE("sal: bad input gets one clear line") {
                     Catch::Contains("holds weights of method 'aicl'; this run uses method 'sal'"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("sal: --parity-step writes the in-memory step in the oracle's layout and checks its batch file") {
+  const fs::path dir = aicl_test::temp_dir("sal_parity_file");
+  const aicl::MethodContext ctx = small_context();
+  auto m = aicl::make_method("sal", ctx, aicl::json{{"embed_dim", 8}}, "test");
+  const aicl::SalConfig cfg = static_cast<const aicl::SalMethod&>(*m).sal_config();
+  aicl::ParameterSet p = m->layout();
+  m->init_params(p, 5);
+  const std::string w = (dir / "w.h5").string(), b = (dir / "b.h5").string(), o = (dir / "o.h5").string();
+  aicl::save_weights(w, p, "sal");
+  const int B = 2, T = 24;
+  std::vector<float> x(static_cast<size_t>(B) * T * 32), labels(static_cast<size_t>(B) * 5, 0.0f);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 53 % 97) / 40.0);
+  labels[2] = labels[5 + 4] = 1;
+  {
+    aicl::H5File f = aicl::H5File::create(b);
+    f.write_floats("features", x.data(), {B, T, 32});
+    f.write_floats("labels", labels.data(), {B, 5});
+    f.set_attr_double("/", "ema_mu", 0.3);
+    f.set_attr_double("/", "ema_var", 0.01);
+  }
+  m->parity_step(w, b, o);
+  const aicl::SalParityResult r = aicl::sal_parity_compute(cfg, p, x.data(), labels.data(), B, T, {0.3, 0.01});
+  const aicl::H5File out = aicl::H5File::open_read(o);
+  CHECK(out.read_floats("loss/total")[0] == static_cast<float>(r.losses[0].second));
+  CHECK(out.read_floats("grad/fc1.weight") ==
+        std::vector<float>(p.grad(aicl::kSalFc1W), p.grad(aicl::kSalFc1W) + p.tensor(aicl::kSalFc1W).numel));
+  for (const auto& [name, v] : r.arrays) CHECK(out.read_floats(name) == v);
+  CHECK(out.attr_double("/", "ema_mu_in") == 0.3);
+  CHECK(out.attr_double("/", "ema_mu") == r.state_out.mu);
+  CHECK(r.state_out.var < 0.01);  // updated first: 0.7 * 0.01 + 0.3 * (a small batch variance)
+  // A batch file with half of the mask state, or labels of another width: one line naming the file.
+  {
+    aicl::H5File f = aicl::H5File::create(b);
+    f.write_floats("features", x.data(), {B, T, 32});
+    f.write_floats("labels", labels.data(), {B, 5});
+    f.set_attr_double("/", "ema_mu", 0.3);
+  }
+  CHECK_THROWS_WITH(m->parity_step(w, b, o), Catch::Contains("b.h5: give both attributes ema_mu and ema_var"));
+  {
+    aicl::H5File f = aicl::H5File::create(b);
+    f.write_floats("features", x.data(), {B, T, 32});
+    f.write_floats("labels", labels.data(), {5, 2});
+  }
+  CHECK_THROWS_WITH(m->parity_step(w, b, o), Catch::Contains("b.h5: labels must be [B,5]"));
+  fs::remove_all(dir);
+}

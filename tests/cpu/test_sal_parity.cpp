@@ -2,11 +2,11 @@
 // masks, actionness curves, video scores and the mask's EMA state against tests/golden/parity/sal_*.json
 // (tools/make_sal_parity_golden.py runs the official SAL step through tools/sal_oracle.py; docs/sal-oracle.md).
 //
-// The method is built through the registry and runs its own parity_step on files, exactly as the oracle does:
-// formula weights (tests/parity_formula.h) saved with save_weights, a batch file (features, labels and, where the
-// golden says so, the starting EMA state as root attributes ema_mu / ema_var), OUT.h5 in the oracle's layout. The
-// two-step case runs a second parity_step on the batch rolled by one video (video b+1 at position b), starting from
-// the EMA state the first step's OUT.h5 reports, as the oracle's --steps 2 does with the official trainer.
+// The method is built through the registry; each step runs sal_parity_compute, the in-memory core of
+// --parity-step (whose file layer tests/cpu/test_sal_method.cpp checks at a small width), on formula weights
+// (tests/parity_formula.h) and batch, from the golden's starting EMA state. The two-step case runs a second step on
+// the batch rolled by one video (video b+1 at position b), from the EMA state the first step left, as the oracle's
+// --steps 2 does with the official trainer.
 //
 // The golden values come from the float64 oracle run (the official code in double precision; the float32 run
 // agrees on every pseudo label and has no top-k boundary tie). Tolerances: losses 1e-4 relative; gradients:
@@ -14,30 +14,26 @@
 // scores 1e-5 absolute; pseudo labels y / y_mix exact; masks m / m_mix 1e-4 absolute; EMA state 1e-6 relative.
 // For scale, the official float32 run against the float64 one: KL_bg 1e-5..4e-5 relative (cancellation; every
 // other loss <= 2.2e-7), CAS 1.3e-6, masks 7e-6 in the selective case, EMA variance 2e-7 relative
-// (docs/sal-oracle.md). Each case writes ~0.6 GB files per step to a temporary directory, removed at the end.
+// (docs/sal-oracle.md).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/base/h5.h"
 #include "core/base/io.h"
 #include "core/methods/registry.h"
-#include "core/runtime/weights.h"
+#include "core/methods/sal/sal.h"
 #include "parity_formula.h"
 #include "test_util.h"
 
 namespace {
 
-namespace fs = std::filesystem;
 using aicl::json;
 
-constexpr int kC = 20, kF = 2048, kP = 512 * 512;
+constexpr int kC = 20, kP = 512 * 512;
 
 struct ExpectedTensor {
   const char* name;
@@ -59,26 +55,6 @@ const std::vector<ExpectedTensor>& expected_layout() {
   return v;
 }
 
-// Removes the case's temporary directory (weights and OUT files are ~0.6 GB each) however the case ends.
-struct DirGuard {
-  fs::path dir;
-  ~DirGuard() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
-void write_batch(const std::string& path, const std::vector<float>& x, const std::vector<float>& labels, int B,
-                 int T, const std::optional<std::pair<double, double>>& ema) {
-  aicl::H5File f = aicl::H5File::create(path);
-  f.write_floats("features", x.data(), {B, T, kF});
-  f.write_floats("labels", labels.data(), {B, kC});
-  if (ema) {
-    f.set_attr_double("/", "ema_mu", ema->first);
-    f.set_attr_double("/", "ema_var", ema->second);
-  }
-}
-
 // Video b+1 at position b (the oracle's --steps 2 batch).
 std::vector<float> roll_videos(const std::vector<float>& v, int B) {
   const size_t row = v.size() / static_cast<size_t>(B);
@@ -89,13 +65,42 @@ std::vector<float> roll_videos(const std::vector<float>& v, int B) {
   return out;
 }
 
-std::vector<float> read_shaped(const aicl::H5File& f, const std::string& name, const std::vector<int64_t>& want) {
-  INFO(f.path() << ": dataset " << name);
-  REQUIRE(f.exists(name));
-  std::vector<int64_t> shape;
-  std::vector<float> v = f.read_floats(name, &shape);
-  REQUIRE(shape == want);
-  return v;
+// A step's outputs by the oracle's OUT.h5 names: from sal_parity_compute in memory (what --parity-step writes).
+struct StepSource {
+  const aicl::SalParityResult& r;
+  const aicl::ParameterSet& p;  // gradients of the step
+  std::vector<float> get(const std::string& name, const std::vector<int64_t>& want) const {
+    INFO("step output " << name);
+    if (name.rfind("loss/", 0) == 0) {
+      for (const auto& [k, v] : r.losses)
+        if ("loss/" + k == name) return {static_cast<float>(v)};
+    } else if (name.rfind("grad/", 0) == 0) {
+      for (size_t t = 0; t < p.tensors().size(); ++t)
+        if ("grad/" + p.tensor(static_cast<int>(t)).name == name) {
+          const aicl::ParamTensor& pt = p.tensor(static_cast<int>(t));
+          REQUIRE(std::vector<int64_t>(pt.shape.begin(), pt.shape.end()) == want);
+          return std::vector<float>(p.grad(static_cast<int>(t)), p.grad(static_cast<int>(t)) + pt.numel);
+        }
+    } else {
+      for (const auto& [k, v] : r.arrays)
+        if (k == name) {
+          REQUIRE(r.shape(k) == want);
+          return v;
+        }
+    }
+    FAIL("no output named " << name);
+    return {};
+  }
+  double attr(const std::string& name) const {
+    if (name == "ema_mu_in") return r.state_in.mu;
+    if (name == "ema_var_in") return r.state_in.var;
+    if (name == "ema_mu") return r.state_out.mu;
+    return r.state_out.var;
+  }
+};
+
+std::vector<float> read_shaped(const StepSource& f, const std::string& name, const std::vector<int64_t>& want) {
+  return f.get(name, want);
 }
 
 double rel_diff(double ours, double want) { return std::fabs(ours - want) / std::max(std::fabs(want), 1e-300); }
@@ -125,15 +130,14 @@ void check_array(const json& want, const std::vector<float>& ours, int cols, con
   }
 }
 
-void check_step(const json& g, const aicl::H5File& out, const aicl::ParameterSet& layout, int B, int T,
+void check_step(const json& g, const StepSource& out, const aicl::ParameterSet& layout, int B, int T,
                 const std::string& who) {
   // The mask's EMA state, before and after the step's update (host doubles in the official code).
   static const std::pair<const char*, const char*> ema_attrs[] = {
       {"mu_in", "ema_mu_in"}, {"var_in", "ema_var_in"}, {"mu", "ema_mu"}, {"var", "ema_var"}};
   for (const auto& [key, attr] : ema_attrs) {
     INFO(who << ": attribute " << attr);
-    REQUIRE(out.has_attr("/", attr));
-    const double ours = out.attr_double("/", attr), want = g["ema"][key];
+    const double ours = out.attr(attr), want = g["ema"][key];
     INFO(who << ": " << attr << " ours " << ours << " official " << want << " (relative diff "
              << rel_diff(ours, want) << ")");
     CHECK(std::fabs(ours - want) <= 1e-6 * std::fabs(want));
@@ -217,34 +221,20 @@ void run_case(const std::string& file) {
   if (p.values.size() != total) p.finalize();  // a layout without buffers
   aicl_test::formula_weights(p, seed);
 
-  DirGuard guard{aicl_test::temp_dir("sal_parity_B" + std::to_string(B) + "_T" + std::to_string(T))};
-  const std::string dir = guard.dir.string(), w = dir + "/w.h5";
-  aicl::save_weights(w, p, "sal");
-  const aicl::ParameterSet layout = [&] {  // names and shapes only from here on (frees ~1.2 GB)
-    aicl::ParameterSet l;
-    for (const auto& pt : p.tensors()) l.add(pt.name, pt.shape, pt.fan_in);
-    return l;
-  }();
-  p = aicl::ParameterSet();
-
   std::vector<float> x, labels;
   aicl_test::formula_batch(B, T, seed, x, labels);
-  std::optional<std::pair<double, double>> ema;
-  if (g.contains("batch_ema")) ema = std::make_pair(g["batch_ema"]["mu"].get<double>(), g["batch_ema"]["var"].get<double>());
-
+  aicl::SalMaskState state;  // the official start: 1/C and 1
+  state.mu = 1.0 / kC;
+  if (g.contains("batch_ema")) state = {g["batch_ema"]["mu"].get<double>(), g["batch_ema"]["var"].get<double>()};
+  const aicl::SalConfig cfg = static_cast<const aicl::SalMethod&>(*method).sal_config();
   for (size_t s = 0; s < g["steps"].size(); ++s) {
-    const std::string tag = std::to_string(s + 1);
-    const std::string b = dir + "/batch" + tag + ".h5", o = dir + "/out" + tag + ".h5";
     if (s > 0) {  // the next step: the batch rolled by one video, the EMA state the previous step left
       x = roll_videos(x, B);
       labels = roll_videos(labels, B);
-      const aicl::H5File prev = aicl::H5File::open_read(dir + "/out" + std::to_string(s) + ".h5");
-      ema = std::make_pair(prev.attr_double("/", "ema_mu"), prev.attr_double("/", "ema_var"));
     }
-    write_batch(b, x, labels, B, T, ema);
-    method->parity_step(w, b, o);
-    const aicl::H5File out = aicl::H5File::open_read(o);
-    check_step(g["steps"][s], out, layout, B, T, file + " step " + tag);
+    const aicl::SalParityResult r = aicl::sal_parity_compute(cfg, p, x.data(), labels.data(), B, T, state);
+    check_step(g["steps"][s], StepSource{r, p}, p, B, T, file + " step " + std::to_string(s + 1));
+    state = r.state_out;
   }
 }
 

@@ -93,7 +93,8 @@ TEST_CASE("aicl_train: bad flags and bad data give one clear line and exit 2") {
   auto dir = aicl_test::temp_dir("train_bad");
   const std::string data = tiny_dataset(dir), run = (dir / "run").string();
   const std::string base = bin("aicl_train") + " --data " + data + " --run-dir " + run + " --threads 1 ";
-  expect_clean_failure(base + "--segments 19", "--segments: 19 is out of range");
+  expect_clean_failure(base + "--segments 18", "--segments: 18 is out of range");
+  expect_clean_failure(base + "--segments 19", "--segments: must be >= 20 for method aicl");
   expect_clean_failure(base + "--batch 0", "--batch: 0 is out of range");
   expect_clean_failure(base + "--lr -1", "--lr: -1 is out of range");
   expect_clean_failure(base + "--steps abc", "--steps: 'abc' is not an integer");

@@ -1,8 +1,10 @@
 // The SAL method (Neural Networks 2024): hyper-parameters, parameters (official state_dict keys), loss terms, the
 // adaptive-mask state and the forward/backward composition of the ops, written once for every device.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/runtime/method.h"
@@ -146,6 +148,18 @@ class SalMethod final : public Method {
   mutable std::unique_ptr<ParameterSet> layout_;
   mutable bool noted_batch_of_one_ = false;
 };
+
+// One step as --parity-step runs it (dropout off), in memory: losses and arrays by the oracle's OUT.h5 names
+// (tools/sal_oracle.py), the gradients in params.grads, and the mask state before and after the step's update.
+struct SalParityResult {
+  int B = 0, T = 0, C = 0;
+  std::vector<std::pair<std::string, double>> losses;              // "total", "mil", ... (unweighted terms)
+  std::vector<std::pair<std::string, std::vector<float>>> arrays;  // "cas", "debug/y", ...
+  SalMaskState state_in, state_out;
+  std::vector<int64_t> shape(const std::string& array_name) const;
+};
+SalParityResult sal_parity_compute(const SalConfig& cfg, ParameterSet& params, const float* x, const float* labels,
+                                   int B, int T, const SalMaskState& state);
 
 std::unique_ptr<Method> make_sal_method(const MethodContext& ctx, const json& config, const std::string& source);
 

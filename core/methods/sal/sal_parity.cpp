@@ -17,7 +17,7 @@ struct ParityBatch {
   SalMaskState state;
 };
 
-ParityBatch read_parity_batch(const std::string& path, const SalConfig& cfg) {
+ParityBatch read_parity_batch(const std::string& path, const SalConfig& cfg) {  // checked, with its EMA state
   H5File bf = H5File::open_read(path);
   ParityBatch pb;
   std::vector<int64_t> xs, ys;
@@ -47,64 +47,80 @@ ParityBatch read_parity_batch(const std::string& path, const SalConfig& cfg) {
 
 }  // namespace
 
-void SalMethod::parity_step(const std::string& weights_path, const std::string& batch_path,
-                            const std::string& out_path) const {
-  SalConfig cfg = cfg_;
+SalParityResult sal_parity_compute(const SalConfig& cfg_in, ParameterSet& params, const float* x, const float* labels,
+                                   int B, int T, const SalMaskState& state) {
+  SalConfig cfg = cfg_in;
   cfg.dropout = 0;  // the oracle runs the official model with dropout off
-  ParameterSet params = sal_parameters(cfg);
-  load_weights(weights_path, params, "sal");
-  const ParityBatch pb = read_parity_batch(batch_path, cfg);
-  const int B = pb.B, T = pb.T, C = cfg.num_classes;
+  const int C = cfg.num_classes;
   SalMethod m(cfg);
-  m.set_mask_state(pb.state);
-  check_batch(pb.labels.data(), B, T);
-
+  m.set_mask_state(state);
+  m.check_batch(labels, B, T);
   Ops& ops = cpu_ops();
   auto ws = m.make_workspace(ops);
   auto& a = static_cast<SalActivations&>(*ws);
   params.zero_grad();
   const ParamView p{&params, params.values.data(), params.grads.data()};
   float slots[kNumSalLossSlots];
-  sal_forward_backward(ops, cfg, p, StepBatch{pb.x.data(), pb.labels.data(), pb.labels.data(), B, T, 1, 0}, a, slots);
+  sal_forward_backward(ops, cfg, p, StepBatch{x, labels, labels, B, T, 1, 0}, a, slots);
   m.pull_state(a);
   const SalLosses L = sal_losses_from_slots(slots, cfg);
+  SalParityResult r;
+  r.B = B, r.T = T, r.C = C;
+  r.state_in = state;
+  r.state_out = m.mask_state();
+  r.losses = {{"total", L.total},       {"mil", L.mil},           {"mse", L.mse},         {"kl", L.kl},
+              {"act", L.act},           {"act_flow", L.act_flow}, {"act_rgb", L.act_rgb}, {"se", L.se},
+              {"se_fused", L.se_fused}, {"se_flow", L.se_flow},   {"se_rgb", L.se_rgb},   {"mix", L.mix},
+              {"mix_flow", L.mix_flow}, {"mix_rgb", L.mix_rgb}};
+  const size_t n = static_cast<size_t>(B) * T, bc = static_cast<size_t>(B) * C;
+  r.arrays = {{"cas", a.cas.to_host(n * C)},
+              {"debug/y", a.y.to_host(n)},
+              {"debug/y_mix", a.y_mix.to_host(n)},
+              {"debug/m", a.m.to_host(n)},
+              {"debug/m_mix", a.m_mix.to_host(n)},
+              {"debug/action_flow", a.act_flow.to_host(n)},
+              {"debug/action_rgb", a.act_rgb.to_host(n)},
+              {"debug/action_flow_mix", a.act_flow_mix.to_host(n)},
+              {"debug/action_rgb_mix", a.act_rgb_mix.to_host(n)},
+              {"debug/cas_top", a.cas_top.to_host(bc)},
+              {"debug/cas_top_bg", a.cas_top_bg.to_host(bc)},
+              {"debug/sc", a.sc.to_host(bc)},
+              {"debug/sc_rgb", a.sc_rgb.to_host(bc)},
+              {"debug/sc_flow", a.sc_flow.to_host(bc)}};
+  return r;
+}
 
+std::vector<int64_t> SalParityResult::shape(const std::string& name) const {
+  if (name == "cas") return {B, T, C};
+  if (name.rfind("debug/cas_top", 0) == 0 || name.rfind("debug/sc", 0) == 0) return {B, C};
+  return {B, T};
+}
+
+void SalMethod::parity_step(const std::string& weights_path, const std::string& batch_path,
+                            const std::string& out_path) const {
+  ParameterSet params = sal_parameters(cfg_);
+  load_weights(weights_path, params, "sal");
+  const ParityBatch pb = read_parity_batch(batch_path, cfg_);
+  const SalParityResult r = sal_parity_compute(cfg_, params, pb.x.data(), pb.labels.data(), pb.B, pb.T, pb.state);
   write_atomic_with(out_path, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp);
-    auto scalar = [&](const std::string& name, double v) {
+    for (const auto& [name, v] : r.losses) {
       const float fv = static_cast<float>(v);
       f.write_floats("loss/" + name, &fv, {});
-    };
-    const std::pair<const char*, double> terms[] = {
-        {"total", L.total}, {"mil", L.mil},         {"mse", L.mse},           {"kl", L.kl},
-        {"act", L.act},     {"act_flow", L.act_flow}, {"act_rgb", L.act_rgb}, {"se", L.se},
-        {"se_fused", L.se_fused}, {"se_flow", L.se_flow}, {"se_rgb", L.se_rgb}, {"mix", L.mix},
-        {"mix_flow", L.mix_flow}, {"mix_rgb", L.mix_rgb}};
-    for (const auto& [name, v] : terms) scalar(name, v);
+    }
     for (size_t t = 0; t < params.tensors().size(); ++t) {
       const ParamTensor& pt = params.tensor(static_cast<int>(t));
       f.write_floats("grad/" + pt.name, params.grad(static_cast<int>(t)),
                      std::vector<int64_t>(pt.shape.begin(), pt.shape.end()));
     }
-    f.write_floats("cas", a.cas.data(), {B, T, C});
-    const std::pair<const char*, const Buf<float>*> bt[] = {
-        {"debug/y", &a.y},   {"debug/y_mix", &a.y_mix}, {"debug/m", &a.m},
-        {"debug/m_mix", &a.m_mix}, {"debug/action_flow", &a.act_flow}, {"debug/action_rgb", &a.act_rgb},
-        {"debug/action_flow_mix", &a.act_flow_mix}, {"debug/action_rgb_mix", &a.act_rgb_mix}};
-    for (const auto& [name, buf] : bt) f.write_floats(name, buf->data(), {B, T});
-    const std::pair<const char*, const Buf<float>*> bc[] = {{"debug/cas_top", &a.cas_top},
-                                                            {"debug/cas_top_bg", &a.cas_top_bg},
-                                                            {"debug/sc", &a.sc},
-                                                            {"debug/sc_rgb", &a.sc_rgb},
-                                                            {"debug/sc_flow", &a.sc_flow}};
-    for (const auto& [name, buf] : bc) f.write_floats(name, buf->data(), {B, C});
-    f.set_attr_double("/", "B", B);
-    f.set_attr_double("/", "T", T);
+    for (const auto& [name, v] : r.arrays) f.write_floats(name, v.data(), r.shape(name));
+    f.set_attr_double("/", "B", r.B);
+    f.set_attr_double("/", "T", r.T);
     f.set_attr_string("/", "dtype", "float32");
-    f.set_attr_double("/", "ema_mu_in", pb.state.mu);
-    f.set_attr_double("/", "ema_var_in", pb.state.var);
-    f.set_attr_double("/", "ema_mu", m.mask_state().mu);
-    f.set_attr_double("/", "ema_var", m.mask_state().var);
+    f.set_attr_double("/", "ema_mu_in", r.state_in.mu);
+    f.set_attr_double("/", "ema_var_in", r.state_in.var);
+    f.set_attr_double("/", "ema_mu", r.state_out.mu);
+    f.set_attr_double("/", "ema_var", r.state_out.var);
   });
 }
 

@@ -237,3 +237,22 @@ TEST_CASE("sal: --parity-step writes the in-memory step in the oracle's layout a
   CHECK_THROWS_WITH(m->parity_step(w, b, o), Catch::Contains("b.h5: labels must be [B,5]"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("sal: an overflowing embedding is reported at the bilinear pooling, naming the branch and the video") {
+  aicl::SalConfig cfg;
+  cfg.feature_dim = 32, cfg.rgb_dim = 16, cfg.num_classes = 5, cfg.embed_dim = 8, cfg.dropout = 0;
+  aicl::SalMethod method(cfg);
+  aicl::ParameterSet p = method.layout();
+  method.init_params(p, 3);
+  // The fused trunk's weights so large that its embedding overflows to Inf: Gram Inf, signed sqrt Inf, norm Inf.
+  std::fill(p.value(aicl::kSalEncW), p.value(aicl::kSalEncW) + p.tensor(aicl::kSalEncW).numel, 1e30f);
+  const int B = 2, T = 24;
+  std::vector<float> x(static_cast<size_t>(B) * T * 32, 1.0f), labels(static_cast<size_t>(B) * 5, 0.0f);
+  labels[0] = labels[5] = 1;
+  auto ws = method.make_workspace(aicl::cpu_ops());
+  float slots[aicl::kNumSalLossSlots];
+  CHECK_THROWS_WITH(method.forward_backward(aicl::cpu_ops(), aicl::ParamView{&p, p.values.data(), p.grads.data()},
+                                            aicl::StepBatch{x.data(), labels.data(), labels.data(), B, T, 1, 1}, *ws,
+                                            slots),
+                    Catch::Contains("bilinear pooling of the fused embedding of batch video 0 is not finite"));
+}

@@ -154,12 +154,24 @@ void trunk_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Tr
                          p.value(tr.w), B, T, tr.in_width, D, true);
 }
 
+// On a synchronous device (the CPU) a non-finite norm of the signed-sqrt vector is reported where it arises,
+// naming the branch and the video, instead of as a later NaN loss term; a queued device reports the loss term.
+void check_pooled(Ops& ops, const float* norm, int B, const char* branch) {
+  if (!ops.synchronous() || !ops.host_memory()) return;
+  for (int b = 0; b < B; ++b)
+    if (!std::isfinite(norm[b]))
+      fail(std::string("SAL's bilinear pooling of the ") + branch + " embedding of batch video " + std::to_string(b) +
+           " is not finite (Gram matrix -> signed sqrt -> L2 normalisation): the embedding overflowed; lower "
+           "--lr or check the weights");
+}
+
 // Bilinear pooling of emb [B,T,D] into v [B,D²] (and its norm), then the shared fc into sc [B,C].
 void pool_and_classify(Ops& ops, const SalConfig& cfg, const ParamView& p, const float* emb, int B, int T,
-                       float* gram, float* v, float* norm, float* sc) {
+                       float* gram, float* v, float* norm, float* sc, const char* branch) {
   const int D = cfg.embed_dim, P = D * D;
   ops.gram_forward(gram, emb, B, T, D);
   ops.signed_sqrt_l2_forward(v, norm, gram, B, P, cfg.bp_eps);
+  check_pooled(ops, norm, B, branch);
   ops.conv1d_k1_forward(sc, v, p.value(kSalFcW), p.value(kSalFcB), B, P, cfg.num_classes);
 }
 
@@ -189,7 +201,8 @@ void sal_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const float
   ops.conv1d_k3_forward(a.emb.data(), x, cfg.feature_dim, p.value(kSalEncW), p.value(kSalEncB), B, T,
                         cfg.feature_dim, D, true);
   if (drop) ops.dropout_forward(a.emb.data(), a.emb.data(), n * D, cfg.dropout, ke);
-  pool_and_classify(ops, cfg, p, a.emb.data(), B, T, a.gram.data(), a.v.data(), a.norm.data(), a.sc.data());
+  pool_and_classify(ops, cfg, p, a.emb.data(), B, T, a.gram.data(), a.v.data(), a.norm.data(), a.sc.data(),
+                    "fused");
   ops.conv1d_k1_forward(a.s.data(), a.v.data(), p.value(kSalFc1W), p.value(kSalFc1B), B, P, D);
   ops.outer_add_forward(a.emb2.data(), a.emb.data(), a.s.data(), a.act.data(), B, T, D);
   ops.conv1d_k1_forward(a.cas.data(), a.emb2.data(), p.value(kSalClsW), p.value(kSalClsB), N, D, C);
@@ -268,9 +281,9 @@ void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, co
   sal_forward(ops, cfg, p, x, B, T, a, &batch);
   // Training-only heads: bilinear logits of the stream embeddings, background CAS and its top-k.
   pool_and_classify(ops, cfg, p, a.emb_rgb.data(), B, T, a.gram_rgb.data(), a.v_rgb.data(), a.norm_rgb.data(),
-                    a.sc_rgb.data());
+                    a.sc_rgb.data(), "RGB");
   pool_and_classify(ops, cfg, p, a.emb_flow.data(), B, T, a.gram_flow.data(), a.v_flow.data(), a.norm_flow.data(),
-                    a.sc_flow.data());
+                    a.sc_flow.data(), "flow");
   ops.complement_scale_forward(a.cas_bg.data(), a.cas.data(), a.act.data(), B, T, C);
   ops.topk_mil_forward(a.cas_top_bg.data(), a.topk_idx_bg.data(), a.combined_bg.data(), a.cas_bg.data(), nullptr,
                        nullptr, B, T, C, k);

@@ -78,7 +78,7 @@ void BM_Conv3Forward(benchmark::State& state, Strategy strategy) {
   WallTimer timer;
   for (auto _ : state) {
     aicl::detail::conv1d_k3_forward_with(strategy, out.data(), x.data(), kRowStride, w.data(), b.data(), kBatch, T,
-                                         Cin, kCout, true);
+                                         Cin, kCout, 3, true);
     benchmark::DoNotOptimize(out.data());
   }
   report(state, Cin, T, timer);
@@ -96,7 +96,7 @@ void BM_Conv3BackwardWeights(benchmark::State& state, Strategy strategy) {
   for (auto _ : state) {
     aicl::detail::conv1d_k3_backward_with(strategy, dw.data(), db.data(), static_cast<float*>(nullptr), 0,
                                           dout.data(), out.data(),
-                                          x.data(), kRowStride, w.data(), kBatch, T, Cin, kCout, true);
+                                          x.data(), kRowStride, w.data(), kBatch, T, Cin, kCout, 3, true);
     benchmark::DoNotOptimize(dw.data());
   }
   report(state, Cin, T, timer);
@@ -123,12 +123,12 @@ void BM_Conv3InterleavedWithSgemm(benchmark::State& state) {
     for (int s = 0; s < 2; ++s) {
       WallTimer t1;
       aicl::detail::conv1d_k3_forward_with(strategies[s], out.data(), x.data(), kRowStride, w.data(), b.data(),
-                                           kBatch, T, Cin, kCout, true);
+                                           kBatch, T, Cin, kCout, 3, true);
       t_fwd[s] += t1.seconds();
       WallTimer t2;
       aicl::detail::conv1d_k3_backward_with(strategies[s], dw.data(), db.data(), static_cast<float*>(nullptr), 0,
                                             dout.data(), out.data(), x.data(), kRowStride, w.data(), kBatch, T,
-                                            Cin, kCout, true);
+                                            Cin, kCout, 3, true);
       t_bwd[s] += t2.seconds();
     }
     benchmark::DoNotOptimize(c.data());

@@ -106,19 +106,19 @@ void BM_ConvsOnly(benchmark::State& state) {
   std::vector<float> dsrc(n);
   for (auto& e : dsrc) e = static_cast<float>(rng.uniform(-1, 1));
   for (auto _ : state) {
-    aicl::conv1d_k3_forward(e0.data(), f.x.data(), 2048, p.value(aicl::kBaseW), p.value(aicl::kBaseB), B, T, 2048, 512, true);
-    aicl::conv1d_k3_forward(e1.data(), f.x.data(), 2048, p.value(aicl::kRgbW), p.value(aicl::kRgbB), B, T, 1024, 512, true);
+    aicl::conv1d_k3_forward(e0.data(), f.x.data(), 2048, p.value(aicl::kBaseW), p.value(aicl::kBaseB), B, T, 2048, 512, 3, true);
+    aicl::conv1d_k3_forward(e1.data(), f.x.data(), 2048, p.value(aicl::kRgbW), p.value(aicl::kRgbB), B, T, 1024, 512, 3, true);
     aicl::conv1d_k3_forward(e2.data(), f.x.data() + 1024, 2048, p.value(aicl::kFlowW), p.value(aicl::kFlowB), B, T, 1024,
-                            512, true);
+                            512, 3, true);
     d = dsrc;
     aicl::conv1d_k3_backward(p.grad(aicl::kBaseW), p.grad(aicl::kBaseB), static_cast<float*>(nullptr), 0, d.data(), e0.data(),
-                             f.x.data(), 2048, p.value(aicl::kBaseW), B, T, 2048, 512, true);
+                             f.x.data(), 2048, p.value(aicl::kBaseW), B, T, 2048, 512, 3, true);
     d = dsrc;
     aicl::conv1d_k3_backward(p.grad(aicl::kRgbW), p.grad(aicl::kRgbB), static_cast<float*>(nullptr), 0, d.data(), e1.data(),
-                             f.x.data(), 2048, p.value(aicl::kRgbW), B, T, 1024, 512, true);
+                             f.x.data(), 2048, p.value(aicl::kRgbW), B, T, 1024, 512, 3, true);
     d = dsrc;
     aicl::conv1d_k3_backward(p.grad(aicl::kFlowW), p.grad(aicl::kFlowB), static_cast<float*>(nullptr), 0, d.data(),
-                             e2.data(), f.x.data() + 1024, 2048, p.value(aicl::kFlowW), B, T, 1024, 512, true);
+                             e2.data(), f.x.data() + 1024, 2048, p.value(aicl::kFlowW), B, T, 1024, 512, 3, true);
   }
   state.counters["GFLOPS"] = benchmark::Counter(conv_flops(B, T) * static_cast<double>(state.iterations()) / 1e9,
                                                 benchmark::Counter::kIsRate);

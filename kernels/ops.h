@@ -78,11 +78,13 @@ class Ops {
                                                       int max_rows, int max_labels) = 0;
 
   // ---- layers (kernels/conv1d_k3.h, conv1d_k1.h, actionness.h) ----
+  // Temporal conv with odd kernel size K, zero padding K/2, weight [Cout,Cin,K]. The name is historical: K = 3 is
+  // what AICL and SAL-THUMOS pass (SAL-ActivityNet's base module: K = 7). Even K throws aicl::Error.
   virtual void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B,
-                                 int T, int Cin, int Cout, bool relu) = 0;
+                                 int T, int Cin, int Cout, int K, bool relu) = 0;
   virtual void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
                                   const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
-                                  bool relu) = 0;
+                                  int K, bool relu) = 0;
   virtual void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
                                  int Cout) = 0;
   virtual void conv1d_k1_backward(float* dw, float* db, float* din, const float* dout, const float* in,

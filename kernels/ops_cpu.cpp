@@ -68,13 +68,13 @@ class CpuOps final : public Ops {
   }
 
   void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B, int T,
-                         int Cin, int Cout, bool relu) override {
-    aicl::conv1d_k3_forward(out, in, in_stride, w, b, B, T, Cin, Cout, relu);
+                         int Cin, int Cout, int K, bool relu) override {
+    aicl::conv1d_k3_forward(out, in, in_stride, w, b, B, T, Cin, Cout, K, relu);
   }
   void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
-                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
+                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout, int K,
                           bool relu) override {
-    aicl::conv1d_k3_backward(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, relu);
+    aicl::conv1d_k3_backward(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, K, relu);
   }
   void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
                          int Cout) override {

@@ -83,13 +83,13 @@ class CudaOps final : public Ops {
   }
 
   void conv1d_k3_forward(float* out, const float* in, int in_stride, const float* w, const float* b, int B, int T,
-                         int Cin, int Cout, bool relu) override {
-    conv1d_k3_forward_cuda(out, in, in_stride, w, b, B, T, Cin, Cout, relu, s_);
+                         int Cin, int Cout, int K, bool relu) override {
+    conv1d_k3_forward_cuda(out, in, in_stride, w, b, B, T, Cin, Cout, K, relu, s_);
   }
   void conv1d_k3_backward(float* dw, float* db, float* din, int din_stride, float* dout, const float* out,
-                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout,
+                          const float* in, int in_stride, const float* w, int B, int T, int Cin, int Cout, int K,
                           bool relu) override {
-    conv1d_k3_backward_cuda(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, relu, s_);
+    conv1d_k3_backward_cuda(dw, db, din, din_stride, dout, out, in, in_stride, w, B, T, Cin, Cout, K, relu, s_);
   }
   void conv1d_k1_forward(float* out, const float* in, const float* w, const float* b, int N, int Cin,
                          int Cout) override {

@@ -1,4 +1,5 @@
-// conv1d_k3 / conv1d_k1 forward against direct loops, strategies and strides, float vs double; the gemm wrapper.
+// conv1d_k3 (any odd K) / conv1d_k1 forward against direct loops, strategies and strides, float vs double; the gemm
+// wrapper.
 // (Finite-difference gradients and CUDA parity: the op harness, tests/ops/op_conv1d_k*.cpp.)
 #include <catch2/catch.hpp>
 
@@ -21,14 +22,16 @@ namespace {
 
 struct Conv3Shape {
   int B, Tn, Cin, Cout, in_stride;
+  int K = 3;  // kernel size (odd), zero padding K/2
 };
 
 std::string name_of(const Conv3Shape& s, bool relu) {
-  return "B=" + std::to_string(s.B) + " T=" + std::to_string(s.Tn) + " Cin=" + std::to_string(s.Cin) +
-         " Cout=" + std::to_string(s.Cout) + " stride=" + std::to_string(s.in_stride) + (relu ? " relu" : "");
+  return "K=" + std::to_string(s.K) + " B=" + std::to_string(s.B) + " T=" + std::to_string(s.Tn) +
+         " Cin=" + std::to_string(s.Cin) + " Cout=" + std::to_string(s.Cout) + " stride=" + std::to_string(s.in_stride) +
+         (relu ? " relu" : "");
 }
 
-// Direct loops in double: out[b,t,co] = bias + sum_k sum_ci w[co,ci,k] in[b,t+k-1,ci], zero outside [0,Tn).
+// Direct loops in double: out[b,t,co] = bias + sum_k sum_ci w[co,ci,k] in[b,t+k-K/2,ci], zero outside [0,Tn).
 // Also returns, per output, the sum of |terms| (the scale float rounding errors are measured against).
 template <class T>
 void reference_conv3(std::vector<double>& out, std::vector<double>& abs_sum, const std::vector<T>& in,
@@ -39,11 +42,11 @@ void reference_conv3(std::vector<double>& out, std::vector<double>& abs_sum, con
     for (int t = 0; t < s.Tn; ++t)
       for (int co = 0; co < s.Cout; ++co) {
         double acc = bias[co], mag = std::fabs(double(bias[co]));
-        for (int k = 0; k < 3; ++k) {
-          const int src = t + k - 1;
+        for (int k = 0; k < s.K; ++k) {
+          const int src = t + k - s.K / 2;
           if (src < 0 || src >= s.Tn) continue;
           for (int ci = 0; ci < s.Cin; ++ci) {
-            const double term = double(w[(size_t(co) * s.Cin + ci) * 3 + k]) *
+            const double term = double(w[(size_t(co) * s.Cin + ci) * s.K + k]) *
                                 double(in[(size_t(b) * s.Tn + src) * s.in_stride + ci]);
             acc += term;
             mag += std::fabs(term);
@@ -64,14 +67,14 @@ struct Conv3Data {
   std::vector<double> in, w, bias;
 };
 
-// Inputs in [-1,1); weights scaled by 1/sqrt(3*Cin). With relu, reseeds until every pre-activation is at least
+// Inputs in [-1,1); weights scaled by 1/sqrt(K*Cin). With relu, reseeds until every pre-activation is at least
 // 1e-3 from the kink (finite differences of 1e-6 then never cross it) and both signs occur.
 Conv3Data make_conv3_data(const Conv3Shape& s, bool relu, unsigned seed) {
   for (unsigned attempt = 0; attempt < 200; ++attempt, seed += 1000) {
     Conv3Data d;
     d.in = random_vector(size_t(s.B) * s.Tn * s.in_stride, seed);
-    const double w_scale = 1.0 / std::sqrt(3.0 * s.Cin);
-    d.w = random_vector(size_t(s.Cout) * s.Cin * 3, seed + 1, -w_scale, w_scale);
+    const double w_scale = 1.0 / std::sqrt(double(s.K) * s.Cin);
+    d.w = random_vector(size_t(s.Cout) * s.Cin * s.K, seed + 1, -w_scale, w_scale);
     d.bias = random_vector(s.Cout, seed + 2, -0.3, 0.3);
     if (!relu) return d;
     std::vector<double> pre, mag;
@@ -94,10 +97,17 @@ const std::vector<Conv3Shape> kConv3Shapes = {
     {2, 4, 1, 1, 2},  // single channel in and out
 };
 
-}  // namespace
+// K = 7 (SAL-ActivityNet's base module, padding 3), K = 5 and K = 1. T < K (T = 1, 2, 3: taps whose shift reaches
+// past the whole video contribute nothing), T between K/2 and K, several videos (each tap j would leak |j-K/2| rows
+// across every video boundary), in_stride > Cin.
+const std::vector<Conv3Shape> kConvKShapes = {
+    {1, 1, 3, 2, 3, 7}, {2, 2, 4, 3, 4, 7}, {3, 3, 2, 3, 5, 7}, {2, 5, 3, 4, 7, 7}, {3, 9, 5, 6, 5, 7},
+    {4, 16, 6, 5, 9, 7}, {2, 4, 1, 1, 2, 7}, {3, 2, 3, 2, 3, 5}, {2, 7, 4, 3, 6, 5}, {3, 4, 3, 2, 3, 1},
+};
 
-TEST_CASE("conv1d_k3 forward matches direct loops (float and double, both GEMM strategies)", "[conv]") {
-  for (const Conv3Shape& s : kConv3Shapes)
+// Forward of every shape against the direct loops, float and double, both GEMM strategies.
+void check_forward_against_direct_loops(const std::vector<Conv3Shape>& shapes) {
+  for (const Conv3Shape& s : shapes)
     for (bool relu : {false, true})
       for (Strategy strategy : {Strategy::whole_batch, Strategy::per_video}) {
         const Conv3Data d = make_conv3_data(s, relu, 7);
@@ -105,16 +115,16 @@ TEST_CASE("conv1d_k3 forward matches direct loops (float and double, both GEMM s
         reference_conv3(ref, mag, d.in, d.w, d.bias, s, relu);
         std::vector<double> out_d(ref.size(), -7);
         aicl::detail::conv1d_k3_forward_with(strategy, out_d.data(), d.in.data(), s.in_stride, d.w.data(),
-                                             d.bias.data(), s.B, s.Tn, s.Cin, s.Cout, relu);
+                                             d.bias.data(), s.B, s.Tn, s.Cin, s.Cout, s.K, relu);
         // float: inputs rounded to float give the reference for the float run.
         const auto in_f = cast<float>(d.in), w_f = cast<float>(d.w), b_f = cast<float>(d.bias);
         std::vector<double> ref_f, mag_f;
         reference_conv3(ref_f, mag_f, in_f, w_f, b_f, s, relu);
         std::vector<float> out_f(ref.size(), -7.f);
         aicl::detail::conv1d_k3_forward_with(strategy, out_f.data(), in_f.data(), s.in_stride, w_f.data(),
-                                             b_f.data(), s.B, s.Tn, s.Cin, s.Cout, relu);
-        // Tolerance: a float sum of n = 3*Cin+1 terms is within n * 2^-24 * sum|terms| (worst case), doubled.
-        const double float_rel = 2.0 * (3 * s.Cin + 1) * std::ldexp(1.0, -24);
+                                             b_f.data(), s.B, s.Tn, s.Cin, s.Cout, s.K, relu);
+        // Tolerance: a float sum of n = K*Cin+1 terms is within n * 2^-24 * sum|terms| (worst case), doubled.
+        const double float_rel = 2.0 * (s.K * s.Cin + 1) * std::ldexp(1.0, -24);
         double worst_d = 0, worst_f = 0;
         size_t worst_i = 0;
         for (size_t i = 0; i < ref.size(); ++i) {
@@ -130,46 +140,84 @@ TEST_CASE("conv1d_k3 forward matches direct loops (float and double, both GEMM s
       }
 }
 
-TEST_CASE("conv1d_k3 backward: strategies agree, din stride is honoured, null din skips only din", "[conv][grad]") {
-  const Conv3Shape s{3, 6, 5, 4, 8};
-  const Conv3Data d = make_conv3_data(s, true, 5);
-  const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
-  std::vector<double> out(n_out);
-  aicl::conv1d_k3_forward(out.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin, s.Cout,
-                          true);
-  const std::vector<double> proj = random_vector(n_out, 3);
-  const int din_stride = s.Cin + 2;
-  struct Grads {
-    std::vector<double> dw, db, din;
-  };
-  auto run = [&](Strategy strategy, bool with_din) {
-    Grads g{std::vector<double>(d.w.size(), 0), std::vector<double>(s.Cout, 0),
-            std::vector<double>(size_t(s.B) * s.Tn * din_stride, -5.0)};
-    std::vector<double> dout = proj;
-    aicl::detail::conv1d_k3_backward_with(strategy, g.dw.data(), g.db.data(), with_din ? g.din.data() : nullptr,
-                                          din_stride, dout.data(), out.data(), d.in.data(), s.in_stride, d.w.data(),
-                                          s.B, s.Tn, s.Cin, s.Cout, true);
-    return g;
-  };
-  const Grads whole = run(Strategy::whole_batch, true), per = run(Strategy::per_video, true),
-              no_din = run(Strategy::whole_batch, false);
-  for (size_t i = 0; i < whole.dw.size(); ++i) {
-    CHECK(whole.dw[i] == Approx(per.dw[i]).epsilon(1e-12).margin(1e-14));
-    CHECK(no_din.dw[i] == whole.dw[i]);
-  }
-  for (size_t i = 0; i < whole.db.size(); ++i) CHECK(no_din.db[i] == whole.db[i]);
-  for (size_t r = 0; r < size_t(s.B) * s.Tn; ++r)
-    for (int c = 0; c < din_stride; ++c) {
-      const size_t i = r * din_stride + c;
-      INFO("din row " << r << " col " << c);
-      CHECK(no_din.din[i] == -5.0);
-      if (c >= s.Cin) {
-        CHECK(whole.din[i] == -5.0);  // the gap between rows is never written
-      } else {
-        CHECK(whole.din[i] == Approx(per.din[i]).epsilon(1e-12).margin(1e-14));
-        CHECK(whole.din[i] != -5.0);
-      }
+}  // namespace
+
+TEST_CASE("conv1d_k3 forward matches direct loops (float and double, both GEMM strategies)", "[conv]") {
+  check_forward_against_direct_loops(kConv3Shapes);
+}
+
+TEST_CASE("conv1d_k3 with K = 7 (and 5, 1) matches a naive direct convolution: T < K, several videos, strides",
+          "[conv]") {
+  check_forward_against_direct_loops(kConvKShapes);
+}
+
+TEST_CASE("conv1d_k3 with K = 7 at a SAL-ActivityNet-like width matches a naive direct convolution", "[conv]") {
+  // Every tap present (T > K) and crossing each boundary, Cin large enough for the GEMMs to block.
+  check_forward_against_direct_loops({Conv3Shape{3, 12, 96, 24, 128, 7}});
+}
+
+TEST_CASE("conv1d_k3: an even or non-positive kernel size throws aicl::Error", "[conv]") {
+  std::vector<float> x(2 * 4 * 3, 0.5f), w(2 * 3 * 4, 0.1f), b(2, 0.f), out(2 * 4 * 2, 0.f), dout(out.size(), 1.f),
+      dw(w.size(), 0.f), db(2, 0.f);
+  for (int K : {0, 2, 4, -1})
+    for (Strategy strategy : {Strategy::whole_batch, Strategy::per_video}) {
+      INFO("K=" << K);
+      CHECK_THROWS_AS(aicl::detail::conv1d_k3_forward_with(strategy, out.data(), x.data(), 3, w.data(), b.data(), 2,
+                                                           4, 3, 2, K, true),
+                      aicl::Error);
+      float* no_din = nullptr;
+      CHECK_THROWS_AS(aicl::detail::conv1d_k3_backward_with(strategy, dw.data(), db.data(), no_din, 0, dout.data(),
+                                                            out.data(), x.data(), 3, w.data(), 2, 4, 3, 2, K, true),
+                      aicl::Error);
     }
+  CHECK_THROWS_WITH(aicl::conv1d_k3_forward(out.data(), x.data(), 3, w.data(), b.data(), 2, 4, 3, 2, 4, false),
+                    Catch::Contains("K=4"));
+}
+
+TEST_CASE("conv1d_k3 backward: strategies agree, din stride is honoured, null din skips only din", "[conv][grad]") {
+  // K = 3 and K = 7 (T = 6 < 7: the outermost taps pair no rows), K = 5 with T > K.
+  for (const Conv3Shape s :
+       {Conv3Shape{3, 6, 5, 4, 8, 3}, Conv3Shape{3, 6, 5, 4, 8, 7}, Conv3Shape{2, 9, 4, 3, 6, 5}}) {
+    INFO(name_of(s, true));
+    const Conv3Data d = make_conv3_data(s, true, 5);
+    const size_t n_out = size_t(s.B) * s.Tn * s.Cout;
+    std::vector<double> out(n_out);
+    aicl::conv1d_k3_forward(out.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin, s.Cout,
+                            s.K, true);
+    const std::vector<double> proj = random_vector(n_out, 3);
+    const int din_stride = s.Cin + 2;
+    struct Grads {
+      std::vector<double> dw, db, din;
+    };
+    auto run = [&](Strategy strategy, bool with_din) {
+      Grads g{std::vector<double>(d.w.size(), 0), std::vector<double>(s.Cout, 0),
+              std::vector<double>(size_t(s.B) * s.Tn * din_stride, -5.0)};
+      std::vector<double> dout = proj;
+      aicl::detail::conv1d_k3_backward_with(strategy, g.dw.data(), g.db.data(), with_din ? g.din.data() : nullptr,
+                                            din_stride, dout.data(), out.data(), d.in.data(), s.in_stride, d.w.data(),
+                                            s.B, s.Tn, s.Cin, s.Cout, s.K, true);
+      return g;
+    };
+    const Grads whole = run(Strategy::whole_batch, true), per = run(Strategy::per_video, true),
+                no_din = run(Strategy::whole_batch, false);
+    for (size_t i = 0; i < whole.dw.size(); ++i) {
+      CHECK(whole.dw[i] == Approx(per.dw[i]).epsilon(1e-12).margin(1e-14));
+      CHECK(no_din.dw[i] == whole.dw[i]);
+    }
+    for (size_t i = 0; i < whole.db.size(); ++i) CHECK(no_din.db[i] == whole.db[i]);
+    for (size_t r = 0; r < size_t(s.B) * s.Tn; ++r)
+      for (int c = 0; c < din_stride; ++c) {
+        const size_t i = r * din_stride + c;
+        INFO("din row " << r << " col " << c);
+        CHECK(no_din.din[i] == -5.0);
+        if (c >= s.Cin) {
+          CHECK(whole.din[i] == -5.0);  // the gap between rows is never written
+        } else {
+          CHECK(whole.din[i] == Approx(per.din[i]).epsilon(1e-12).margin(1e-14));
+          CHECK(whole.din[i] != -5.0);
+        }
+      }
+  }
 }
 
 TEST_CASE("conv1d_k3 float forward and backward agree with double at training-like sizes", "[conv]") {
@@ -181,16 +229,16 @@ TEST_CASE("conv1d_k3 float forward and backward agree with double at training-li
   const std::vector<double> proj = random_vector(n_out, 4);
   std::vector<double> out_d(n_out), dw_d(d.w.size(), 0), db_d(s.Cout, 0), din_d(d.in.size(), 0), dout_d = proj;
   aicl::conv1d_k3_forward(out_d.data(), d.in.data(), s.in_stride, d.w.data(), d.bias.data(), s.B, s.Tn, s.Cin,
-                          s.Cout, true);
+                          s.Cout, s.K, true);
   aicl::conv1d_k3_backward(dw_d.data(), db_d.data(), din_d.data(), s.in_stride, dout_d.data(), out_d.data(),
-                           d.in.data(), s.in_stride, d.w.data(), s.B, s.Tn, s.Cin, s.Cout, true);
+                           d.in.data(), s.in_stride, d.w.data(), s.B, s.Tn, s.Cin, s.Cout, s.K, true);
   const auto in_f = cast<float>(d.in), w_f = cast<float>(d.w), b_f = cast<float>(d.bias);
   std::vector<float> out_f(n_out), dw_f(d.w.size(), 0), db_f(s.Cout, 0), din_f(d.in.size(), 0);
   std::vector<float> dout_f = cast<float>(proj);
   aicl::conv1d_k3_forward(out_f.data(), in_f.data(), s.in_stride, w_f.data(), b_f.data(), s.B, s.Tn, s.Cin, s.Cout,
-                          true);
+                          s.K, true);
   aicl::conv1d_k3_backward(dw_f.data(), db_f.data(), din_f.data(), s.in_stride, dout_f.data(), out_f.data(),
-                           in_f.data(), s.in_stride, w_f.data(), s.B, s.Tn, s.Cin, s.Cout, true);
+                           in_f.data(), s.in_stride, w_f.data(), s.B, s.Tn, s.Cin, s.Cout, s.K, true);
   auto compare = [](const char* what, const std::vector<float>& f, const std::vector<double>& dd) {
     double scale = 0, worst = 0;
     size_t worst_i = 0;

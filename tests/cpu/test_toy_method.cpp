@@ -72,7 +72,7 @@ class ToyMil final : public aicl::Method {
   }
   void forward(aicl::Ops& ops, const aicl::ParamView& p, const float* x, int B, int T, ToyWorkspace& w) const {
     w.reserve(B, T, D_, C_);
-    ops.conv1d_k3_forward(w.emb.data(), x, F_, p.value(0), p.value(1), B, T, F_, D_, true);
+    ops.conv1d_k3_forward(w.emb.data(), x, F_, p.value(0), p.value(1), B, T, F_, D_, 3, true);
     ops.conv1d_k1_forward(w.cas.data(), w.emb.data(), p.value(2), p.value(3), B * T, D_, C_);
     ops.topk_mil_forward(w.cas_top.data(), w.topk.data(), w.combined.data(), w.cas.data(), w.zeros.data(),
                          w.zeros.data(), B, T, C_, T / 8);
@@ -91,7 +91,7 @@ class ToyMil final : public aicl::Method {
     ops.conv1d_k1_backward(p.grad(2), p.grad(3), w.d_emb.data(), w.d_cas.data(), w.emb.data(), p.value(2),
                            b.B * b.T, D_, C_);
     ops.conv1d_k3_backward(p.grad(0), p.grad(1), nullptr, 0, w.d_emb.data(), w.emb.data(), b.x, F_, p.value(0), b.B,
-                           b.T, F_, D_, true);
+                           b.T, F_, D_, 3, true);
   }
   int video_outputs() const override { return C_; }
   aicl::InferScores infer(aicl::Ops& ops, const aicl::ParamView& p, const float* x, int B, int T,

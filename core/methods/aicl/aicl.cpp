@@ -101,14 +101,14 @@ void aicl_forward(Ops& ops, const AiclConfig& cfg, const ParamView& p, const flo
   const int N = B * T;
   const size_t n = static_cast<size_t>(N);
   // Stream embeddings and their actionness heads: RGB is the first R columns of each feature row, flow the rest.
-  ops.conv1d_k3_forward(a.emb_flow.data(), x + R, F, p.value(kFlowW), p.value(kFlowB), B, T, W, D, true);
-  ops.conv1d_k3_forward(a.emb_rgb.data(), x, F, p.value(kRgbW), p.value(kRgbB), B, T, R, D, true);
+  ops.conv1d_k3_forward(a.emb_flow.data(), x + R, F, p.value(kFlowW), p.value(kFlowB), B, T, W, D, 3, true);
+  ops.conv1d_k3_forward(a.emb_rgb.data(), x, F, p.value(kRgbW), p.value(kRgbB), B, T, R, D, 3, true);
   ops.conv1d_k1_forward(a.logit_flow.data(), a.emb_flow.data(), p.value(kClsFlowW), p.value(kClsFlowB), N, D, 1);
   ops.conv1d_k1_forward(a.logit_rgb.data(), a.emb_rgb.data(), p.value(kClsRgbW), p.value(kClsRgbB), N, D, 1);
   ops.sigmoid_forward(a.action_flow.data(), a.logit_flow.data(), n);
   ops.sigmoid_forward(a.action_rgb.data(), a.logit_rgb.data(), n);
   // Fused embedding and the class activation sequence.
-  ops.conv1d_k3_forward(a.emb.data(), x, F, p.value(kBaseW), p.value(kBaseB), B, T, F, D, true);
+  ops.conv1d_k3_forward(a.emb.data(), x, F, p.value(kBaseW), p.value(kBaseB), B, T, F, D, 3, true);
   ops.conv1d_k1_forward(a.cas.data(), a.emb.data(), p.value(kClsW), p.value(kClsB), N, D, C);
   ops.class_aware_actionness_forward(a.actionness_aware.data(), a.cas.data(), N, C);
   ops.stream_mean_forward(a.actionness_agnostic.data(), a.action_flow.data(), a.action_rgb.data(), n);
@@ -196,11 +196,11 @@ void aicl_forward_backward(Ops& ops, const AiclConfig& cfg, const ParamView& p, 
                          a.emb_rgb.data(), p.value(kClsRgbW), N, D, 1);
   // Temporal convolutions (the input features need no gradient). dout is masked by the ReLU in place.
   ops.conv1d_k3_backward(p.grad(kBaseW), p.grad(kBaseB), nullptr, 0, a.d_emb.data(), a.emb.data(), x, F,
-                         p.value(kBaseW), B, T, F, D, true);
+                         p.value(kBaseW), B, T, F, D, 3, true);
   ops.conv1d_k3_backward(p.grad(kRgbW), p.grad(kRgbB), nullptr, 0, a.d_emb_rgb.data(), a.emb_rgb.data(), x, F,
-                         p.value(kRgbW), B, T, R, D, true);
+                         p.value(kRgbW), B, T, R, D, 3, true);
   ops.conv1d_k3_backward(p.grad(kFlowW), p.grad(kFlowB), nullptr, 0, a.d_emb_flow.data(), a.emb_flow.data(), x + R,
-                         F, p.value(kFlowW), B, T, W, D, true);
+                         F, p.value(kFlowW), B, T, W, D, 3, true);
 }
 
 // ---- the Method ----

@@ -127,7 +127,7 @@ void trunk_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Tru
                    float* emb, float* logit, float* act, const DropoutKey* drop) {
   const int D = cfg.embed_dim, N = B * T;
   ops.conv1d_k3_forward(emb, x + tr.in_offset, cfg.feature_dim, p.value(tr.w), p.value(tr.b), B, T, tr.in_width, D,
-                        true);
+                        3, true);
   if (drop) ops.dropout_forward(emb, emb, static_cast<size_t>(N) * D, cfg.dropout, *drop);
   ops.conv1d_k1_forward(logit, emb, p.value(tr.head_w), p.value(tr.head_b), N, D, 1);
   ops.sigmoid_forward(act, logit, static_cast<size_t>(N));
@@ -151,7 +151,7 @@ void trunk_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Tr
     d_conv = a.d_pre.data();
   }
   ops.conv1d_k3_backward(p.grad(tr.w), p.grad(tr.b), nullptr, 0, d_conv, emb, x + tr.in_offset, cfg.feature_dim,
-                         p.value(tr.w), B, T, tr.in_width, D, true);
+                         p.value(tr.w), B, T, tr.in_width, D, 3, true);
 }
 
 // On a synchronous device (the CPU) a non-finite norm of the signed-sqrt vector is reported where it arises,
@@ -199,7 +199,7 @@ void sal_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const float
   ops.stream_mix_forward(a.act.data(), a.act_flow.data(), a.act_rgb.data(), 1 - cfg.hp_lambda, cfg.hp_lambda, n);
   // Fused embedding, its second-order vector, the semantic vector s = fc1(v) propagated as e + s ⊗ a.
   ops.conv1d_k3_forward(a.emb.data(), x, cfg.feature_dim, p.value(kSalEncW), p.value(kSalEncB), B, T,
-                        cfg.feature_dim, D, true);
+                        cfg.feature_dim, D, 3, true);
   if (drop) ops.dropout_forward(a.emb.data(), a.emb.data(), n * D, cfg.dropout, ke);
   pool_and_classify(ops, cfg, p, a.emb.data(), B, T, a.gram.data(), a.v.data(), a.norm.data(), a.sc.data(),
                     "fused");
@@ -330,7 +330,7 @@ void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, co
     d_enc = a.d_pre.data();
   }
   ops.conv1d_k3_backward(p.grad(kSalEncW), p.grad(kSalEncB), nullptr, 0, d_enc, a.emb.data(), x, cfg.feature_dim,
-                         p.value(kSalEncW), B, T, cfg.feature_dim, D, true);
+                         p.value(kSalEncW), B, T, cfg.feature_dim, D, 3, true);
 
   // ---- the four trunk applications: bilinear logits (plain trunks) + actionness heads ----
   const Trunk fl = flow_trunk(cfg), rg = rgb_trunk(cfg);

@@ -1,6 +1,7 @@
 // A dataset profile: what a dataset's protocol fixes (splits, timing, feature streams, tIoUs, post-processing).
 #include "data/profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -136,9 +137,51 @@ void read_postprocess(const json& v, const std::string& source, DatasetProfile& 
 
 DatasetProfile DatasetProfile::thumos14() { return DatasetProfile{}; }
 
+namespace {
+
+// What ActivityNet v1.2 and v1.3 share; the source of each number is in docs/data-format.md.
+DatasetProfile activitynet(const std::string& name) {
+  DatasetProfile p;
+  p.name = name;
+  p.train_subset = "training";  // the subsets of the ActivityNet ground truth
+  p.test_subset = "validation";  // WTAL papers report on validation (the test labels are not public)
+  p.fps = 25;                    // SAL_ActivityNet FEATS_FPS / frames_per_sec; W-TALC factor 25/16
+  p.segment_frames = 16;         // SAL_ActivityNet segment_frames_num; t_factor = 16 L / (24 T 25)
+  // numpy.linspace(0.5, 0.95, 10) (SAL_ActivityNet TIOU_THRESH), = aicl_eval --tiou 0.5:0.95:10.
+  p.tiou = {0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95};
+  p.scale = 24;                        // UP_SCALE
+  p.class_thresh = 0.1;                // CLASS_THRESH
+  p.act_thresh_arange = {0.1, 1.0, 0.1};  // CAS_THRESH = np.arange(0.1, 1.0, 0.1)
+  p.nms_thresh = 0.7;                  // NMS_THRESH
+  p.soft_nms = true;                   // SOFT_NMS
+  p.nms_alpha = 0.35;                  // NMS_ALPHA
+  p.outer_ratio = 0.2;                 // gamma = 0.2, landing in the OIC ratio as on THUMOS14 (quirk Q2)
+  p.class_score_weight = 0.2;
+  p.test_sampling = "uniform_keep_short";  // uniform_sample in core/dataset_class13.py
+  p.train_segments = 50;                   // NUM_SEGMENTS / sample_segments_num
+  p.test_segments = 50;
+  return p;
+}
+
+const char* const kTestSamplings[] = {"uniform", "uniform_keep_short"};
+
+}  // namespace
+
+DatasetProfile DatasetProfile::anet12() { return activitynet("anet12"); }
+DatasetProfile DatasetProfile::anet13() { return activitynet("anet13"); }
+
+const std::vector<std::string>& DatasetProfile::known_names() {
+  static const std::vector<std::string> names = {"thumos14", "anet12", "anet13"};
+  return names;
+}
+
 DatasetProfile DatasetProfile::named(const std::string& name, const std::string& flag) {
   if (name == "thumos14") return thumos14();
-  fail(flag + ": unknown dataset profile '" + name + "' (known: thumos14)");
+  if (name == "anet12") return anet12();
+  if (name == "anet13") return anet13();
+  std::string known;
+  for (const std::string& n : known_names()) known += (known.empty() ? "" : ", ") + n;
+  fail(flag + ": unknown dataset profile '" + name + "' (known: " + known + ")");
 }
 
 int DatasetProfile::feature_dim() const {
@@ -153,7 +196,7 @@ json DatasetProfile::to_json() const {
   json act = act_thresh.empty()
                  ? json{{"arange", {act_thresh_arange.start, act_thresh_arange.stop, act_thresh_arange.step}}}
                  : json(act_thresh);
-  return {{"name", name},
+  json j = {{"name", name},
           {"train_subset", train_subset},
           {"test_subset", test_subset},
           {"fps", fps},
@@ -169,12 +212,20 @@ json DatasetProfile::to_json() const {
             {"nms_alpha", nms_alpha},
             {"outer_ratio", outer_ratio},
             {"class_score_weight", class_score_weight}}}};
+  // Keys added after the first profiles are written only where they differ from THUMOS14's, so that a THUMOS14
+  // file keeps the exact bytes it had before they existed (and reads back the same either way).
+  const DatasetProfile t;
+  if (test_sampling != t.test_sampling) j["test_sampling"] = test_sampling;
+  if (train_segments != t.train_segments) j["train_segments"] = train_segments;
+  if (test_segments != t.test_segments) j["test_segments"] = test_segments;
+  return j;
 }
 
 DatasetProfile DatasetProfile::from_json(const json& j, const std::string& source) {
   DatasetProfile p;
   KeyReader r(j, source, "");
-  r.only({"name", "train_subset", "test_subset", "fps", "segment_frames", "streams", "tiou", "postprocess"});
+  r.only({"name", "train_subset", "test_subset", "fps", "segment_frames", "streams", "tiou", "postprocess",
+          "test_sampling", "train_segments", "test_segments"});
   r.text("name", p.name);
   r.text("train_subset", p.train_subset);
   r.text("test_subset", p.test_subset);
@@ -183,6 +234,9 @@ DatasetProfile DatasetProfile::from_json(const json& j, const std::string& sourc
   if (const json* s = r.find("streams")) p.streams = read_streams(*s, r);
   r.numbers("tiou", p.tiou);
   if (const json* pp = r.find("postprocess")) read_postprocess(*pp, source, p);
+  r.text("test_sampling", p.test_sampling);
+  r.integer("train_segments", p.train_segments);
+  r.integer("test_segments", p.test_segments);
   p.validate(source);
   return p;
 }
@@ -221,6 +275,10 @@ void DatasetProfile::validate(const std::string& source) const {
   if (!(nms_alpha > 0) || !std::isfinite(nms_alpha)) bad("postprocess.nms_alpha", "a positive number");
   if (!(outer_ratio >= 0) || !std::isfinite(outer_ratio)) bad("postprocess.outer_ratio", "a number >= 0");
   if (!std::isfinite(class_score_weight)) bad("postprocess.class_score_weight", "finite");
+  if (std::find(std::begin(kTestSamplings), std::end(kTestSamplings), test_sampling) == std::end(kTestSamplings))
+    bad("test_sampling", "\"uniform\" or \"uniform_keep_short\"");
+  if (train_segments < 1 || train_segments > (1 << 24)) bad("train_segments", "an integer in [1, 16777216]");
+  if (test_segments < 1 || test_segments > (1 << 24)) bad("test_segments", "an integer in [1, 16777216]");
 }
 
 std::string DatasetProfile::describe() const {
@@ -240,6 +298,8 @@ std::string DatasetProfile::describe() const {
   }
   s += ", NMS " + short_num(nms_thresh) + (soft_nms ? " (soft, alpha " + short_num(nms_alpha) + ")" : " (hard)") +
        ", outer_ratio " + short_num(outer_ratio) + ", class_score_weight " + short_num(class_score_weight);
+  s += "; segments: train " + std::to_string(train_segments) + ", test " + std::to_string(test_segments) + " (" +
+       test_sampling + ")";
   return s;
 }
 
@@ -248,7 +308,8 @@ bool DatasetProfile::operator==(const DatasetProfile& o) const {
          segment_frames == o.segment_frames && streams == o.streams && tiou == o.tiou && scale == o.scale &&
          class_thresh == o.class_thresh && act_thresh == o.act_thresh && act_thresh_arange == o.act_thresh_arange &&
          nms_thresh == o.nms_thresh && soft_nms == o.soft_nms && nms_alpha == o.nms_alpha &&
-         outer_ratio == o.outer_ratio && class_score_weight == o.class_score_weight;
+         outer_ratio == o.outer_ratio && class_score_weight == o.class_score_weight &&
+         test_sampling == o.test_sampling && train_segments == o.train_segments && test_segments == o.test_segments;
 }
 
 }  // namespace aicl

@@ -47,8 +47,20 @@ struct DatasetProfile {
   double outer_ratio = 0.2;          // OIC outer-region ratio (the official --gamma, quirk Q2)
   double class_score_weight = 0.2;   // OIC weight of the video-level class score
 
+  // Temporal sampling (docs/data-format.md). Segments per video in training and at test time, and how a test
+  // video is brought to test_segments: "uniform" resamples every video to exactly test_segments rows
+  // (floor(i*L/T), THUMOS14's official loader); "uniform_keep_short" keeps a video of L <= test_segments rows
+  // whole and duplicates a single row (SAL_ActivityNet's uniform_sample).
+  std::string test_sampling = "uniform";
+  int train_segments = 750;
+  int test_segments = 750;
+
   static DatasetProfile thumos14();
-  // A known profile by name ("thumos14"); anything else throws aicl::Error naming `flag`.
+  static DatasetProfile anet12();  // ActivityNet v1.2 (W-TALC's 100-class release)
+  static DatasetProfile anet13();  // ActivityNet v1.3 (200 classes)
+  // The names named() knows, in the order they are listed in errors and help texts.
+  static const std::vector<std::string>& known_names();
+  // A known profile by name; anything else throws "<flag>: unknown dataset profile 'x' (known: thumos14, ...)".
   static DatasetProfile named(const std::string& name, const std::string& flag = "--profile");
 
   int feature_dim() const;  // sum of the stream widths

@@ -1,4 +1,4 @@
-// A THUMOS14-like synthetic dataset generator (deterministic for a seed, portable across standard libraries).
+// Synthetic datasets like THUMOS14 or ActivityNet (deterministic for a seed, portable across standard libraries).
 //
 // Portability: only our own RNG (splitmix64 + xoshiro256**) and IEEE + - * / sqrt floor are used for
 // anything that reaches the file (no std distributions, no libm exp/log/sin), and floating-point
@@ -179,16 +179,57 @@ VideoInfo random_video_layout(SynthRng& rng, const Prototypes& p, int max_segmen
   return v;
 }
 
+// Random ActivityNet-like layout: about 100-200 segments, one class, 1-3 long instances covering 25-75% of the
+// video (ActivityNet videos are ~2 minutes with few, long actions).
+VideoInfo random_anet_layout(SynthRng& rng, int max_segments, int num_classes) {
+  VideoInfo v;
+  int T = static_cast<int>(lognormal(rng, 150, 0.3));
+  T = std::min(600, std::max(24, T));
+  if (max_segments > 0) T = std::min(T, max_segments);
+  v.num_segments = T;
+  v.duration = (T + 0.98 * rng.uniform()) * kSecondsPerSegment;
+  const int cls = rng.scaled_below(num_classes);
+  const double u = rng.uniform();
+  const int n = u < 0.6 ? 1 : (u < 0.85 ? 2 : 3);
+  const double total = T * kSecondsPerSegment, action = total * rng.uniform(0.25, 0.75);
+  std::vector<double> share(static_cast<size_t>(n)), gaps(static_cast<size_t>(n) + 1);
+  double ssum = 0, gsum = 0;
+  for (double& x : share) ssum += (x = 0.5 + rng.uniform());
+  for (double& g : gaps) gsum += (g = 0.2 + rng.uniform());
+  double t = 0;
+  for (int i = 0; i < n; ++i) {
+    t += (total - action) * gaps[static_cast<size_t>(i)] / gsum;
+    const double len = action * share[static_cast<size_t>(i)] / ssum;
+    const double s = round_tenth(t), e = std::min(round_tenth(t + len), std::floor(total * 10) / 10);
+    if (e - s >= 0.2) v.instances.push_back({s, e, cls});
+    t += len;
+  }
+  if (v.instances.empty()) v.instances.push_back({0.0, round_tenth(std::min(total, 2.0)), cls});
+  return v;
+}
+
 // Real layouts: names, durations and instances from gt.json; cropped to max_segments around the actions.
-void real_layouts(const SynthOptions& o, SynthLayout& out) {
+// The classes of real annotations: THUMOS14's 20 for its profile, else the sorted labels of gt.json.
+std::vector<std::string> real_classes(const json& db, const DatasetProfile& profile) {
+  if (profile.name == "thumos14") return thumos14_class_names();
+  std::set<std::string> labels;
+  for (auto it = db.begin(); it != db.end(); ++it)
+    for (const json& a : it.value().value("annotations", json::array())) labels.insert(a.at("label").get<std::string>());
+  return {labels.begin(), labels.end()};
+}
+
+void real_layouts(const SynthOptions& o, const DatasetProfile& profile, SynthLayout& out) {
   const std::string gt_path = o.anno_dir + "/gt.json";
   json gt = read_json_file(gt_path);
   if (!gt.contains("database") || !gt["database"].is_object()) fail(gt_path + ": missing 'database'");
   const json& db = gt["database"];
-  const auto& classes = thumos14_class_names();
+  out.classes = real_classes(db, profile);
+  const auto& classes = out.classes;
   auto class_index = [&](const std::string& label) {
     auto it = std::lower_bound(classes.begin(), classes.end(), label);
-    if (it == classes.end() || *it != label) fail(gt_path + ": unknown label '" + label + "' (not a THUMOS14 class)");
+    if (it == classes.end() || *it != label)
+      fail(gt_path + ": unknown label '" + label + "' (not one of profile " + profile.name + "'s " +
+           std::to_string(classes.size()) + " classes)");
     return static_cast<int>(it - classes.begin());
   };
   auto read_entry = [&](const std::string& name, const std::string& subset) {
@@ -232,8 +273,8 @@ void real_layouts(const SynthOptions& o, SynthLayout& out) {
     if (part == 1) complete_test = count == names.size();
     for (const std::string& name : names) in_split.insert(name);
     for (size_t i = 0; i < count; ++i) {
-      VideoInfo v = read_entry(names[i], part == 0 ? "validation" : "test");
-      int T = std::max(1, static_cast<int>(std::floor(v.duration * 25.0 / 16.0)));
+      VideoInfo v = read_entry(names[i], part == 0 ? profile.train_subset : profile.test_subset);
+      int T = std::max(1, static_cast<int>(std::floor(v.duration * profile.fps / profile.segment_frames)));
       if (o.max_segments > 0 && T > o.max_segments) {
         T = o.max_segments;
         const double window = T * kSecondsPerSegment;
@@ -280,22 +321,54 @@ std::vector<std::string> synth_class_names(int num_classes) {
 }
 
 DatasetProfile synth_profile(const SynthOptions& o) {
-  DatasetProfile p = DatasetProfile::thumos14();
+  DatasetProfile p = DatasetProfile::named(o.profile);
   p.streams = {{"rgb", o.stream_dim}, {"flow", o.stream_dim}};
   return p;
 }
 
+namespace {
+
+// An ActivityNet-like set: random layouts named v_<subset>_NNNNNNN, classes class_000, class_001, ...
+void random_anet_layouts(const SynthOptions& o, const DatasetProfile& profile, SynthLayout& layout) {
+  const size_t digits = std::max<size_t>(3, std::to_string(o.num_classes - 1).size());
+  for (int c = 0; c < o.num_classes; ++c) {
+    const std::string number = std::to_string(c);
+    layout.classes.push_back("class_" + std::string(digits - number.size(), '0') + number);
+  }
+  for (int part = 0; part < 2; ++part) {
+    const int count = part == 0 ? o.train_videos : o.test_videos;
+    const std::string& subset = part == 0 ? profile.train_subset : profile.test_subset;
+    for (int i = 0; i < count; ++i) {
+      SynthRng rng(o.seed, 12 + static_cast<uint64_t>(part), static_cast<uint64_t>(i));  // streams apart from THUMOS's
+      VideoInfo v = random_anet_layout(rng, o.max_segments, o.num_classes);
+      v.name = numbered(("v_" + subset + "_").c_str(), i + 1);
+      v.subset = subset;
+      layout.videos.push_back(std::move(v));
+    }
+  }
+}
+
+}  // namespace
+
 SynthLayout make_synth_layout(const SynthOptions& o) {
   if (o.stream_dim < 16 || o.stream_dim > 65536) fail("--stream-width: must be in [16, 65536]");
   synth_class_names(o.num_classes);  // checks the count
-  if (!o.anno_dir.empty() && o.num_classes != 20)
+  const DatasetProfile profile = synth_profile(o);
+  if (profile.segment_frames / profile.fps != kSecondsPerSegment)
+    fail("synth: profile " + profile.name + " is not 16 frames per segment at 25 fps (the generator's timing)");
+  const bool thumos = profile.name == "thumos14";
+  if (!o.anno_dir.empty() && thumos && o.num_classes != 20)
     fail("--classes: must be 20 with --anno (the real annotations use the 20 THUMOS14 classes)");
   if (o.max_segments < 0) fail("--max-segments: must be >= 0");
   if (!(o.difficulty >= 0)) fail("--difficulty: must be >= 0");
   SynthLayout layout;
   if (!o.anno_dir.empty()) {
-    real_layouts(o, layout);
+    real_layouts(o, profile, layout);
+  } else if (!thumos) {
+    if (o.train_videos < 0 || o.test_videos < 0) fail("--train/--test: must be >= 0");
+    random_anet_layouts(o, profile, layout);
   } else {
+    layout.classes = synth_class_names(o.num_classes);
     if (o.train_videos < 0 || o.test_videos < 0) fail("--train/--test: must be >= 0");
     Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
     for (int part = 0; part < 2; ++part) {
@@ -312,7 +385,7 @@ SynthLayout make_synth_layout(const SynthOptions& o) {
   if (layout.videos.empty()) fail("synth: no videos requested (--train and --test are both 0)");
   for (std::vector<VideoInfo>* list : {&layout.videos, &layout.annotation_only})
     for (VideoInfo& v : *list) {
-      v.labels.assign(static_cast<size_t>(o.num_classes), 0.f);
+      v.labels.assign(layout.classes.size(), 0.f);
       for (const Instance& in : v.instances) v.labels[static_cast<size_t>(in.label)] = 1.f;
     }
   return layout;
@@ -430,13 +503,13 @@ static uint64_t video_key(const VideoInfo& v) {  // a video's RNG stream follows
 
 std::vector<float> make_synth_features(const SynthOptions& o, const SynthLayout& layout, size_t index) {
   if (index >= layout.videos.size()) fail("synth: video index out of range");
-  Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
+  Prototypes p = make_prototypes(o.seed, o.stream_dim, static_cast<int>(layout.classes.size()));
   return features_with(o, p, layout.videos[index], video_key(layout.videos[index]));
 }
 
 size_t write_synth(const SynthOptions& o, const std::string& out_path) {
   SynthLayout layout = make_synth_layout(o);
-  const Prototypes p = make_prototypes(o.seed, o.stream_dim, o.num_classes);
+  const Prototypes p = make_prototypes(o.seed, o.stream_dim, static_cast<int>(layout.classes.size()));
   DatasetWriterOptions wo;
   wo.compression = o.compression;
   wo.gt_version = "aicl-synth";
@@ -445,10 +518,11 @@ size_t write_synth(const SynthOptions& o, const std::string& out_path) {
                 static_cast<unsigned long long>(o.seed), o.train_videos, o.test_videos, o.max_segments, o.difficulty,
                 o.anno_dir.empty() ? "" : " anno=real");
   wo.source = src;
-  if (o.num_classes != 20) wo.source += " classes=" + std::to_string(o.num_classes);
+  if (layout.classes.size() != 20) wo.source += " classes=" + std::to_string(layout.classes.size());
   if (o.stream_dim != 1024) wo.source += " stream_width=" + std::to_string(o.stream_dim);
+  if (o.profile != "thumos14") wo.source += " profile=" + o.profile;
   wo.profile = synth_profile(o);
-  DatasetWriter writer(out_path, synth_class_names(o.num_classes), 2 * o.stream_dim, wo);
+  DatasetWriter writer(out_path, layout.classes, 2 * o.stream_dim, wo);
   // Generate in parallel batches, write in order (the file does not depend on the thread count).
   const size_t n = layout.videos.size(), batch = 32;
   size_t segments = 0;

@@ -1,4 +1,4 @@
-// A THUMOS14-like synthetic dataset generator (deterministic for a seed, portable across standard libraries).
+// Synthetic datasets like THUMOS14 or ActivityNet (deterministic for a seed, portable across standard libraries).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -16,8 +16,11 @@ struct SynthOptions {
   std::string anno_dir;     // optional real annotations (gt.json, split_{train,test}.txt): names/durations/instances
   double difficulty = 0.5;  // scales the feature noise (0.5: AICL learns it in minutes, far from 100%)
   int stream_dim = 1024;    // RGB and flow widths (--stream-width); the file holds 2*stream_dim columns
-  int num_classes = 20;     // --classes; 20 with anno_dir
+  int num_classes = 20;     // --classes; with anno_dir the annotations' classes
   int compression = 0;      // deflate level of the written file
+  // The dataset profile imitated and recorded (thumos14, anet12, anet13): its subset names, timing and protocol.
+  // ActivityNet profiles generate ActivityNet-like layouts: 100-200 segments, 1-3 long instances of one class.
+  std::string profile = "thumos14";
 };
 
 constexpr int kMaxSynthClasses = 1000;
@@ -26,14 +29,15 @@ constexpr int kMaxSynthClasses = 1000;
 // (zero-padded past 100 so that they stay sorted).
 std::vector<std::string> synth_class_names(int num_classes);
 
-// The profile a synthetic file records: THUMOS14's protocol (it imitates THUMOS14) with rgb + flow streams
-// of `stream_dim` columns each.
+// The profile a synthetic file records: options.profile's protocol with rgb + flow streams of `stream_dim`
+// columns each.
 DatasetProfile synth_profile(const SynthOptions& options);
 
 // The layout (names, lengths, instances) of every video, without features. Cheap; used by write_synth.
 struct SynthLayout {
-  std::vector<VideoInfo> videos;           // with features, validation first then test
+  std::vector<VideoInfo> videos;           // with features, the train subset first, then the test subset
   std::vector<VideoInfo> annotation_only;  // real gt entries outside the splits (with anno_dir only)
+  std::vector<std::string> classes;        // sorted class names (labels index them)
 };
 SynthLayout make_synth_layout(const SynthOptions& options);
 

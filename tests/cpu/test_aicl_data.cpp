@@ -136,7 +136,10 @@ TEST_CASE("aicl_data: synth --classes/--stream-width, inspect shows the profile,
   REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/npy").exit_code == 0);
   CHECK(fs::exists(dir / "npy/features/train/rgb/video_validation_0000001.npy"));
   expect_error("import --root " + d + "/npy --out " + d + "/x.h5 --profile anet",
-               "--profile: unknown dataset profile 'anet' (known: thumos14)");
+               "--profile: unknown dataset profile 'anet' (known: thumos14, anet12, anet13)");
+  expect_error("synth --out " + d + "/x.h5 --profile anet14", "--profile: unknown dataset profile 'anet14'");
+  expect_error("import --root " + d + "/npy --out " + d + "/x.h5 --profile anet13",
+               "gt.json: no video has subset 'training', which profile anet13 trains on (gt.json has: test, validation)");
   expect_error("synth --out " + d + "/x.h5 --classes 0", "--classes");
   expect_error("synth --out " + d + "/x.h5 --stream-width 8", "--stream-width");
   CHECK_FALSE(fs::exists(dir / "x.h5"));
@@ -157,4 +160,64 @@ TEST_CASE("aicl_data: inspect of a file without a profile notes the THUMOS14 fal
                           "record one)\n");
   auto text = run("inspect " + d + "/s.h5");
   CHECK_THAT(text.output, Catch::Contains("profile (not recorded, assumed): thumos14"));
+}
+
+TEST_CASE("aicl_data: ActivityNet end to end: synth --profile anet13, export/import concat and wtalc, check") {
+  auto dir = aicl_test::temp_dir("cli_anet");
+  const std::string d = dir.string();
+  auto r = run("synth --out " + d + "/s.h5 --profile anet13 --train 6 --test 3 --stream-width 1024 --seed 2");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("9 videos (6 training, 3 validation)"));
+  auto j = nlohmann::json::parse(run("inspect " + d + "/s.h5 --json").output);
+  CHECK(j["profile"]["name"] == "anet13");
+  CHECK(j["profile"]["test_sampling"] == "uniform_keep_short");
+  CHECK(j["classes"].size() == 200);
+
+  REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/concat --layout concat").exit_code == 0);
+  CHECK(fs::exists(dir / "concat/validation/v_validation_0000003.npy"));
+  auto imp = run("import --root " + d + "/concat --layout concat --profile anet13 --out " + d + "/c.h5");
+  INFO(imp.output);
+  REQUIRE(imp.exit_code == 0);
+  CHECK_THAT(imp.output, Catch::Contains("aicl_data: import: 9/9 videos (100%)"));
+  REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/wt --layout wtalc").exit_code == 0);
+  CHECK(fs::exists(dir / "wt/ActivityNet1.3-I3D-JOINTFeatures.npy"));
+  REQUIRE(run("import --root " + d + "/wt --layout wtalc --profile anet13 --out " + d + "/w.h5").exit_code == 0);
+  aicl::Dataset a(d + "/s.h5"), c(d + "/c.h5"), w(d + "/w.h5");
+  CHECK(c.class_names().size() < a.class_names().size());  // from-gt: only the classes that occur
+  CHECK(w.class_names() == a.class_names());                // classlist.npy keeps them all
+  for (const aicl::Dataset* b : {&c, &w}) {
+    REQUIRE(b->num_videos() == a.num_videos());
+    CHECK(b->profile() == aicl::DatasetProfile::anet13());
+    for (size_t v = 0; v < a.num_videos(); ++v) CHECK(a.read_features(v) == b->read_features(v));
+  }
+  auto chk = run("check " + d + "/w.h5");
+  CHECK(chk.exit_code == 0);
+  CHECK_THAT(chk.output, Catch::Contains("check " + d + "/w.h5: 9 videos, 0 errors, 0 warnings"));
+}
+
+TEST_CASE("aicl_data: check prints one line per finding and exits 1 on errors") {
+  auto dir = aicl_test::temp_dir("cli_check");
+  const std::string p = (dir / "d.h5").string();
+  {
+    aicl::DatasetWriterOptions o;
+    o.profile.streams = {{"rgb", 2}, {"flow", 2}};
+    aicl::DatasetWriter wr(p, {"A", "B"}, 4, o);
+    std::vector<float> f(12, 1.f), g(12);
+    for (size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(i);
+    wr.add_video({"same", "validation", 3, 2.0, {}, {{0.1, 0.5, 0}}}, f.data());
+    wr.add_video({"nolabel", "validation", 3, 2.0, {}, {}}, g.data());
+    wr.add_video({"short", "test", 3, 30.0, {}, {{0.1, 0.5, 1}}}, g.data());
+    wr.finish();
+  }
+  auto r = run("check " + p);
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("aicl_data: warning: " + p + ": video 'same': all 3 segments have the same features") &&
+                           Catch::Contains("aicl_data: error: " + p + ": video 'nolabel': no labels in the train subset") &&
+                           Catch::Contains("aicl_data: warning: " + p + ": video 'short': 3 segments, but its duration 30.0 s") &&
+                           Catch::Contains("check " + p + ": 3 videos, 1 errors, 3 warnings"));
+  auto limited = run("check " + p + " --limit 0");
+  CHECK(limited.exit_code == 1);
+  expect_error("check", "check: expected one dataset file");
 }

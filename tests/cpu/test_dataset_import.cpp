@@ -175,3 +175,118 @@ TEST_CASE("import: each bad input is one clear error and writes nothing") {
   expect_error([](const fs::path& r) { aicl::write_file_atomic((r / "split_test.txt").string(), "video_validation_0000001\n"); },
                "is in both split files");
 }
+
+namespace {
+
+// The concatenated layout of SAL_ActivityNet: ROOT/train/, ROOT/validation/ ([T, 2048]), gt.json with ActivityNet
+// subsets and classes, split files.
+void make_anet_concat_root(const fs::path& root) {
+  aicl::json db = aicl::json::object();
+  std::string split[2];
+  const struct {
+    const char* name;
+    int part, T;
+    const char* label;
+  } videos[] = {{"v_a", 0, 6, "Ballet"}, {"v_b", 0, 3, "Zumba"}, {"v_c", 1, 5, "Ballet"}, {"v_d", 1, 1, "Archery"}};
+  float seed = 0.f;
+  for (const auto& v : videos) {
+    const fs::path dir = root / (v.part == 0 ? "train" : "validation");
+    fs::create_directories(dir);
+    const auto f = aicl_test::tiny_features(v.T, 2048, seed += 1.f);
+    aicl::write_npy((dir / (std::string(v.name) + ".npy")).string(), f.data(), static_cast<size_t>(v.T), 2048);
+    db[v.name] = {{"subset", v.part == 0 ? "training" : "validation"},
+                  {"duration", v.T * 0.64 + 0.1},
+                  {"annotations", {{{"label", v.label}, {"segment", {0.0, v.T * 0.5}}}}}};
+    split[v.part] += std::string(v.name) + "\n";
+  }
+  aicl::write_json_file((root / "gt.json").string(), {{"version", "ANET-TINY"}, {"database", db}});
+  aicl::write_file_atomic((root / "split_train.txt").string(), split[0]);
+  aicl::write_file_atomic((root / "split_test.txt").string(), split[1]);
+}
+
+aicl::ImportOptions options(const fs::path& root, const fs::path& out, const std::string& layout,
+                            const std::string& profile = "thumos14") {
+  aicl::ImportOptions o;
+  o.root = root.string();
+  o.out = out.string();
+  o.layout = layout;
+  o.profile = profile;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("import: the concatenated layout (train/, test/ or validation/) round trips bit for bit") {
+  auto dir = aicl_test::temp_dir("imp_concat");
+  // THUMOS14: export the tiny per-stream set as train/ + test/ and read it back.
+  aicl_test::make_tiny_root(dir / "root");
+  do_import(dir / "root", dir / "a.h5");
+  Dataset a((dir / "a.h5").string());
+  CHECK(aicl::export_npy_root(a, (dir / "th").string(), "concat") == 4 + 3);
+  CHECK(fs::exists(dir / "th/train/video_validation_0000001.npy"));
+  CHECK(fs::exists(dir / "th/test/video_test_0000002.npy"));
+  aicl::import_npy_root(options(dir / "th", dir / "b.h5", "concat"));
+  check_same_contents(a, Dataset((dir / "b.h5").string()));
+
+  // ActivityNet: validation/ as SAL_ActivityNet reads it; classes from gt.json; every npy byte back on export.
+  make_anet_concat_root(dir / "anet");
+  std::vector<size_t> progress;
+  aicl::ImportOptions o = options(dir / "anet", dir / "c.h5", "concat", "anet13");
+  o.progress = [&](size_t done, size_t total, size_t) { progress.push_back(done * 10 + total); };
+  const auto r = aicl::import_npy_root(o);
+  CHECK(r.videos == 4);
+  CHECK(progress == std::vector<size_t>{14, 24, 34, 44});
+  Dataset c((dir / "c.h5").string());
+  CHECK(c.profile() == aicl::DatasetProfile::anet13());
+  CHECK(c.class_names() == std::vector<std::string>{"Archery", "Ballet", "Zumba"});
+  CHECK(c.subset_indices("training").size() == 2);
+  CHECK(c.subset_indices("validation").size() == 2);
+  CHECK(aicl::export_npy_root(c, (dir / "anet_out").string(), "concat") == 4 + 3);
+  for (const char* rel : {"train/v_a.npy", "train/v_b.npy", "validation/v_c.npy", "validation/v_d.npy",
+                          "split_train.txt", "split_test.txt"}) {
+    INFO(rel);
+    CHECK(aicl_test::read_bytes(dir / "anet_out" / rel) == aicl_test::read_bytes(dir / "anet" / rel));
+  }
+  CHECK(aicl::read_json_file((dir / "anet_out/gt.json").string())["database"] ==
+        aicl::read_json_file((dir / "anet/gt.json").string())["database"]);
+}
+
+TEST_CASE("import: profiles that do not fit the data, short videos and unlabeled training videos are refused") {
+  auto dir = aicl_test::temp_dir("imp_profile_errors");
+  make_anet_concat_root(dir / "anet");
+  const fs::path out = dir / "d.h5";
+  auto error_of = [&](const aicl::ImportOptions& o) -> std::string {
+    try {
+      aicl::import_npy_root(o);
+    } catch (const aicl::Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string anet = (dir / "anet").string();
+  CHECK(error_of(options(dir / "anet", out, "concat", "anet")) ==
+        "--profile: unknown dataset profile 'anet' (known: thumos14, anet12, anet13)");
+  CHECK(error_of(options(dir / "anet", out, "concat", "thumos14")) ==
+        anet + "/gt.json: no video has subset 'test', which profile thumos14 tests on (gt.json has: training, "
+               "validation)");
+  aicl::ImportOptions th = options(dir / "anet", out, "concat", "anet13");
+  th.classes = "thumos14";
+  CHECK_THAT(error_of(th), Catch::Contains("gt.json: video 'v_a': unknown label 'Ballet' (not one of the 20 classes)"));
+  // A video of zero rows: shorter than one segment.
+  const float none = 0.f;
+  aicl::write_npy(anet + "/validation/v_d.npy", &none, 0, 2048);
+  CHECK(error_of(options(dir / "anet", out, "concat", "anet13")) ==
+        anet + "/validation/v_d.npy: video 'v_d' has no feature rows (shorter than one segment)");
+  // A training video without annotations.
+  make_anet_concat_root(dir / "anet2");
+  auto gt = aicl::read_json_file((dir / "anet2/gt.json").string());
+  gt["database"]["v_b"]["annotations"] = aicl::json::array();
+  aicl::write_json_file((dir / "anet2/gt.json").string(), gt);
+  CHECK(error_of(options(dir / "anet2", out, "concat", "anet13")) ==
+        (dir / "anet2").string() + ": video 'v_b': no labels in the train subset 'training' (nothing to learn from)");
+  fs::remove_all(dir / "anet2/validation");
+  CHECK_THAT(error_of(options(dir / "anet2", out, "concat", "anet13")),
+             Catch::Contains("neither test/ nor validation/ exists"));
+  CHECK_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+}

@@ -37,6 +37,12 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return true;
 }
 
+// THUMOS14's sampling: every video resampled to 750 segments, in training and at test time.
+bool t_sampling_defaults_are_thumos() {
+  const DatasetProfile t;
+  return t.test_sampling == "uniform" && t.train_segments == 750 && t.test_segments == 750;
+}
+
 std::string error_of(const json& j) {
   try {
     DatasetProfile::from_json(j, "p.json");
@@ -106,7 +112,58 @@ TEST_CASE("profile: THUMOS14 values, and a JSON round trip keeps every bit") {
   CHECK(same_bits(back.tiou, odd.tiou));
   CHECK(bits(back.nms_alpha) == bits(0.1 + 0.2));
   CHECK(DatasetProfile::named("thumos14") == t);
-  CHECK_THROWS_WITH(DatasetProfile::named("anet"), "--profile: unknown dataset profile 'anet' (known: thumos14)");
+  CHECK_THROWS_WITH(DatasetProfile::named("anet"),
+                    "--profile: unknown dataset profile 'anet' (known: thumos14, anet12, anet13)");
+  CHECK_THROWS_WITH(DatasetProfile::named("THUMOS14", "--data"),
+                    "--data: unknown dataset profile 'THUMOS14' (known: thumos14, anet12, anet13)");
+}
+
+TEST_CASE("profile: THUMOS14's JSON keeps the keys and bytes it had before the sampling keys existed") {
+  const json j = DatasetProfile::thumos14().to_json();
+  CHECK(j.dump() ==
+        "{\"fps\":25.0,\"name\":\"thumos14\",\"postprocess\":{\"act_thresh\":{\"arange\":[0.1,1.0,0.1]},"
+        "\"class_score_weight\":0.2,\"class_thresh\":0.25,\"nms_alpha\":0.35,\"nms_thresh\":0.4,\"outer_ratio\":0.2,"
+        "\"scale\":24,\"soft_nms\":true},\"segment_frames\":16,\"streams\":[{\"name\":\"rgb\",\"width\":1024},"
+        "{\"name\":\"flow\",\"width\":1024}],\"test_subset\":\"test\",\"tiou\":[0.1,0.2,0.3,0.4,0.5,0.6,0.7],"
+        "\"train_subset\":\"validation\"}");
+  CHECK(t_sampling_defaults_are_thumos());
+}
+
+TEST_CASE("profile: anet12 and anet13 hold SAL_ActivityNet's numbers; their tIoUs are the evaluator's 0.5:0.95:10") {
+  for (const char* name : {"anet12", "anet13"}) {
+    INFO(name);
+    const DatasetProfile p = DatasetProfile::named(name);
+    CHECK(p.name == name);
+    CHECK(p.train_subset == "training");
+    CHECK(p.test_subset == "validation");
+    CHECK(p.fps == 25);
+    CHECK(p.segment_frames == 16);
+    CHECK(p.feature_dim() == 2048);
+    CHECK(same_bits(p.tiou, aicl::parse_tiou_spec("0.5:0.95:10")));
+    CHECK(p.tiou[8] == 0.8999999999999999);
+    CHECK(p.test_sampling == "uniform_keep_short");
+    CHECK(p.train_segments == 50);
+    CHECK(p.test_segments == 50);
+    const aicl::PostprocessConfig c = aicl::postprocess_config_for(p);
+    CHECK(c.class_thresh == 0.1);
+    CHECK(c.nms_thresh == 0.7);
+    CHECK(c.soft_nms);
+    CHECK(c.nms_alpha == 0.35);
+    CHECK(c.scale == 24);
+    CHECK(same_bits(c.act_thresh, aicl::PostprocessConfig().act_thresh));  // np.arange(0.1, 1.0, 0.1)
+    CHECK(c.outer_ratio == 0.2);
+    CHECK(c.class_score_weight == 0.2);
+    const json j = p.to_json();
+    CHECK(j["test_sampling"] == "uniform_keep_short");
+    CHECK(j["train_segments"] == 50);
+    CHECK(DatasetProfile::from_json(json::parse(j.dump()), "x") == p);
+  }
+  CHECK(DatasetProfile::anet12() != DatasetProfile::anet13());  // the names differ, nothing else
+  CHECK_THAT(DatasetProfile::anet13().describe(), Catch::Contains("segments: train 50, test 50 (uniform_keep_short)"));
+  CHECK(error_of({{"test_sampling", "random"}}) ==
+        "p.json: profile key 'test_sampling' must be \"uniform\" or \"uniform_keep_short\"");
+  CHECK(error_of({{"train_segments", 0}}) == "p.json: profile key 'train_segments' must be an integer in [1, 16777216]");
+  CHECK(error_of({{"test_segments", "50"}}) == "p.json: profile key 'test_segments' must be an integer");
 }
 
 TEST_CASE("profile: bad JSON is one line naming the source and the key") {

@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <numeric>
 
 #include "data/dataset.h"
@@ -187,4 +189,91 @@ TEST_CASE("synth: --classes and --stream-width set the shapes, the names and the
   CHECK(aicl::make_synth_layout(o).videos.size() == 12);
   o.num_classes = 40;
   for (const auto& v : aicl::make_synth_layout(o).videos) CHECK(v.labels.size() == 40);
+}
+
+namespace {
+
+// ../shared/data/<name> or skip (exit 77).
+std::string shared_anno_or_skip(const std::string& name) {
+  const std::string d = aicl_test::shared_dir() + "/data/" + name;
+  if (!std::filesystem::exists(d + "/gt.json")) aicl_test::skip("real annotations not found at " + d);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("synth: --profile anet13 without --anno is ActivityNet-like (100-200 segments, 1-3 long instances)") {
+  SynthOptions o;
+  o.profile = "anet13";
+  o.num_classes = 200;
+  o.train_videos = 80;
+  o.test_videos = 20;
+  o.seed = 3;
+  const auto layout = aicl::make_synth_layout(o);
+  REQUIRE(layout.videos.size() == 100);
+  REQUIRE(layout.classes.size() == 200);
+  CHECK(layout.classes.front() == "class_000");
+  CHECK(layout.classes.back() == "class_199");
+  CHECK(layout.videos[0].name == "v_training_0000001");
+  CHECK(layout.videos[80].name == "v_validation_0000001");
+  CHECK(layout.videos[80].subset == "validation");
+  std::vector<int> lengths;
+  double covered = 0, total = 0;
+  for (const auto& v : layout.videos) {
+    lengths.push_back(v.num_segments);
+    CHECK(v.instances.size() >= 1);
+    CHECK(v.instances.size() <= 3);
+    CHECK(std::accumulate(v.labels.begin(), v.labels.end(), 0.f) == 1.f);  // one class per video
+    double prev_end = -1;
+    for (const auto& in : v.instances) {
+      CHECK(in.start >= prev_end);
+      CHECK(in.end <= v.duration + 1e-9);
+      covered += in.end - in.start;
+      prev_end = in.end;
+    }
+    total += v.duration;
+    CHECK(std::floor(v.duration * 25 / 16) == v.num_segments);
+  }
+  std::sort(lengths.begin(), lengths.end());
+  CHECK(lengths[lengths.size() / 2] > 110);
+  CHECK(lengths[lengths.size() / 2] < 190);
+  CHECK(covered / total > 0.3);  // long instances: about half of each video
+  CHECK(covered / total < 0.7);
+  // The file records the ActivityNet profile with the chosen stream width.
+  o.stream_dim = 16;
+  o.train_videos = 3;
+  o.test_videos = 2;
+  auto dir = aicl_test::temp_dir("synth_anet");
+  aicl::write_synth(o, (dir / "a.h5").string());
+  aicl::Dataset ds((dir / "a.h5").string());
+  aicl::DatasetProfile want = aicl::DatasetProfile::anet13();
+  want.streams = {{"rgb", 16}, {"flow", 16}};
+  CHECK(ds.profile() == want);
+  CHECK(ds.num_classes() == 200);
+  CHECK(ds.subset_indices("training").size() == 3);
+  CHECK_THAT(ds.source(), Catch::Contains("profile=anet13") && Catch::Contains("classes=200"));
+}
+
+TEST_CASE("synth: --profile anet13 --anno takes the real ActivityNet v1.3 names, durations, classes and subsets") {
+  SynthOptions o;
+  o.profile = "anet13";
+  o.anno_dir = shared_anno_or_skip("anet13");
+  o.train_videos = 5;
+  o.test_videos = 4;
+  o.stream_dim = 16;
+  const auto layout = aicl::make_synth_layout(o);
+  REQUIRE(layout.videos.size() == 9);
+  CHECK(layout.classes.size() == 200);
+  CHECK(std::is_sorted(layout.classes.begin(), layout.classes.end()));
+  CHECK(layout.videos[0].name == "v_QOlSCBRmfWY");  // the first line of split_train.txt
+  CHECK(layout.videos[0].subset == "training");
+  CHECK(layout.videos[5].subset == "validation");
+  CHECK(layout.videos[0].duration == 82.73);
+  CHECK(layout.videos[0].num_segments == static_cast<int>(std::floor(82.73 * 25.0 / 16.0)));
+  CHECK(layout.annotation_only.empty());
+  o.profile = "anet12";  // v1.3's labels are not all v1.2's, but any profile reads its own annotations' classes
+  o.anno_dir = shared_anno_or_skip("anet12");
+  const auto l12 = aicl::make_synth_layout(o);
+  CHECK(l12.classes.size() == 100);
+  CHECK(l12.videos[0].name == "video_4");
 }

@@ -59,7 +59,8 @@ class Method {
   virtual std::string name() const = 0;
   // The hyper-parameters (every settable key with its value): written into config.json and checkpoints.
   virtual json config() const = 0;
-  // The parameter layout in the official state_dict order (values unused).
+  // The parameter layout in the official state_dict order (values unused; may be layout-only: a copy of it gets
+  // buffers, see ParameterSet::finalize_layout).
   virtual const ParameterSet& layout() const = 0;
   virtual void init_params(ParameterSet& p, unsigned long long seed) const { p.init_uniform(seed); }
 

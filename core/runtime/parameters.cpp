@@ -3,14 +3,27 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/base/error.h"
 #include "core/base/rng.h"
 
 namespace aicl {
 
+ParameterSet::ParameterSet(const ParameterSet& o) : values(o.values), grads(o.grads), tensors_(o.tensors_) {
+  if (o.layout_only_) finalize();
+}
+
+ParameterSet& ParameterSet::operator=(const ParameterSet& o) {
+  if (this != &o) {
+    ParameterSet copy(o);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
 int ParameterSet::add(const std::string& name, const std::vector<int>& shape, int fan_in) {
-  AICL_CHECK(values.empty(), "ParameterSet::add after finalize");
+  AICL_CHECK(values.empty() && !layout_only_, "ParameterSet::add after finalize");
   ParamTensor t;
   t.name = name;
   t.shape = shape;
@@ -23,9 +36,15 @@ int ParameterSet::add(const std::string& name, const std::vector<int>& shape, in
 }
 
 void ParameterSet::finalize() {
-  const size_t n = tensors_.empty() ? 0 : tensors_.back().offset + tensors_.back().numel;
-  values.assign(n, 0.0f);
-  grads.assign(n, 0.0f);
+  layout_only_ = false;
+  values.assign(numel(), 0.0f);
+  grads.assign(numel(), 0.0f);
+}
+
+void ParameterSet::finalize_layout() {
+  layout_only_ = true;
+  std::vector<float>().swap(values);
+  std::vector<float>().swap(grads);
 }
 
 int ParameterSet::find(const std::string& name) const {

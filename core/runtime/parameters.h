@@ -16,12 +16,24 @@ struct ParamTensor {
 
 class ParameterSet {
  public:
+  ParameterSet() = default;
+  // A copy of a layout-only set (finalize_layout) allocates its buffers: layouts cost no memory until copied.
+  ParameterSet(const ParameterSet& o);
+  ParameterSet& operator=(const ParameterSet& o);
+  ParameterSet(ParameterSet&&) = default;
+  ParameterSet& operator=(ParameterSet&&) = default;
+
   // Registers a tensor; returns its index. Call before finalize().
   int add(const std::string& name, const std::vector<int>& shape, int fan_in);
   // Allocates the value and gradient buffers (zeros).
   void finalize();
+  // Ends registration WITHOUT buffers: names, shapes and offsets only (a method's layout: SAL's would otherwise
+  // hold 1.2 GB of unused zeros). Copies of it get buffers.
+  void finalize_layout();
+  bool has_buffers() const { return !layout_only_; }
 
-  size_t size() const { return values.size(); }
+  size_t size() const { return layout_only_ ? numel() : values.size(); }
+  size_t numel() const { return tensors_.empty() ? 0 : tensors_.back().offset + tensors_.back().numel; }
   const std::vector<ParamTensor>& tensors() const { return tensors_; }
   const ParamTensor& tensor(int i) const { return tensors_[i]; }
   int find(const std::string& name) const;  // -1 when absent
@@ -39,6 +51,7 @@ class ParameterSet {
 
  private:
   std::vector<ParamTensor> tensors_;
+  bool layout_only_ = false;
 };
 
 std::string shape_string(const std::vector<int>& shape);

@@ -30,7 +30,7 @@ SalLosses sal_losses_from_slots(const float* t, const SalConfig& cfg) {
   return L;
 }
 
-ParameterSet sal_parameters(const SalConfig& cfg) {
+ParameterSet sal_parameters(const SalConfig& cfg, bool with_buffers) {
   const int F = cfg.feature_dim, R = cfg.rgb_dim, W = F - R, D = cfg.embed_dim, C = cfg.num_classes, P = D * D;
   ParameterSet p;
   // Registration order of models/model_x4.py (the state_dict order).
@@ -50,7 +50,8 @@ ParameterSet sal_parameters(const SalConfig& cfg) {
   p.add("fc.bias", {C}, P);
   p.add("fc1.weight", {D, P}, P);
   p.add("fc1.bias", {D}, P);
-  p.finalize();
+  if (with_buffers) p.finalize();
+  else p.finalize_layout();
   return p;
 }
 
@@ -364,7 +365,9 @@ SalMethod::SalMethod(const SalConfig& cfg) : cfg_(cfg) {
 }
 
 const ParameterSet& SalMethod::layout() const {
-  if (!layout_) layout_ = std::make_unique<ParameterSet>(sal_parameters(cfg_));
+  if (!layout_) {  // names and shapes only: copies (the trainer's parameters) get the 1.2 GB of buffers
+    layout_ = std::make_unique<ParameterSet>(sal_parameters(cfg_, false));
+  }
   return *layout_;
 }
 

@@ -63,7 +63,8 @@ SalLosses sal_losses_from_slots(const float* slots, const SalConfig& cfg);
 enum SalParam { kSalEncW, kSalEncB, kSalRgbW, kSalRgbB, kSalFlowW, kSalFlowB, kSalClsW, kSalClsB, kSalClsRgbW,
                 kSalClsRgbB, kSalClsFlowW, kSalClsFlowB, kSalFcW, kSalFcB, kSalFc1W, kSalFc1B, kNumSalParams };
 
-ParameterSet sal_parameters(const SalConfig& cfg);
+// The layout with zeroed buffers, or names and shapes only (with_buffers = false: no 1.2 GB allocation).
+ParameterSet sal_parameters(const SalConfig& cfg, bool with_buffers = true);
 
 // The adaptive-mask EMA (μ, V), float64 as the official host floats.
 struct SalMaskState {

@@ -1,4 +1,5 @@
-// aicl_eval: scores temporal detections against an ActivityNet-style ground truth (official AICL mAP).
+// aicl_eval: scores temporal detections against an ActivityNet-style ground truth under the ActivityNet (official
+// AICL), THUMOS14-kit or W-TALC protocol, or runs a model's inference and scores it.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -16,20 +17,29 @@
 
 namespace {
 
-const char* kHelp = R"(aicl_eval: temporal action detection mAP, identical to the official AICL evaluator
+const char* kHelp = R"(aicl_eval: temporal action detection mAP under the protocol of the official ActivityNet/AICL
+evaluator (default), the THUMOS14 MATLAB kit or W-TALC, each equal to its reference
 
 Scoring mode:
-  aicl_eval --gt GT.json --detections DETS.json [--subset test] [--tiou 0.1:0.7:7]
-            [--report REPORT.json] [--per-class] [--threads N] [--allow-inverted] [--strict] [--quiet]
-            [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
+  aicl_eval --gt GT.json --detections DETS.json [--protocol anet|th14|wtalc] [--ambiguous FILE]
+            [--subset test] [--tiou SPEC] [--report REPORT.json] [--per-class] [--threads N]
+            [--allow-inverted] [--strict] [--quiet] [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --gt FILE          ground truth {"database": {video: {"subset", "annotations": [{"label", "segment"}]}}}
-  --detections FILE  detections {"results": {video: [{"label", "segment": [s, e], "score" | "score300"}]}}
+  --detections FILE  detections {"results": {video: [{"label", "segment": [s, e], "score" | "score300"}]}},
+                     or a THUMOS14 kit text file (lines "video start end classid score", official class ids)
+  --protocol NAME    anet (default): ActivityNet eval_detection.py (AICL's copy), tIoU 0.1:0.7:7;
+                     th14: THUMOS14 TH14evalDet.m (ground truth takes its best free detection when the overlap
+                     is > the threshold, 11-point AP, Ambiguous intervals excuse false positives), tIoU
+                     0.1:0.5:5; wtalc: W-TALC detectionMAP.py's scoring (snippet sets at 25/16 per second,
+                     Ambiguous detections dropped, IoU >= threshold, non-interpolated AP), tIoU 0.1,...,0.5
+  --ambiguous FILE   th14 and wtalc: "video start end" intervals (e.g. THUMOS14's Ambiguous_test.txt)
   --subset NAME      ground-truth subset to evaluate (default: test)
-  --tiou SPEC        thresholds: start:stop:count as numpy.linspace (default 0.1:0.7:7, which gives
-                     exactly 0.3), or a comma list such as 0.3,0.5,0.7; each in (0, 1]
-  --report FILE      also write {tiou, mAP, average_mAP, per_class, num_detections, gt_file, subset}
-                     as JSON (atomically; mAP values are fractions, the table shows percent)
+  --tiou SPEC        thresholds: start:stop:count as numpy.linspace (gives exactly 0.3 for 0.1:0.7:7), or a
+                     comma list such as 0.3,0.5,0.7; each in (0, 1]; default: the protocol's, bit for bit
+  --report FILE      also write {protocol, tiou, mAP, average_mAP, per_class, video_list_sha256 (of the
+                     sorted evaluated videos), num_detections, gt_file, subset, ...} as JSON (atomically;
+                     mAP values are fractions, the table shows percent)
   --per-class        print the AP of every class too
   --threads N        evaluate classes on N threads (default 1)
   --allow-inverted   accept segments with start > end and score them as the official code does
@@ -63,6 +73,7 @@ Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
   aicl_eval --gt gt.json --detections dets.json --tiou 0.5 --report eval.json
   aicl_eval --gt gt.json --detections dets.json --tiou 0.3,0.4,0.5,0.6,0.7 --per-class
+  aicl_eval --gt gt.json --detections dets.json --protocol th14 --ambiguous Ambiguous_test.txt
   aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --report eval.json
   aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --plot figs --plot-run runs/a
 
@@ -116,11 +127,31 @@ void note_dropped(const aicl::EvalReport& rep) {
                rep.subset.c_str(), labels.c_str());
 }
 
+// One stderr line per protocol note (e.g. W-TALC's zero mAP when a class has no detection).
+void print_notes(const aicl::EvalReport& rep) {
+  for (const std::string& n : rep.notes) std::fprintf(stderr, "aicl_eval: note: %s\n", n.c_str());
+}
+
+// --protocol and --ambiguous into the options; the anet protocol has no ambiguous intervals.
+void protocol_options(const aicl::Flags& flags, aicl::EvalOptions& opt) {
+  opt.protocol = aicl::parse_protocol(flags.str("protocol", "anet"));
+  if (!flags.has("ambiguous")) {
+    if (opt.protocol != aicl::EvalProtocol::anet && !flags.has("quiet"))
+      std::fprintf(stderr, "aicl_eval: note: no --ambiguous file: no detection is excused by an Ambiguous interval\n");
+    return;
+  }
+  if (opt.protocol == aicl::EvalProtocol::anet)
+    aicl::fail("--ambiguous: the anet protocol has no Ambiguous intervals (use --protocol th14 or wtalc)");
+  opt.ambiguous_name = flags.str("ambiguous", "");
+  opt.ambiguous = aicl::read_ambiguous_file(opt.ambiguous_name);
+}
+
 // Scores a detections file: the table on stdout, optionally the JSON report.
 int score_mode(const aicl::Flags& flags) {
   aicl::EvalOptions opt;
   opt.subset = flags.str("subset", "test");
-  opt.tiou_thresholds = aicl::parse_tiou_spec(flags.str("tiou", "0.1:0.7:7"));
+  protocol_options(flags, opt);
+  opt.tiou_thresholds = aicl::parse_tiou_spec(flags.str("tiou", aicl::default_tiou_spec(opt.protocol)));
   opt.threads = flags.integer("threads", 1, 1, 256);
   opt.allow_inverted_segments = flags.has("allow-inverted");
   opt.strict = flags.has("strict");
@@ -130,6 +161,7 @@ int score_mode(const aicl::Flags& flags) {
   if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
   const aicl::EvalReport rep = aicl::evaluate_detection_files(gt, dets, opt);
   note_dropped(rep);
+  print_notes(rep);
   if (flags.has("report")) aicl::write_json_file(flags.str("report", ""), aicl::report_to_json(rep), 1);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(rep, flags.has("per-class")).c_str(), stdout);
@@ -226,7 +258,7 @@ int main(int argc, char** argv) {
       return inference_mode(flags);
     }
     aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads", "plot", "plot-videos",
-                                           "plot-run"},
+                                           "plot-run", "protocol", "ambiguous"},
                       {"per-class", "quiet", "allow-inverted", "strict"});
     return score_mode(flags);
   });

@@ -19,10 +19,13 @@
 #include <sstream>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/base/error.h"
+#include "core/eval/json_fast_reader.h"
 #include "core/eval/numpy_compat.h"
+#include "core/eval/protocol_scoring.h"
 
 namespace aicl {
 
@@ -139,6 +142,7 @@ EvalGroundTruth gt_from_json(const J& gt, const std::string& subset, const std::
       continue;
     }
     ++out.num_videos;
+    out.videos.push_back(it.key());
     if (anns == v.end() || !anns->is_array()) fail(where + ": missing 'annotations' list");
     for (std::size_t i = 0; i < anns->size(); ++i) {
       const J& a = (*anns)[i];
@@ -200,19 +204,36 @@ std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const 
   return dets_from_json(dets, name, allow_inverted);
 }
 
-ordered_json read_ordered_json_file(const std::string& path) {
+namespace {
+
+// The bytes of a file; errors name it.
+std::string read_text_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, not a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open (" + std::strerror(errno) + ")");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) fail(path + ": read error");
+  return text;
+}
+
+ordered_json parse_ordered(const std::string& text, const std::string& path) {
   try {
     return ordered_json::parse(text);
   } catch (const ordered_json::exception& e) {  // parse errors, and number overflow such as 1e999
     fail(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }
+
+// A THUMOS14 kit detection file ("video start end classid score" lines) rather than JSON.
+bool is_kit_text(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string::npos && text[first] != '{' && text[first] != '[';
+}
+
+}  // namespace
+
+ordered_json read_ordered_json_file(const std::string& path) { return parse_ordered(read_text_file(path), path); }
 
 // ---------------------------------------------------------------------------------------------
 // The evaluation
@@ -299,33 +320,11 @@ std::vector<double> class_average_precision(const ClassData& c, const std::vecto
 
 }  // namespace
 
-EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
-                              const EvalOptions& options) {
-  if (options.tiou_thresholds.empty()) fail("--tiou: no thresholds");
-  for (double t : options.tiou_thresholds)
-    if (!(t > 0 && t <= 1)) fail("--tiou: threshold " + num_str(t) + " is outside (0, 1]");
-  if (gt.instances.empty())
-    fail(options.gt_name + ": no ground-truth annotations in subset '" + options.subset + "' (" +
-         std::to_string(gt.num_videos) + " videos in that subset)");
-
-  EvalReport rep;
-  rep.tiou = options.tiou_thresholds;
-  rep.subset = options.subset;
-  rep.gt_file = options.gt_name;
-  rep.num_detections = detections.size();
-  rep.num_gt_instances = gt.instances.size();
-  rep.num_gt_videos = gt.num_videos;
-
+void score_anet(const ScoringInput& in, EvalReport& rep) {
   // Class index in order of first appearance (the official activity_index), videos interned.
   std::unordered_map<std::string, int> class_of, video_of;
-  std::set<std::string> dropped;
   std::vector<ClassData> classes;
-  for (const EvalGtInstance& g : gt.instances) {
-    if (!std::isfinite(g.start) || !std::isfinite(g.end))
-      fail(options.gt_name + ": video '" + g.video + "': non-finite segment");
-    if (g.start > g.end && !options.allow_inverted_segments)
-      fail(options.gt_name + ": video '" + g.video + "': segment start " + num_str(g.start) + " > end " +
-           num_str(g.end));
+  for (const EvalGtInstance& g : in.gt.instances) {
     auto ci = class_of.emplace(g.label, static_cast<int>(classes.size()));
     if (ci.second) {
       classes.emplace_back();
@@ -337,40 +336,17 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
     c.gt_start.push_back(g.start);
     c.gt_end.push_back(g.end);
   }
-  for (const EvalDetection& d : detections) {
-    if (!std::isfinite(d.start) || !std::isfinite(d.end))
-      fail(options.detections_name + ": video '" + d.video + "': non-finite segment");
-    if (d.start > d.end && !options.allow_inverted_segments)
-      fail(options.detections_name + ": video '" + d.video + "': segment start " + num_str(d.start) + " > end " +
-           num_str(d.end));
-    if (!std::isfinite(d.score)) fail(options.detections_name + ": video '" + d.video + "': non-finite score");
-    auto ci = class_of.find(d.label);
-    if (ci == class_of.end()) {
-      const bool a_class = gt.labels_elsewhere.count(d.label) ||
-                           std::find(options.known_labels.begin(), options.known_labels.end(), d.label) !=
-                               options.known_labels.end();
-      if (!a_class || options.strict)
-        fail(options.detections_name + ": label '" + d.label + "' (video '" + d.video +
-             "') has no ground truth in subset '" + options.subset + "' of " + options.gt_name +
-             (a_class ? " (the official evaluator raises KeyError; without --strict such detections are left out)"
-                      : " (it is no class of the ground truth)"));
-      ++rep.dropped_detections;
-      dropped.insert(d.label);
-      continue;
-    }
-    ClassData& c = classes[ci->second];
-    auto vi = video_of.find(d.video);
+  for (const EvalDetection* d : in.detections) {
+    ClassData& c = classes[class_of.at(d->label)];
+    auto vi = video_of.find(d->video);
     c.det_video.push_back(vi == video_of.end() ? -1 : vi->second);
-    c.det_start.push_back(d.start);
-    c.det_end.push_back(d.end);
-    c.det_score.push_back(d.score);
+    c.det_start.push_back(d->start);
+    c.det_end.push_back(d->end);
+    c.det_score.push_back(d->score);
   }
-  rep.dropped_labels.assign(dropped.begin(), dropped.end());
-  rep.num_detections = detections.size() - rep.dropped_detections;  // the ones scored
-
   const int num_classes = static_cast<int>(classes.size());
   rep.class_ap.assign(classes.size(), {});
-#pragma omp parallel for schedule(dynamic) num_threads(std::max(1, options.threads)) if (options.threads > 1)
+#pragma omp parallel for schedule(dynamic) num_threads(std::max(1, in.options.threads)) if (in.options.threads > 1)
   for (int ci = 0; ci < num_classes; ++ci) rep.class_ap[ci] = class_average_precision(classes[ci], rep.tiou);
 
   // ap.mean(axis=1) then mAP.mean(): numpy sums (pairwise) then divides.
@@ -381,6 +357,108 @@ EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalD
     rep.mAP.push_back(numpy_sum(row.data(), row.size()) / static_cast<double>(row.size()));
   }
   rep.average_mAP = numpy_sum(rep.mAP.data(), nt) / static_cast<double>(nt);
+  const std::vector<std::string> videos = subset_videos(in.gt);
+  rep.num_evaluated_videos = videos.size();
+  rep.video_list_sha256 = video_list_sha256(videos);
+}
+
+std::vector<std::string> subset_videos(const EvalGroundTruth& gt) {
+  if (!gt.videos.empty()) return gt.videos;
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const EvalGtInstance& g : gt.instances)
+    if (seen.insert(g.video).second) out.push_back(g.video);
+  return out;
+}
+
+std::vector<std::string> sorted_class_names(const EvalGroundTruth& gt) {
+  std::set<std::string> names;
+  for (const EvalGtInstance& g : gt.instances) names.insert(g.label);
+  return {names.begin(), names.end()};
+}
+
+namespace {
+
+// The checks every protocol shares: thresholds, a non-empty subset, finite values, start <= end.
+void check_inputs(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
+                  const EvalOptions& options) {
+  if (options.tiou_thresholds.empty()) fail("--tiou: no thresholds");
+  for (double t : options.tiou_thresholds)
+    if (!(t > 0 && t <= 1)) fail("--tiou: threshold " + num_str(t) + " is outside (0, 1]");
+  if (gt.instances.empty())
+    fail(options.gt_name + ": no ground-truth annotations in subset '" + options.subset + "' (" +
+         std::to_string(gt.num_videos) + " videos in that subset)");
+  for (const EvalGtInstance& g : gt.instances) {
+    if (!std::isfinite(g.start) || !std::isfinite(g.end))
+      fail(options.gt_name + ": video '" + g.video + "': non-finite segment");
+    if (g.start > g.end && !options.allow_inverted_segments)
+      fail(options.gt_name + ": video '" + g.video + "': segment start " + num_str(g.start) + " > end " +
+           num_str(g.end));
+  }
+  for (const EvalDetection& d : detections) {
+    if (!std::isfinite(d.start) || !std::isfinite(d.end))
+      fail(options.detections_name + ": video '" + d.video + "': non-finite segment");
+    if (d.start > d.end && !options.allow_inverted_segments)
+      fail(options.detections_name + ": video '" + d.video + "': segment start " + num_str(d.start) + " > end " +
+           num_str(d.end));
+    if (!std::isfinite(d.score)) fail(options.detections_name + ": video '" + d.video + "': non-finite score");
+  }
+  if (options.protocol == EvalProtocol::wtalc && !(options.snippets_per_second > 0))
+    fail("snippets per second must be positive");
+}
+
+// The detections whose label has ground truth in the subset, in reading order. The others are counted in the
+// report when their label is a class elsewhere (or a known label), and an error otherwise or with `strict`.
+std::vector<const EvalDetection*> scored_detections(const EvalGroundTruth& gt,
+                                                    const std::vector<EvalDetection>& detections,
+                                                    const EvalOptions& options, EvalReport& rep) {
+  std::unordered_set<std::string> labels;
+  for (const EvalGtInstance& g : gt.instances) labels.insert(g.label);
+  std::set<std::string> dropped;
+  std::vector<const EvalDetection*> out;
+  out.reserve(detections.size());
+  for (const EvalDetection& d : detections) {
+    if (labels.count(d.label)) {
+      out.push_back(&d);
+      continue;
+    }
+    const bool a_class = gt.labels_elsewhere.count(d.label) ||
+                         std::find(options.known_labels.begin(), options.known_labels.end(), d.label) !=
+                             options.known_labels.end();
+    if (!a_class || options.strict)
+      fail(options.detections_name + ": label '" + d.label + "' (video '" + d.video +
+           "') has no ground truth in subset '" + options.subset + "' of " + options.gt_name +
+           (a_class ? " (the official evaluator raises KeyError; without --strict such detections are left out)"
+                    : " (it is no class of the ground truth)"));
+    ++rep.dropped_detections;
+    dropped.insert(d.label);
+  }
+  rep.dropped_labels.assign(dropped.begin(), dropped.end());
+  return out;
+}
+
+}  // namespace
+
+EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
+                              const EvalOptions& options) {
+  check_inputs(gt, detections, options);
+  EvalReport rep;
+  rep.tiou = options.tiou_thresholds;
+  rep.subset = options.subset;
+  rep.gt_file = options.gt_name;
+  rep.num_gt_instances = gt.instances.size();
+  rep.num_gt_videos = gt.num_videos;
+  rep.protocol = protocol_name(options.protocol);
+  rep.ambiguous_file = options.ambiguous_name;
+  rep.num_ambiguous_intervals = options.ambiguous.size();
+  const std::vector<const EvalDetection*> scored = scored_detections(gt, detections, options, rep);
+  const ScoringInput in{gt, scored, options};
+  switch (options.protocol) {
+    case EvalProtocol::th14: score_th14(in, rep); break;
+    case EvalProtocol::wtalc: score_wtalc(in, rep); break;
+    default: score_anet(in, rep); break;
+  }
+  rep.num_detections = scored.size() - rep.unscored_detections;  // the ones scored
   return rep;
 }
 
@@ -402,10 +480,28 @@ EvalReport evaluate_detection_files(const std::string& gt_path, const std::strin
   EvalOptions o = options;
   o.gt_name = gt_path;
   o.detections_name = detections_path;
-  // Both files are read before anything is evaluated so that a broken detections file is reported
-  // even when the ground truth is fine, and vice versa.
-  const ordered_json gt = read_ordered_json_file(gt_path);
-  const ordered_json dets = read_ordered_json_file(detections_path);
+  EvalGroundTruth gt;
+  std::vector<EvalDetection> dets;
+  // Well-formed files take the streaming readers. Otherwise both files go through the DOM readers in the
+  // order that reports a broken detections file even when the ground truth is fine, and vice versa.
+  const std::string gt_text = read_text_file(gt_path);
+  bool fast = fast_read_ground_truth(gt_text, o.subset, o.allow_inverted_segments, gt);
+  const std::string det_text = fast ? read_text_file(detections_path) : std::string();
+  const bool kit_text = fast && is_kit_text(det_text);
+  if (kit_text) dets = th14_detections_from_text(det_text, detections_path);
+  else fast = fast && fast_read_detections(det_text, o.allow_inverted_segments, dets);
+  if (!fast) {
+    const ordered_json gt_json = parse_ordered(gt_text, gt_path);
+    const std::string text = det_text.empty() ? read_text_file(detections_path) : det_text;
+    if (is_kit_text(text)) {
+      gt = ground_truth_from_json(gt_json, o.subset, o.gt_name, o.allow_inverted_segments);
+      dets = th14_detections_from_text(text, detections_path);
+    } else {
+      const ordered_json det_json = parse_ordered(text, detections_path);
+      gt = ground_truth_from_json(gt_json, o.subset, o.gt_name, o.allow_inverted_segments);
+      dets = detections_from_json(det_json, o.detections_name, o.allow_inverted_segments);
+    }
+  }
   EvalReport rep = evaluate_detection(gt, dets, o);
   rep.gt_file = gt_path;
   return rep;
@@ -432,14 +528,26 @@ json report_to_json(const EvalReport& r) {
   j["subset"] = r.subset;
   j["dropped_detections"] = r.dropped_detections;
   j["dropped_labels"] = r.dropped_labels;
+  j["protocol"] = r.protocol;
+  j["num_evaluated_videos"] = r.num_evaluated_videos;
+  j["video_list_sha256"] = r.video_list_sha256;
+  if (r.protocol != "anet") {
+    j["ambiguous_file"] = r.ambiguous_file.empty() ? json(nullptr) : json(r.ambiguous_file);
+    j["num_ambiguous_intervals"] = r.num_ambiguous_intervals;
+    j["ambiguous_excused"] = r.ambiguous_excused;
+  }
+  if (r.protocol == "wtalc") j["unscored_detections"] = r.unscored_detections;
+  j["notes"] = r.notes;
   return j;
 }
 
 std::string format_table(const EvalReport& r, bool per_class) {
   std::string out;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "detection mAP on subset '%s': %zu classes, %zu GT instances in %zu videos, %zu detections\n",
-                r.subset.c_str(), r.class_names.size(), r.num_gt_instances, r.num_gt_videos, r.num_detections);
+  std::snprintf(buf, sizeof buf,
+                "detection mAP (protocol %s) on subset '%s': %zu classes, %zu GT instances in %zu videos, %zu detections\n",
+                r.protocol.c_str(), r.subset.c_str(), r.class_names.size(), r.num_gt_instances, r.num_gt_videos,
+                r.num_detections);
   out += buf;
   std::size_t name_w = 8;
   if (per_class)

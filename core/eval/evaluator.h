@@ -1,4 +1,5 @@
-// Temporal-detection mAP, numerically identical to the official AICL/ActivityNet evaluator (ANETEval).
+// Temporal-detection mAP under three protocols: ActivityNet's (numerically identical to the official AICL/ActivityNet
+// evaluator, ANETEval), the THUMOS14 MATLAB kit's and W-TALC's (core/eval/protocols.h, docs/evaluator.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/io.h"
+#include "core/eval/protocols.h"
 
 namespace aicl {
 
@@ -46,6 +48,16 @@ struct EvalOptions {
   // label that is no class at all is always an error.
   bool strict = false;
   std::vector<std::string> known_labels;
+  // How detections are matched and AP is computed (docs/evaluator.md has the table of differences). The
+  // thresholds above stay as given: default_tiou(protocol) gives each reference's own.
+  EvalProtocol protocol = EvalProtocol::anet;
+  // th14: unmatched detections overlapping one of these are not counted as false positives; wtalc: detections
+  // overlapping one are dropped before matching. anet ignores them (an error through the CLI).
+  std::vector<AmbiguousInterval> ambiguous;
+  std::string ambiguous_name;  // the file they came from, for the report ("" = none)
+  // wtalc: seconds are turned into snippet indices with Python's round(seconds * snippets_per_second)
+  // (I3D features: 25 fps, 16 frames per snippet).
+  double snippets_per_second = 25.0 / 16.0;
 };
 
 struct EvalReport {
@@ -61,12 +73,25 @@ struct EvalReport {
   std::string subset;
   std::size_t dropped_detections = 0;       // left out: their label has no ground truth in the subset
   std::vector<std::string> dropped_labels;  // those labels, sorted
+  std::string protocol = "anet";
+  // The videos the protocol evaluates (anet, th14: the subset's videos; wtalc: those with annotations), and
+  // video_list_sha256() of their names.
+  std::size_t num_evaluated_videos = 0;
+  std::string video_list_sha256;
+  std::string ambiguous_file;               // options.ambiguous_name
+  std::size_t num_ambiguous_intervals = 0;
+  // Detections the Ambiguous intervals took out, per threshold: th14 unmatched ones not counted as false
+  // positives; wtalc ones dropped before matching (the same at every threshold). Empty for anet.
+  std::vector<std::size_t> ambiguous_excused;
+  std::size_t unscored_detections = 0;      // wtalc: on videos it does not evaluate (not in num_detections)
+  std::vector<std::string> notes;           // protocol behaviour worth a line on stderr (e.g. wtalc's zero mAP)
 };
 
 // The evaluated ground truth: the subset's instances and its video count.
 struct EvalGroundTruth {
   std::vector<EvalGtInstance> instances;
   std::size_t num_videos = 0;
+  std::vector<std::string> videos;  // the subset's videos in database order (empty: those of `instances`)
   std::set<std::string> labels_elsewhere;  // labels of instances in the other subsets
 };
 
@@ -83,6 +108,12 @@ std::vector<EvalDetection> detections_from_json(const json& dets, const std::str
 std::vector<EvalDetection> detections_from_json(const ordered_json& dets, const std::string& name,
                                                 bool allow_inverted_segments = false);
 
+// Reads a THUMOS14 kit detection file: lines "video start end classid score" (whitespace-separated) with the
+// official class ids (7 BaseballPitch ... 97 VolleyballSpiking); ".mpeg" is removed from video names, as
+// TH14evalDet.m does. Errors name the file and line. evaluate_detection_files takes such a file for any
+// protocol when it does not start with '{'.
+std::vector<EvalDetection> th14_detections_from_text(const std::string& text, const std::string& name);
+
 // The evaluation proper. Throws aicl::Error for an empty subset, a detection label without GT in the
 // subset, non-finite values or start > end.
 EvalReport evaluate_detection(const EvalGroundTruth& gt, const std::vector<EvalDetection>& detections,
@@ -97,7 +128,8 @@ EvalReport evaluate_detection(const ordered_json& ground_truth, const ordered_js
 // Reads a JSON file keeping key order; throws aicl::Error "<path>: ..." when missing or invalid.
 ordered_json read_ordered_json_file(const std::string& path);
 
-// Reads both files (in file order) and evaluates; error messages name the files.
+// Reads both files (in file order) and evaluates; error messages name the files. Well-formed files are read
+// with a streaming (SAX) reader; anything else goes through the DOM readers above, whose errors name the problem.
 EvalReport evaluate_detection_files(const std::string& gt_path, const std::string& detections_path,
                                     const EvalOptions& options);
 

@@ -212,7 +212,18 @@ std::string read_text_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) fail(path + ": is a directory, not a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the whole file: a character-by-character copy costs as much as a tenth of the evaluation.
+  std::string text;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(&text[0], size);
+  } else {  // not seekable (a pipe): read it as a stream
+    in.clear();
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (in.bad()) fail(path + ": read error");
   return text;
 }

@@ -3,7 +3,7 @@
 
   /usr/bin/python3 tools/make_protocol_golden.py --gt ../shared/data/thumos14/gt.json \
       --ambiguous ../shared/data/thumos14/Ambiguous_test.txt --out-dir /tmp/protocol_golden \
-      [--extra DETS.json ...] [--kit DIR] [--wtalc FILE] [--skip-kit] [--skip-wtalc]
+      [--extra DETS.json ...] [--no-generated] [--kit DIR] [--wtalc FILE] [--skip-kit] [--skip-wtalc]
 
 For each detection file (the two generated cases of tools/make_eval_golden.py, random20k and jitter_ties,
 plus every --extra file, e.g. a trained model's detections.json):
@@ -201,6 +201,7 @@ def main():
     p.add_argument('--wtalc', help="W-TALC's detectionMAP.py (default: from the sujoyp mirror)")
     p.add_argument('--skip-kit', action='store_true')
     p.add_argument('--skip-wtalc', action='store_true')
+    p.add_argument('--no-generated', action='store_true', help='only the --extra files')
     a = p.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='aicl_protocol_golden_')
@@ -210,7 +211,7 @@ def main():
         stage1, stage2 = load_wtalc_scoring(wtalc)
         db = json.load(open(a.gt))['database']
         cases = []
-        for name, (seed, n, jit, levels) in make_eval_golden.CASES.items():
+        for name, (seed, n, jit, levels) in ({} if a.no_generated else make_eval_golden.CASES).items():
             dets = without_empty_snippet_sets(make_eval_golden.generate(db, seed, n, jit, levels))
             cases.append((name + '_nz', dets))
         for path in a.extra:

@@ -99,3 +99,22 @@ TEST_CASE("protocols vs references: the official AICL model's output (official_i
                     0.022727272727272728},
                    {0, 0, 0, 0, 0}});
 }
+
+TEST_CASE("protocols vs references: an AICL model's output (aicl_synth600_top10_nz.json)",
+          "[evaluator][protocols][official]") {
+  // tests/golden/eval/aicl_synth600_top10_nz.json (docs/evaluator.md): our AICL after 600 steps on synthetic
+  // features with the real THUMOS14 names and instances; per video the 10 best detections with a non-empty
+  // snippet range. All 20 classes are detected.
+  const std::string anno = aicl_test::thumos_anno_or_skip();
+  const auto gt = aicl::ground_truth_from_json(aicl::read_ordered_json_file(anno + "/gt.json"), "test", "gt.json");
+  const auto dets = aicl::detections_from_json(
+      aicl::read_ordered_json_file(aicl_test::source_dir() + "/tests/golden/eval/aicl_synth600_top10_nz.json"), "d");
+  REQUIRE(dets.size() == 2100);
+  check_protocols(gt, dets, anno,
+                  {{0.3728955041392876, 0.30486309188449356, 0.2536792851023008, 0.19435564465661828,
+                    0.15374467160652736},
+                   {0.2616862831718784, 0.24596028686315963, 0.20392739462506904, 0.18047971676196783,
+                    0.07783584508183439},
+                   {36.5635872031415, 30.0691585714709, 24.304295517426535, 17.521362081766817,
+                    12.648761675412986}});
+}

@@ -2,6 +2,7 @@
 #include "data/check.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -23,6 +24,20 @@ bool zero_block(const float* rows, size_t D, size_t t, size_t col, size_t width)
   for (size_t k = 0; k < width; ++k)
     if (r[k] != 0.f) return false;
   return true;
+}
+
+// One pass over n values: any NaN/Inf (exponent bits all ones), all zero (+0 or -0). On the bits and without
+// branches, so that it vectorises: imports check every value of every video.
+void scan_values(const float* x, size_t n, bool& non_finite, bool& all_zero) {
+  uint32_t special = 0, any_bits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    special |= (u & 0x7f800000u) == 0x7f800000u;
+    any_bits |= u << 1;  // the sign bit dropped: -0 counts as zero
+  }
+  non_finite = special != 0;
+  all_zero = any_bits == 0;
 }
 
 }  // namespace
@@ -68,13 +83,13 @@ void DatasetChecker::check_length(const VideoInfo& v) {
 // NaN/Inf (unusable), all-zero and time-constant videos (a failed extraction, a black or frozen video).
 void DatasetChecker::check_values(const VideoInfo& v, const float* rows) {
   const size_t T = static_cast<size_t>(v.num_segments), D = static_cast<size_t>(profile_.feature_dim());
-  bool all_zero = true;
-  for (size_t i = 0; i < T * D; ++i) {
-    if (!std::isfinite(rows[i])) {
-      return add(true, "non-finite", v.name,
-                 "non-finite feature at segment " + std::to_string(i / D) + ", channel " + std::to_string(i % D));
-    }
-    all_zero &= rows[i] == 0.f;
+  bool non_finite = false, all_zero = true;
+  scan_values(rows, T * D, non_finite, all_zero);
+  if (non_finite) {
+    for (size_t i = 0; i < T * D; ++i)
+      if (!std::isfinite(rows[i]))
+        return add(true, "non-finite", v.name,
+                   "non-finite feature at segment " + std::to_string(i / D) + ", channel " + std::to_string(i % D));
   }
   if (all_zero) return add(false, "zero", v.name, "every feature value is 0 (" + std::to_string(T) + " segments)");
   if (T < 2) return;

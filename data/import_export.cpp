@@ -240,6 +240,13 @@ std::string concat_test_folder(const DatasetProfile& profile) {
   return profile.test_subset == "validation" ? "validation" : "test";
 }
 
+DatasetProfile import_profile(const ImportOptions& o) {
+  DatasetProfile p = DatasetProfile::named(o.profile);
+  if (o.stream_width < 0 || o.stream_width > 65536) fail("--stream-width: must be in [1, 65536]");
+  if (o.stream_width > 0) p.streams = {{"rgb", o.stream_width}, {"flow", o.stream_width}};
+  return p;
+}
+
 std::string resolved_classes_option(const std::string& option, const DatasetProfile& profile) {
   if (!option.empty()) return option;
   return profile.name == "thumos14" ? "thumos14" : "from-gt";
@@ -272,7 +279,7 @@ ImportReport import_npy_root(const ImportOptions& o) {
   if (o.layout == "wtalc") return import_wtalc(o);
   if (o.layout != "split" && o.layout != "joint" && o.layout != "concat")
     fail("--layout: '" + o.layout + "' is not 'split', 'joint', 'concat' or 'wtalc'");
-  const DatasetProfile profile = DatasetProfile::named(o.profile);
+  const DatasetProfile profile = import_profile(o);
   std::error_code ec;
   if (o.root.empty()) fail("--root: required");
   if (!fs::is_directory(o.root, ec)) fail("--root " + o.root + ": no such directory");

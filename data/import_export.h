@@ -30,6 +30,7 @@ struct ImportOptions {
   int compression = 0;            // deflate level of the feature table
   std::string profile = "thumos14";  // the dataset profile to record (DatasetProfile::named)
   std::string name;               // wtalc: the <Name> of <Name>-I3D-JOINTFeatures.npy when ROOT holds several
+  int stream_width = 0;           // > 0: the features are rgb + flow of this many columns each (not the profile's)
   // Called after each video with (videos done, videos in all, segments so far), e.g. for a progress line.
   std::function<void(size_t, size_t, size_t)> progress;
 };
@@ -57,6 +58,9 @@ void write_directory_atomically(const std::string& out_dir, const std::function<
 // The test folder of the concat layout for a profile: "validation" where the profile tests on a subset of that
 // name (ActivityNet, as SAL_ActivityNet reads it), else "test".
 std::string concat_test_folder(const DatasetProfile& profile);
+
+// The profile an import records: DatasetProfile::named(options.profile), with options.stream_width applied.
+DatasetProfile import_profile(const ImportOptions& options);
 
 // The classes option resolved for a profile ("" -> thumos14 or from-gt).
 std::string resolved_classes_option(const std::string& option, const DatasetProfile& profile);

@@ -410,7 +410,7 @@ void compare_labels_all(const WtalcAnnotations& a, size_t i, const std::vector<I
 }  // namespace
 
 ImportReport import_wtalc(const ImportOptions& o) {
-  const DatasetProfile profile = DatasetProfile::named(o.profile);
+  const DatasetProfile profile = import_profile(o);
   const WtalcPaths paths = find_wtalc(o.root, o.name);
   const WtalcAnnotations a = read_annotations(paths.annotations);
   check_subsets(a, profile);

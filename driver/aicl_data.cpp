@@ -24,7 +24,7 @@ const char* kUsage = R"(usage: aicl_data <command> [options]
 
 Commands:
   import  --root DIR --out D.h5 [--profile thumos14|anet12|anet13] [--layout split|joint|concat|wtalc] [--truncate]
-          [--classes thumos14|from-gt] [--name NAME] [--compress 0-9]
+          [--classes thumos14|from-gt] [--name NAME] [--stream-width W] [--compress 0-9]
           Reads a feature layout into one dataset file and records the dataset profile (subsets, streams, fps,
           tIoUs, post-processing, segment counts):
             split   DIR/features/{train,test}/{rgb,flow}/<video>.npy, [T,1024] each (AICL, CoLA, BaS-Net, ASL)
@@ -38,6 +38,7 @@ Commands:
           the profile's train and test subsets (thumos14: validation/test, anet: training/validation). --classes
           defaults to thumos14 for the thumos14 profile and to the sorted labels of gt.json (from-gt) otherwise.
           --truncate cuts RGB/flow of different lengths to the shorter one (with a warning) instead of failing.
+          --stream-width W reads RGB and flow of W columns each instead of the profile's 1024.
           Every video is checked as it is read (see check); an error stops the import and nothing is written.
   export  --in D.h5 --out DIR [--layout split|joint|concat|wtalc] [--name NAME]
           Writes a layout above (+ gt.json, split files; wtalc: the annotation arrays) into DIR, which must not
@@ -116,7 +117,8 @@ std::function<void(size_t, size_t, size_t)> progress_printer() {
 }
 
 int cmd_import(int argc, char** argv) {
-  aicl::Flags f(argc, argv, 2, {"root", "out", "layout", "classes", "compress", "profile", "name"}, {"truncate"});
+  aicl::Flags f(argc, argv, 2, {"root", "out", "layout", "classes", "compress", "profile", "name", "stream-width"},
+                {"truncate"});
   count_positional_none(f, "import");
   aicl::ImportOptions o;
   o.root = f.required("root");
@@ -127,6 +129,7 @@ int cmd_import(int argc, char** argv) {
   o.compression = f.integer("compress", 0, 0, 9);
   o.profile = f.str("profile", "thumos14");
   o.name = f.str("name", "");
+  o.stream_width = f.integer("stream-width", 0, 1, 65536);
   aicl::DatasetProfile::named(o.profile);  // an unknown name fails before anything is read
   o.progress = progress_printer();
   aicl::ImportReport r = aicl::import_npy_root(o);

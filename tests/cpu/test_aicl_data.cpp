@@ -135,6 +135,10 @@ TEST_CASE("aicl_data: synth --classes/--stream-width, inspect shows the profile,
   // Export splits by the profile's streams; import records THUMOS14's profile and knows no other.
   REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/npy").exit_code == 0);
   CHECK(fs::exists(dir / "npy/features/train/rgb/video_validation_0000001.npy"));
+  // Import reads the profile's 1024-wide streams unless told the width.
+  expect_error("import --root " + d + "/npy --out " + d + "/y.h5", "expected 1024 columns, got shape");
+  REQUIRE(run("import --root " + d + "/npy --out " + d + "/y.h5 --stream-width 64").exit_code == 0);
+  CHECK(aicl::Dataset(d + "/y.h5").profile().streams == std::vector<aicl::FeatureStream>{{"rgb", 64}, {"flow", 64}});
   expect_error("import --root " + d + "/npy --out " + d + "/x.h5 --profile anet",
                "--profile: unknown dataset profile 'anet' (known: thumos14, anet12, anet13)");
   expect_error("synth --out " + d + "/x.h5 --profile anet14", "--profile: unknown dataset profile 'anet14'");

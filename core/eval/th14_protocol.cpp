@@ -103,7 +103,25 @@ double eleven_point_ap(const Outcome& o, std::size_t npos) {
   return ap;
 }
 
-// Builds every class's per-video data: ground truth in order, detections sorted as the kit sorts them.
+// The kit's order within a video: detections sorted by -conf with a stable sort (ties keep reading order),
+// each flagged when it overlaps one of the video's Ambiguous intervals.
+void sort_video(Th14Video& v, const std::vector<Interval>* amb) {
+  std::vector<std::size_t> order(v.det.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v.conf[a] > v.conf[b]; });
+  Th14Video sorted{v.gt, {}, {}, {}};
+  for (std::size_t i : order) {
+    sorted.det.push_back(v.det[i]);
+    sorted.conf.push_back(v.conf[i]);
+    bool hit = false;
+    if (amb)
+      for (const Interval& a : *amb) hit = hit || kit_overlap(a, v.det[i]) > 0;
+    sorted.ambiguous.push_back(hit);
+  }
+  v = std::move(sorted);
+}
+
+// Builds every class's per-video data: ground truth in file order, detections as the kit sorts them.
 std::vector<Th14Class> group_classes(const ScoringInput& in, const std::vector<std::string>& names) {
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t c = 0; c < names.size(); ++c) index[names[c]] = c;
@@ -122,20 +140,8 @@ std::vector<Th14Class> group_classes(const ScoringInput& in, const std::vector<s
   }
   for (Th14Class& c : classes)
     for (auto& [name, v] : c.videos) {
-      std::vector<std::size_t> order(v.det.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v.conf[a] > v.conf[b]; });
-      Th14Video sorted{v.gt, {}, {}, {}};
       const auto found = amb.find(name);
-      for (std::size_t i : order) {
-        sorted.det.push_back(v.det[i]);
-        sorted.conf.push_back(v.conf[i]);
-        bool hit = false;
-        if (found != amb.end())
-          for (const Interval& a : found->second) hit = hit || kit_overlap(a, v.det[i]) > 0;
-        sorted.ambiguous.push_back(hit);
-      }
-      v = std::move(sorted);
+      sort_video(v, found == amb.end() ? nullptr : &found->second);
     }
   return classes;
 }

@@ -98,61 +98,83 @@ bool is_ambiguous(SnippetRange r, const std::vector<SnippetRange>* amb) {
 
 }  // namespace
 
-void score_wtalc(const ScoringInput& in, EvalReport& rep) {
+namespace {
+
+// What getLocMAP scores: the annotated videos of the subset (database order) and, per class, its ground truth
+// and its detections that survive the Ambiguous filter.
+struct WtalcInput {
+  std::vector<std::string> videos;
+  std::vector<WtalcClass> classes;
+  std::size_t ambiguous_dropped = 0, unscored = 0;
+};
+
+WtalcInput build_input(const ScoringInput& in, const std::vector<std::string>& class_names) {
   const double f = in.options.snippets_per_second;
-  // getLocMAP keeps the subset's videos that have annotations, in database order.
+  WtalcInput out;
   std::unordered_map<std::string, std::size_t> annotated;
   for (const EvalGtInstance& g : in.gt.instances) annotated.emplace(g.video, 0);
-  std::vector<std::string> videos;
   for (const std::string& v : subset_videos(in.gt))
-    if (annotated.count(v)) annotated[v] = videos.size(), videos.push_back(v);
-  rep.class_names = sorted_class_names(in.gt);
+    if (annotated.count(v)) annotated[v] = out.videos.size(), out.videos.push_back(v);
   std::unordered_map<std::string, std::size_t> class_of;
-  for (std::size_t c = 0; c < rep.class_names.size(); ++c) class_of[rep.class_names[c]] = c;
-  std::vector<WtalcClass> classes(rep.class_names.size());
+  for (std::size_t c = 0; c < class_names.size(); ++c) class_of[class_names[c]] = c;
+  out.classes.resize(class_names.size());
   for (const EvalGtInstance& g : in.gt.instances) {
-    WtalcClass& c = classes[class_of.at(g.label)];
+    WtalcClass& c = out.classes[class_of.at(g.label)];
     c.gt[static_cast<int>(annotated.at(g.video))].push_back(to_snippets(g.start, g.end, f));
     ++c.gtpos;
   }
   std::unordered_map<std::string, std::vector<SnippetRange>> amb;
   for (const AmbiguousInterval& a : in.options.ambiguous) amb[a.video].push_back(to_snippets(a.start, a.end, f));
-  std::size_t dropped = 0;
   for (const EvalDetection* d : in.detections) {
     auto v = annotated.find(d->video);
     if (v == annotated.end()) {
-      ++rep.unscored_detections;  // W-TALC only ever scores the annotated videos of the subset
+      ++out.unscored;  // W-TALC only ever scores the annotated videos of the subset
       continue;
     }
     const SnippetRange r = to_snippets(d->start, d->end, f);
     auto a = amb.find(d->video);
     if (is_ambiguous(r, a == amb.end() ? nullptr : &a->second)) {
-      ++dropped;
+      ++out.ambiguous_dropped;
       continue;
     }
-    classes[class_of.at(d->label)].dets.push_back({static_cast<int>(v->second), r, d->score});
+    out.classes[class_of.at(d->label)].dets.push_back({static_cast<int>(v->second), r, d->score});
   }
-  const std::size_t nc = classes.size(), nt = rep.tiou.size();
-  rep.class_ap.assign(nc, std::vector<double>(nt, 0));
-#pragma omp parallel for schedule(dynamic) num_threads(std::max(1, in.options.threads)) if (in.options.threads > 1)
-  for (int c = 0; c < static_cast<int>(nc); ++c)
-    for (std::size_t t = 0; t < nt; ++t) rep.class_ap[c][t] = class_ap(classes[c], rep.tiou[t]);
+  return out;
+}
+
+// np.mean(ap) per threshold (pairwise sum, then the division), or getLocMAP's `return 0` when a class has no
+// detection left; that case also leaves a note.
+void class_means(const WtalcInput& w, EvalReport& rep) {
+  const std::size_t nc = w.classes.size(), nt = rep.tiou.size();
   std::string empty_class;
   for (std::size_t c = 0; c < nc && empty_class.empty(); ++c)
-    if (classes[c].dets.empty()) empty_class = rep.class_names[c];
+    if (w.classes[c].dets.empty()) empty_class = rep.class_names[c];
   std::vector<double> row(nc);
   for (std::size_t t = 0; t < nt; ++t) {
     for (std::size_t c = 0; c < nc; ++c) row[c] = rep.class_ap[c][t];
-    // np.mean(ap): pairwise sum, then the division; `return 0` when a class has no detection left.
     rep.mAP.push_back(empty_class.empty() ? numpy_sum(row.data(), nc) / static_cast<double>(nc) : 0.0);
   }
   if (!empty_class.empty())
     rep.notes.push_back("wtalc: class '" + empty_class + "' has no detection left after the Ambiguous filter, so " +
                         "W-TALC's getLocMAP returns 0 at every threshold (per-class APs are still reported)");
   rep.average_mAP = numpy_sum(rep.mAP.data(), nt) / static_cast<double>(nt);  // W-TALC reports no average
-  rep.ambiguous_excused.assign(nt, dropped);
-  rep.num_evaluated_videos = videos.size();
-  rep.video_list_sha256 = video_list_sha256(videos);
+}
+
+}  // namespace
+
+void score_wtalc(const ScoringInput& in, EvalReport& rep) {
+  rep.class_names = sorted_class_names(in.gt);
+  const WtalcInput w = build_input(in, rep.class_names);
+  const std::size_t nc = w.classes.size(), nt = rep.tiou.size();
+  rep.class_ap.assign(nc, std::vector<double>(nt, 0));
+#pragma omp parallel for schedule(dynamic) num_threads(std::max(1, in.options.threads)) if (in.options.threads > 1)
+  for (int c = 0; c < static_cast<int>(nc); ++c)
+    for (std::size_t t = 0; t < nt; ++t) rep.class_ap[c][t] = class_ap(w.classes[c], rep.tiou[t]);
+  class_means(w, rep);
+  rep.ambiguous_excused.assign(nt, w.ambiguous_dropped);
+  rep.unscored_detections = w.unscored;
+  rep.num_evaluated_videos = w.videos.size();
+  rep.video_list_sha256 = video_list_sha256(w.videos);
 }
 
 }  // namespace aicl

@@ -320,3 +320,120 @@ TEST_CASE("aicl_eval --protocol: th14 and wtalc from the command line, bad flags
   CHECK(r.output.find("the anet protocol has no Ambiguous intervals") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// Random detections / ground-truth texts with valid and invalid variants of every field, for the
+// differential test of the streaming readers against the DOM readers.
+struct TextGen {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  std::size_t pick(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+  std::string one_of(std::initializer_list<const char*> xs) { return *(xs.begin() + pick(xs.size())); }
+  std::string label() { return one_of({"\"X\"", "\"X\"", "\"Y\"", "\"Z\"", "1", "{\"a\": 1}", "null"}); }
+  std::string number() { return one_of({"0.5", "1", "0.25", "-3", "1e2", "\"0.5\"", "[1]", "true"}); }
+  std::string segment() {
+    return one_of({"[0, 10]", "[1.5, 2]", "[2, 1]", "[0]", "[0, 1, 2]", "\"0,1\"", "[0, \"1\"]", "{\"a\": 1}", "[0, [1]]"});
+  }
+  std::string object(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out = "{";
+    for (const auto& [k, v] : fields)
+      if (pick(8)) out += (out.size() > 1 ? ", \"" : "\"") + k + "\": " + v;  // each field sometimes missing
+    if (!pick(6)) out += (out.size() > 1 ? ", " : "") + std::string("\"extra\": {\"k\": [1, {\"z\": null}]}");
+    return out + "}";
+  }
+  std::string detections() {
+    std::string res = "{";
+    const std::size_t videos = 1 + pick(3);
+    for (std::size_t v = 0; v < videos; ++v) {
+      std::string list = "[";
+      for (std::size_t i = 0, n = pick(4); i < n; ++i) {
+        if (i) list += ", ";
+        list += pick(12) ? object({{"label", label()}, {"score", number()}, {"score300", number()}, {"segment", segment()}})
+                         : number();
+      }
+      list += "]";
+      if (!pick(15)) list = "{}";
+      res += (v ? ", \"" : "\"") + std::string(pick(5) ? "V" : "W") + std::to_string(pick(3)) + "\": " + list;
+    }
+    res += "}";
+    return pick(10) ? "{\"version\": 1, \"results\": " + res + "}" : one_of({"[]", "{\"other\": 1}", "{\"results\": []}"});
+  }
+  std::string ground_truth() {
+    std::string db = "{";
+    const std::size_t videos = 1 + pick(3);
+    for (std::size_t v = 0; v < videos; ++v) {
+      std::string anns = "[";
+      for (std::size_t i = 0, n = pick(3); i < n; ++i)
+        anns += (i ? ", " : "") + (pick(10) ? object({{"label", label()}, {"segment", segment()}}) : number());
+      anns += "]";
+      const std::string subset = one_of({"\"test\"", "\"test\"", "\"validation\"", "1"});
+      db += (v ? ", \"" : "\"") + std::string("A") + std::to_string(pick(4)) + "\": " +
+            object({{"subset", subset}, {"annotations", pick(10) ? anns : number()}, {"duration", "10"}});
+    }
+    return "{\"database\": " + db + "}}";
+  }
+};
+
+bool same(const aicl::EvalDetection& a, const aicl::EvalDetection& b) {
+  return a.video == b.video && a.label == b.label && a.start == b.start && a.end == b.end && a.score == b.score;
+}
+
+}  // namespace
+
+TEST_CASE("evaluator: streaming and DOM readers agree on thousands of random texts", "[evaluator][protocols]") {
+  TextGen gen{12345};
+  std::size_t fast_ok = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const bool inverted = i % 2;
+    const std::string text = gen.detections();
+    INFO(text);
+    std::vector<aicl::EvalDetection> fast, dom;
+    const bool f = aicl::fast_read_detections(text, inverted, fast);
+    bool d = true;
+    try {
+      dom = aicl::detections_from_json(aicl::ordered_json::parse(text), "d", inverted);
+    } catch (const std::exception&) {
+      d = false;
+    }
+    if (f) {  // whatever the streaming reader accepts, the DOM reader reads the same way
+      ++fast_ok;
+      REQUIRE(d);
+      REQUIRE(fast.size() == dom.size());
+      for (std::size_t k = 0; k < dom.size(); ++k) CHECK(same(fast[k], dom[k]));
+    }
+  }
+  CHECK(fast_ok > 100);
+  std::size_t gt_ok = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string text = gen.ground_truth();
+    INFO(text);
+    aicl::EvalGroundTruth fast, dom;
+    const bool f = aicl::fast_read_ground_truth(text, "test", false, fast);
+    bool d = true;
+    try {
+      dom = aicl::ground_truth_from_json(aicl::ordered_json::parse(text), "test", "g");
+    } catch (const std::exception&) {
+      d = false;
+    }
+    if (!f) continue;
+    ++gt_ok;
+    REQUIRE(d);
+    CHECK(fast.num_videos == dom.num_videos);
+    CHECK(fast.videos == dom.videos);
+    CHECK(fast.labels_elsewhere == dom.labels_elsewhere);
+    REQUIRE(fast.instances.size() == dom.instances.size());
+    for (std::size_t k = 0; k < dom.instances.size(); ++k) {
+      CHECK(fast.instances[k].video == dom.instances[k].video);
+      CHECK(fast.instances[k].label == dom.instances[k].label);
+      CHECK(fast.instances[k].start == dom.instances[k].start);
+      CHECK(fast.instances[k].end == dom.instances[k].end);
+    }
+  }
+  CHECK(gt_ok > 100);
+}

@@ -396,21 +396,32 @@ std::vector<Instance> video_instances(const WtalcAnnotations& a, size_t i, const
   return out;
 }
 
-// labels_all.npy is what W-TALC's loader trains on; it should be the set of a video's segment labels.
-void compare_labels_all(const WtalcAnnotations& a, size_t i, const std::vector<Instance>& inst,
-                        const std::vector<std::string>& classes, size_t& differing, std::string& first) {
-  if (!a.has_labels_all) return;
-  const auto all = string_list(*a.labels_all.objects[i], a.file("labels_all") + ": video '" + a.videos[i] + "'");
-  std::set<std::string> from_segments;
-  for (const Instance& in : inst) from_segments.insert(classes[static_cast<size_t>(in.label)]);
-  if (std::set<std::string>(all.begin(), all.end()) == from_segments) return;
-  if (differing++ == 0) first = a.videos[i];
+// The video-level labels: the segment labels' classes plus labels_all.npy's, which W-TALC's loader trains on
+// (its 101-class THUMOS14 arrays hold classification videos with labels but no segments). Counts the videos
+// whose two label sets differ.
+std::vector<float> video_labels(const WtalcAnnotations& a, size_t i, const std::vector<Instance>& inst,
+                                const std::vector<std::string>& classes, size_t& differing, std::string& first) {
+  std::vector<float> labels(classes.size(), 0.f);
+  for (const Instance& in : inst) labels[static_cast<size_t>(in.label)] = 1.f;
+  if (!a.has_labels_all) return labels;
+  const std::string ctx = a.file("labels_all") + ": video '" + a.videos[i] + "'";
+  std::vector<float> all(classes.size(), 0.f);
+  for (const std::string& l : string_list(*a.labels_all.objects[i], ctx)) {
+    const auto it = std::lower_bound(classes.begin(), classes.end(), l);
+    if (it == classes.end() || *it != l)
+      fail(ctx + ": label '" + l + "' is not in classlist.npy (" + std::to_string(classes.size()) + " classes)");
+    all[static_cast<size_t>(it - classes.begin())] = 1.f;
+  }
+  if (all != labels && differing++ == 0) first = a.videos[i];
+  for (size_t c = 0; c < labels.size(); ++c) labels[c] = std::max(labels[c], all[c]);
+  return labels;
 }
 
 }  // namespace
 
 ImportReport import_wtalc(const ImportOptions& o) {
   const DatasetProfile profile = import_profile(o);
+  if (!o.classes.empty()) fail("--classes: not used with --layout wtalc (the classes are classlist.npy's)");
   const WtalcPaths paths = find_wtalc(o.root, o.name);
   const WtalcAnnotations a = read_annotations(paths.annotations);
   check_subsets(a, profile);
@@ -437,7 +448,7 @@ ImportReport import_wtalc(const ImportOptions& o) {
       continue;
     }
     VideoInfo v{a.videos[i], a.subsets[i], 0, a.durations[i], {}, video_instances(a, i, classes)};
-    compare_labels_all(a, i, v.instances, classes, differing, first_differing);
+    v.labels = video_labels(a, i, v.instances, classes, differing, first_differing);
     const NpyMatrix m = features.read(i, v.name, static_cast<size_t>(profile.feature_dim()));
     float64 += m.was_float64;
     v.num_segments = static_cast<int>(m.rows);
@@ -452,7 +463,7 @@ ImportReport import_wtalc(const ImportOptions& o) {
   if (differing)
     report.warnings.push_back(a.file("labels_all") + ": " + std::to_string(differing) +
                               " video(s) whose labels_all differ from their segment labels (e.g. '" + first_differing +
-                              "'); the labels were taken from labels.npy");
+                              "'); their video labels are the union of both");
   if (float64) report.warnings.push_back(std::to_string(float64) + " float64 feature array(s) converted to float32");
   return report;
 }
@@ -664,11 +675,15 @@ void write_features_file(const Dataset& ds, const std::vector<size_t>& videos, c
   if (!f) fail(path.string() + ": write error (disk full?)");
 }
 
-// The distinct labels of a video in order of first appearance (labels_all.npy).
-std::vector<std::string> distinct(const std::vector<std::string>& labels) {
+// labels_all.npy of a video: its segment labels in order of first appearance (as W-TALC's arrays list them),
+// then any other video-level label in class order.
+std::vector<std::string> labels_all_of(const std::vector<std::string>& segment_labels, const VideoInfo& v,
+                                       const std::vector<std::string>& classes) {
   std::vector<std::string> out;
-  for (const std::string& l : labels)
+  for (const std::string& l : segment_labels)
     if (std::find(out.begin(), out.end(), l) == out.end()) out.push_back(l);
+  for (size_t c = 0; c < v.labels.size(); ++c)
+    if (v.labels[c] != 0.f && std::find(out.begin(), out.end(), classes[c]) == out.end()) out.push_back(classes[c]);
   return out;
 }
 
@@ -688,7 +703,7 @@ size_t write_annotations(const Dataset& ds, const std::vector<size_t>& videos, c
       segments.back().emplace_back(in.start, in.end);
       labels.back().push_back(ds.class_names()[static_cast<size_t>(in.label)]);
     }
-    labels_all.push_back(distinct(labels.back()));
+    labels_all.push_back(labels_all_of(labels.back(), v, ds.class_names()));
   }
   fs::create_directories(dir);
   write_file((dir / "videoname.npy").string(), npy_of_bytes_strings(names));

@@ -225,3 +225,26 @@ TEST_CASE("aicl_data: check prints one line per finding and exits 1 on errors") 
   CHECK(limited.exit_code == 1);
   expect_error("check", "check: expected one dataset file");
 }
+
+TEST_CASE("aicl_data: synthetic features on the real ActivityNet layouts import and check clean") {
+  for (const char* name : {"anet12", "anet13"}) {
+    const std::string anno = aicl_test::shared_dir() + "/data/" + name;
+    if (!fs::exists(anno + "/gt.json")) aicl_test::skip("real annotations not found at " + anno);
+    INFO(name);
+    auto dir = aicl_test::temp_dir(std::string("cli_real_") + name);
+    const std::string d = dir.string(), p = std::string(" --profile ") + name;
+    auto r = run("synth --out " + d + "/s.h5 --anno " + anno + p + " --train 20 --test 10 --stream-width 16");
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.output, Catch::Contains("30 videos (20 training, 10 validation)"));
+    REQUIRE(run("export --in " + d + "/s.h5 --out " + d + "/c --layout concat").exit_code == 0);
+    auto imp = run("import --root " + d + "/c --layout concat --stream-width 16 --out " + d + "/i.h5" + p);
+    INFO(imp.output);
+    REQUIRE(imp.exit_code == 0);
+    auto chk = run("check " + d + "/i.h5");
+    CHECK(chk.exit_code == 0);
+    CHECK_THAT(chk.output, Catch::Contains("30 videos, 0 errors, 1 warnings"));  // the width (2 x 16)
+    aicl::Dataset a(d + "/s.h5"), b(d + "/i.h5");
+    CHECK(b.ground_truth_json()["database"] == a.ground_truth_json()["database"]);
+  }
+}

@@ -83,7 +83,7 @@ TEST_CASE("check: length, zero, constant, padding, labels: one line each, naming
   CHECK(f[0].message == "d.h5: video 'l': label 'B' has no instance");
 }
 
-TEST_CASE("check: NaN/Inf and unlabeled training videos are errors; unlabeled test videos warnings") {
+TEST_CASE("check: NaN/Inf and unlabeled training videos are errors, unlabeled test videos warnings") {
   std::vector<float> bad = varied(3);
   bad[2 * 4 + 1] = std::numeric_limits<float>::quiet_NaN();
   auto f = findings_for(video("n", "test", 3, {{0.5, 1.5, 0}}), bad);
@@ -104,7 +104,7 @@ TEST_CASE("check: NaN/Inf and unlabeled training videos are errors; unlabeled te
                     "root: video 'u': no labels in the train subset 'validation' (nothing to learn from)");
 }
 
-TEST_CASE("check: whole files: width, empty subsets, ground truth without features; check_dataset reads every video") {
+TEST_CASE("check: whole files: width, empty subsets, ground truth without features, check_dataset reads every video") {
   auto dir = aicl_test::temp_dir("check_file");
   const std::string p = (dir / "d.h5").string();
   {

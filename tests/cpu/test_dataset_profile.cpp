@@ -129,7 +129,7 @@ TEST_CASE("profile: THUMOS14's JSON keeps the keys and bytes it had before the s
   CHECK(t_sampling_defaults_are_thumos());
 }
 
-TEST_CASE("profile: anet12 and anet13 hold SAL_ActivityNet's numbers; their tIoUs are the evaluator's 0.5:0.95:10") {
+TEST_CASE("profile: anet12 and anet13 hold SAL_ActivityNet's numbers, their tIoUs are the evaluator's 0.5:0.95:10") {
   for (const char* name : {"anet12", "anet13"}) {
     INFO(name);
     const DatasetProfile p = DatasetProfile::named(name);

@@ -179,3 +179,34 @@ TEST_CASE("wtalc: features are read one video at a time from the file") {
   CHECK(m.data == tiny_matrices()[1].data);
   CHECK_THROWS_WITH(f.read(1, "v", 1024), Catch::Contains("features are not a C-order little-endian float array [T, 1024]"));
 }
+
+TEST_CASE("wtalc: labels_all adds video-level labels (W-TALC trains on them) and survives the round trip") {
+  const auto dir = aicl_test::temp_dir("wtalc_labels_all");
+  make_wtalc_root(dir / "root");
+  // video_test_0000001 has no segments but a video-level label, as W-TALC's classification videos.
+  aicl::write_file((dir / "root/Tiny-Annotations/labels_all.npy").string(),
+                   aicl::npy_of_string_lists({{"Diving", "CliffDiving"}, {"GolfSwing"}, {"Diving"}, {"TennisSwing"}}));
+  const aicl::ImportReport r = import_root(dir / "root", dir / "a.h5");
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("1 video(s) whose labels_all differ from their segment labels (e.g. "
+                                            "'video_test_0000001'); their video labels are the union of both"));
+  aicl::Dataset a((dir / "a.h5").string());
+  CHECK(a.video(2).labels == std::vector<float>{0, 0, 1, 0, 0});  // Diving
+  CHECK(a.video(2).instances.empty());
+  bool noted = false;
+  for (const auto& f : r.findings) noted |= f.kind == "label-without-instances" && f.message.find("'Diving'") != std::string::npos;
+  CHECK(noted);
+  aicl::export_wtalc(a, (dir / "out").string(), "Tiny");
+  CHECK(aicl_test::read_bytes(dir / "out/Tiny-Annotations/labels_all.npy") ==
+        aicl_test::read_bytes(dir / "root/Tiny-Annotations/labels_all.npy"));
+  aicl::write_file((dir / "root/Tiny-Annotations/labels_all.npy").string(),
+                   aicl::npy_of_string_lists({{"Diving"}, {"GolfSwing"}, {"Juggling"}, {"TennisSwing"}}));
+  CHECK_THROWS_WITH(import_root(dir / "root", dir / "b.h5"),
+                    Catch::Contains("labels_all.npy: video 'video_test_0000001': label 'Juggling' is not in classlist.npy"));
+  aicl::ImportOptions o;
+  o.root = (dir / "root").string();
+  o.out = (dir / "b.h5").string();
+  o.layout = "wtalc";
+  o.classes = "thumos14";
+  CHECK_THROWS_WITH(aicl::import_npy_root(o), "--classes: not used with --layout wtalc (the classes are classlist.npy's)");
+}

@@ -199,7 +199,7 @@ TEST_CASE("wtalc: a class left without detections makes the whole mAP 0, as getL
   CHECK_THAT(r.notes[0], Catch::Contains("class 'Y' has no detection left"));
 }
 
-TEST_CASE("wtalc: only the subset's annotated videos are scored; empty snippet sets never match",
+TEST_CASE("wtalc: only the subset's annotated videos are scored, and empty snippet sets never match",
           "[evaluator][protocols]") {
   json gt = gt_of({{10, 10.2}});  // [16, 16): an empty snippet set (17 such instances in THUMOS14 test)
   gt["database"]["W"] = {{"subset", "test"}, {"annotations", json::array()}};

@@ -22,6 +22,18 @@ std::unique_ptr<Method> method_for_weights(const InferOptions& o, const Dataset&
   return make_method(name, method_context(ds), wm.config, o.weights + ": method_config");
 }
 
+// The dataset's evaluation options under the requested protocol (see InferOptions).
+EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std::string& subset) {
+  EvalOptions eo = eval_options_for(ds, subset, o.out);
+  eo.protocol = o.protocol;
+  if (!o.tiou.empty()) eo.tiou_thresholds = o.tiou;
+  else if (o.protocol != EvalProtocol::anet) eo.tiou_thresholds = default_tiou(o.protocol);
+  eo.ambiguous = o.ambiguous;
+  eo.ambiguous_name = o.ambiguous_name;
+  eo.strict = o.strict;
+  return eo;
+}
+
 }  // namespace
 
 InferOutcome infer_and_evaluate(const InferOptions& o) {
@@ -54,7 +66,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
       }
   write_json_file(o.out, dets, -1);
   InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eval_options_for(ds, subset, o.out));
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset));
   out.class_accuracy = res.class_accuracy;
   out.method = method->name();
   out.activations = std::move(res.activations);

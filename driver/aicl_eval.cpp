@@ -56,8 +56,8 @@ Figures (both modes; SVG files and DIR/index.html, no Python needed):
 
 Inference mode (the method's inference + post-processing as its official code, then the evaluation):
   aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test] [--method NAME]
-            [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--threads N]
-            [--protocol anet|th14|wtalc] [--ambiguous FILE] [--tiou SPEC] [--strict]
+            [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--precision fp32|tf32]
+            [--threads N] [--protocol anet|th14|wtalc] [--ambiguous FILE] [--tiou SPEC] [--strict]
             [--per-class] [--quiet] [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
@@ -69,6 +69,7 @@ Inference mode (the method's inference + post-processing as its official code, t
                      weights converted with tools/pkl_to_h5.py); a file of another method is an error
   --score-key KEY    detection score key in --out: score (default) or score300 (as the official file)
   --device NAME      cpu (default) or cuda: the model's forward on the GPU (post-processing stays on the CPU)
+  --precision P      fp32 (default) or tf32 (cuda only: the GEMMs on tensor cores)
   --protocol, --ambiguous, --tiou, --strict
                      score the written detections as in scoring mode; the default --tiou is the dataset
                      profile's (THUMOS14 0.1:0.7:7, ActivityNet 0.5:0.95:10) under anet, the protocol's own
@@ -203,6 +204,7 @@ int inference_mode(const aicl::Flags& flags) {
   o.method = flags.str("method", "");
   o.score_key = flags.str("score-key", "score");
   o.device = flags.str("device", "cpu");
+  o.precision = flags.str("precision", "fp32");
   if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
   if (flags.has("threads")) aicl::set_num_threads(flags.integer("threads", 1, 1, 1024));
   aicl::EvalOptions scoring;
@@ -267,7 +269,7 @@ int main(int argc, char** argv) {
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
                                            "device", "plot", "plot-videos", "plot-run", "method", "protocol",
-                                           "ambiguous", "tiou"},
+                                           "ambiguous", "tiou", "precision"},
                         {"quiet", "per-class", "strict"});
       return inference_mode(flags);
     }

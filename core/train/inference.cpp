@@ -38,6 +38,7 @@ EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std:
 
 InferOutcome infer_and_evaluate(const InferOptions& o) {
   check_device_option(o.device, "--device");
+  check_precision_option(o.device, o.precision, "--precision");
   Dataset ds(o.data);
   const std::unique_ptr<Method> method = method_for_weights(o, ds);
   if (o.segments < method->min_segments())
@@ -47,6 +48,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   const std::string subset = o.subset.empty() ? ds.profile().test_subset : o.subset;
   const std::vector<size_t> videos = ds.subset_indices(subset);
   if (videos.empty()) fail(o.data + ": no videos in subset '" + subset + "'");
+  set_device_precision(o.device, o.precision, "--precision");
   Ops& ops = ops_for_device(o.device, "--device");
   Buf<float> dev(ops, ops.host_memory() ? 0 : params.size());
   float* values = params.values.data();
@@ -77,6 +79,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
     j["weights"] = o.weights;
     j["method"] = method->name();
     j["segments"] = o.segments;
+    j["device"] = o.device;
+    j["precision"] = o.precision;
     write_json_file(o.report, j);
   }
   return out;

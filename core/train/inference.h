@@ -20,6 +20,7 @@ struct InferOptions {
   int segments = 750;      // T of the official test loader (uniform sampling)
   std::string score_key = "score";  // or "score300", as the official file
   std::string device = "cpu";       // cpu | cuda (the forward on the GPU; post-processing stays on the host)
+  std::string precision = "fp32";   // fp32 | tf32 (cuda only)
   // The method: "" = the one the weights file records (AICL for files without a record, e.g. official weights).
   std::string method;
   std::set<std::string> keep_activations;  // videos whose activation InferOutcome::activations returns (plots)

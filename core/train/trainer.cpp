@@ -37,7 +37,7 @@ json TrainOptions::to_json() const {
               {"eval_start", eval_start},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
               {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
-              {"device", device},     {"log_every", log_every}, {"method", method},
+              {"device", device},     {"precision", precision}, {"log_every", log_every}, {"method", method},
               {"method_config", method_config}};
 }
 
@@ -86,6 +86,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "init_weights") get_str(o.init_weights);
     else if (k == "checkpoint_every") get_int(o.checkpoint_every);
     else if (k == "device") get_str(o.device);
+    else if (k == "precision") get_str(o.precision);
     else if (k == "log_every") get_int(o.log_every);
     else if (k == "method") get_str(o.method);
     else if (k == "method_config") {
@@ -119,6 +120,7 @@ void validate(TrainOptions& o) {
   if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
   if (o.log_every < 1) fail("--log-every: must be >= 1");
   check_device_option(o.device, "--device");
+  check_precision_option(o.device, o.precision, "--precision");
 }
 
 // The segment counts against the method's smallest T (its top-k sizes).
@@ -217,14 +219,16 @@ void TrainRun::start() {
   } else {
     write_file_atomic(metrics_path_, "");
   }
+  set_device_precision(o_.device, o_.precision, "--precision");
   backend_ = std::make_unique<TrainBackend>(ops_for_device(o_.device, "--device"), *method_, params_, m_, v_,
                                             backend_setup());
   tty_ = ::isatty(STDOUT_FILENO) == 1;
   first_step_ = st_.step + 1;
   if (!o_.quiet)
-    std::printf("aicl_train: %s, %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s\n",
+    std::printf("aicl_train: %s, %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s%s\n",
                 method_->name().c_str(), split_.train.size(), split_.val.size(), split_.test.size(), o_.batch,
-                o_.segments, o_.steps, o_.optimizer.c_str(), o_.lr, o_.device.c_str());
+                o_.segments, o_.steps, o_.optimizer.c_str(), o_.lr, o_.device.c_str(),
+                o_.precision == "tf32" ? " (TF32)" : "");
 }
 
 // The next batch as rows of the bulk feature table and labels (sampling drawn on the host, the same on every

@@ -45,7 +45,8 @@ options (defaults are the official AICL settings):
   --log-every N        progress line every N steps (10); with --device cuda the losses are read only then
   --checkpoint-every N write RUN/checkpoint.h5 every N steps and at every evaluation (50)
   --resume RUN         continue a killed run from RUN/checkpoint.h5 with RUN/config.json (--steps may extend
-                       it); on the CPU with the same thread count the result is bitwise identical
+                       it); on the CPU with the same thread count the result is bitwise identical. A run
+                       stopped before its first checkpoint starts over from RUN/config.json (same result)
   --config cfg.json    every option above as a JSON key (snake_case: run_dir, weight_decay, ...); configs/ holds the
                        official schedules (e.g. configs/sal-thumos14-official.json)
   --quiet              no progress lines

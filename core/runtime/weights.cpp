@@ -74,7 +74,10 @@ WeightsMethod read_weights_method(const std::string& path) { return method_of(H5
 void load_weights(const std::string& path, ParameterSet& params, const std::string& method) {
   H5File f = H5File::open_read(path);
   check_weights_method(path, method_of(f).name, method);
-  read_params_from(f, "/", params);
+  const bool checkpoint = f.has_attr("/", "format") && f.attr_string("/", "format") == kCheckpointFormat;
+  if (checkpoint && !(f.has_attr("/", "complete") && f.attr_string("/", "complete") == "yes"))
+    fail(path + ": an unfinished training checkpoint (no 'complete' mark): use best.h5 or an earlier checkpoint");
+  read_params_from(f, checkpoint ? "params" : "/", params);
 }
 
 }  // namespace aicl

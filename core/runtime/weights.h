@@ -12,10 +12,14 @@ namespace aicl {
 void save_weights(const std::string& path, const ParameterSet& params, const std::string& method = "",
                   const json& method_config = json());
 
+// The format attribute of a training checkpoint (core/train/checkpoint.h): its weights are the "params" group.
+inline constexpr const char* kCheckpointFormat = "aicl-checkpoint-1";
+
 // Reads every parameter; a missing key, a shape mismatch or a non-finite value is an aicl::Error naming the
 // file and the key. Extra datasets in the file are ignored (official checkpoints may carry more). With a method
 // name, a file recorded for another method is an error naming both; files without a record (official weights
-// converted by tools/pkl_to_h5.py) are accepted.
+// converted by tools/pkl_to_h5.py) are accepted. A training checkpoint (RUN/checkpoint.h5) is read as the
+// weights it holds (an unfinished one, without its 'complete' mark, is refused).
 void load_weights(const std::string& path, ParameterSet& params, const std::string& method = "");
 
 // The method a weights or checkpoint file records ("" and null when none) and its hyper-parameters.

@@ -7,10 +7,6 @@
 
 namespace aicl {
 
-namespace {
-constexpr const char* kCheckpointFormat = "aicl-checkpoint-1";
-}
-
 void save_checkpoint(const std::string& path, const json& options, const Method& method, const ParameterSet& params,
                      const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st) {
   write_atomic_with(path, [&](const std::string& tmp) {

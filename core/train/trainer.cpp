@@ -383,7 +383,14 @@ json train(const TrainOptions& options) {
   if (ec || access(o.run_dir.c_str(), W_OK) != 0) fail(o.run_dir + ": run directory cannot be created or written");
   RunLock lock(o.run_dir);
   const std::string ckpt_path = o.run_dir + "/checkpoint.h5";
-  if (o.resume && !fs::exists(ckpt_path)) fail(o.run_dir + ": nothing to resume (no checkpoint.h5)");
+  if (o.resume && !fs::exists(ckpt_path)) {
+    // Killed before its first checkpoint (a preempted cluster job, say): nothing of it is worth keeping, so the
+    // run starts over from its config, which gives what an uninterrupted run gives.
+    if (!fs::exists(o.run_dir + "/config.json")) fail(o.run_dir + ": nothing to resume (no checkpoint.h5, no config.json)");
+    std::fprintf(stderr, "aicl_train: %s has no checkpoint yet (stopped before its first): starting it over from its "
+                 "config.json\n", o.run_dir.c_str());
+    o.resume = false;
+  }
   if (!o.resume && fs::exists(ckpt_path))
     fail(o.run_dir + ": already holds a run (use --resume to continue it, or another --run-dir)");
   Dataset ds(o.data);

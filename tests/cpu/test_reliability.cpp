@@ -66,7 +66,7 @@ TEST_CASE("reliability: a JSON number beyond double range is 'invalid JSON' nami
   fs::remove_all(dir);
 }
 
-TEST_CASE("reliability: --resume of a non-run, a run without checkpoint and a damaged checkpoint") {
+TEST_CASE("reliability: --resume of a non-run, a damaged checkpoint, and a run without checkpoint (starts over)") {
   if (!std::ifstream(bin("aicl_train")).good()) FAIL("build the aicl_train and aicl_data targets first");
   auto dir = aicl_test::temp_dir("rel_resume");
   const std::string data = (dir / "tiny.h5").string(), run = (dir / "run").string();
@@ -82,13 +82,20 @@ TEST_CASE("reliability: --resume of a non-run, a run without checkpoint and a da
   o.segments = 40;
   o.threads = 1;
   aicl::write_json_file(run + "/config.json", o.to_json());
-  expect_cli_error(bin("aicl_train") + " --resume " + run, "aicl_train", run + ": nothing to resume (no checkpoint.h5)");
   std::ofstream(run + "/checkpoint.h5") << "not a checkpoint";
   expect_cli_error(bin("aicl_train") + " --resume " + run + " --quiet", "aicl_train",
                    run + "/checkpoint.h5: not an HDF5 file");
   CHECK_FALSE(fs::exists(run + "/best.h5"));
   expect_cli_error(bin("aicl_train") + " --resume " + run + " --data " + data, "aicl_train",
                    "--data: cannot be changed when resuming");
+  // Config but no checkpoint (stopped before its first one): the run starts over from its config, with a note.
+  fs::remove(run + "/checkpoint.h5");
+  const auto r = aicl_test::run_command(bin("aicl_train") + " --resume " + run + " --quiet");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("has no checkpoint yet (stopped before its first): starting it over") != std::string::npos);
+  CHECK(fs::exists(run + "/checkpoint.h5"));
+  CHECK(fs::exists(run + "/eval.json"));
   fs::remove_all(dir);
 }
 

@@ -16,6 +16,7 @@
 #include "core/methods/registry.h"
 #include "core/runtime/weights.h"
 #include "core/train/inference.h"
+#include "core/train/run_data.h"
 #include "core/train/trainer.h"
 #include "data/dataset.h"
 #include "data/synth.h"
@@ -160,6 +161,16 @@ TEST_CASE("toy method: a non-AICL method trains, checkpoints, resumes bitwise an
   again.resume = true;
   again.quiet = true;
   aicl::train(again);
+  // --resume of a run stopped before its first checkpoint (only config.json written): starts over, same result.
+  const std::string early = (dir / "early").string();
+  std::filesystem::create_directories(early);
+  aicl::write_json_file(early + "/config.json", toy_options(data, early, 6).to_json());
+  aicl::TrainOptions restart = aicl::load_run_options(early);
+  restart.resume = true;
+  restart.quiet = true;
+  aicl::train(restart);
+  CHECK(aicl::H5File::open_read(early + "/checkpoint.h5").read_floats("params/conv.weight") ==
+        aicl::H5File::open_read(full + "/checkpoint.h5").read_floats("params/conv.weight"));
   const aicl::json cfg = aicl::read_json_file(part + "/config.json");
   CHECK(cfg["method"] == "toy_mil");
   CHECK(cfg["method_config"] == aicl::json{{"embed_dim", 8}});
@@ -168,6 +179,19 @@ TEST_CASE("toy method: a non-AICL method trains, checkpoints, resumes bitwise an
   CHECK(a.read_floats("params/conv.weight") == b.read_floats("params/conv.weight"));
   CHECK(a.read_floats("params/cls.bias") == b.read_floats("params/cls.bias"));
   CHECK(a.read_floats("optimizer/v") == b.read_floats("optimizer/v"));
+  // A training checkpoint serves as a weights file (aicl_eval --weights RUN/checkpoint.h5): its "params" group.
+  {
+    const auto m = aicl::make_method("toy_mil", aicl::method_context(aicl::Dataset(data)), aicl::json{{"embed_dim", 8}},
+                                     "test");
+    aicl::ParameterSet from_ckpt = m->layout();
+    aicl::load_weights(full + "/checkpoint.h5", from_ckpt, "toy_mil");
+    const int w = from_ckpt.find("conv.weight");
+    REQUIRE(w >= 0);
+    CHECK(std::vector<float>(from_ckpt.value(w), from_ckpt.value(w) + from_ckpt.tensor(w).numel) ==
+          a.read_floats("params/conv.weight"));
+    CHECK_THROWS_WITH(aicl::load_weights(full + "/checkpoint.h5", from_ckpt, "aicl"),
+                      Catch::Contains("holds weights of method 'toy_mil'"));
+  }
   // The metrics carry the toy's own loss names.
   std::ifstream metrics_file(full + "/metrics.jsonl");
   const std::string metrics((std::istreambuf_iterator<char>(metrics_file)), std::istreambuf_iterator<char>());

@@ -114,6 +114,8 @@ TEST_CASE("reliability: aicl_eval inference-mode flags are checked before any fi
   const std::string base = bin("aicl_eval") + " --data none.h5 --weights none.h5 --out none.json";
   expect_cli_error(base + " --score-key points", "aicl_eval", "--score-key: must be score or score300");
   expect_cli_error(base + " --segments 18", "aicl_eval", "--segments: 18 is out of range");
-  expect_cli_error(base + " --tiou 0.5", "aicl_eval", "--tiou: unknown flag");  // scoring-mode flag
+  expect_cli_error(base + " --allow-inverted", "aicl_eval", "--allow-inverted: unknown flag");  // scoring-mode flag
+  expect_cli_error(base + " --tiou 1.5", "aicl_eval", "--tiou");  // shared with scoring mode since --protocol
+  expect_cli_error(base + " --precision fp16", "aicl_eval", "--precision: must be fp32 or tf32");
   CHECK_FALSE(fs::exists("none.json"));
 }

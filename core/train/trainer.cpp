@@ -246,7 +246,7 @@ void TrainRun::next_batch(int& b_now) {
   labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
   for (int b = 0; b < b_now; ++b) {
     const size_t vi = batch_videos_[b];
-    const std::vector<int> idx = random_perturb(fc_.length[vi], T, data_rng_);
+    const std::vector<int> idx = sample_train_segments(ds_.profile().train_sampling, fc_.length[vi], T, data_rng_);
     for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
   }

@@ -14,7 +14,7 @@ usage:
   aicl_train --data D.h5 --run-dir RUN [options]
   aicl_train --config cfg.json [options that override it]
   aicl_train --resume RUN [--steps N]
-  aicl_train --parity-step [--method NAME] --weights W.h5 --batch B.h5 --out O.h5
+  aicl_train --parity-step [--method NAME] [--method-config F] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
   --method NAME        the method to train (aicl | sal); its hyper-parameters are recorded in RUN/config.json,
@@ -72,7 +72,13 @@ int main(int argc, char** argv) {
     if (!f.positional().empty()) aicl::fail("unexpected argument '" + f.positional()[0] + "' (see --help)");
     if (f.has("parity-step")) {
       // The official code's dimensions (THUMOS14: 20 classes, 2 x 1024 channels); the batch file is checked against them.
-      const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, aicl::json(), "--method");
+      // --method-config selects the method's hyper-parameters (e.g. SAL's {"variant": "activitynet"}).
+      aicl::json config;
+      if (f.has("method-config")) {
+        config = aicl::read_json_file(f.str("method-config", ""));
+        if (!config.is_object()) aicl::fail("--method-config: " + f.str("method-config", "") + " must hold a JSON object");
+      }
+      const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, config, "--method-config");
       method->parity_step(f.required("weights"), f.required("batch"), f.required("out"));
       return 0;
     }

@@ -24,6 +24,8 @@ options (defaults are the official AICL settings):
   --batch N            videos per batch (16)
   --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20, SAL: 19)
   --infer-segments T   segments for inference (= --segments)
+  --train-sampling R   how a training video becomes T rows: random_perturb | random_sample (default: the dataset
+                       profile's, e.g. random_sample for anet13; core/runtime/sampling.h)
   --lr X               learning rate (1e-4)
   --weight-decay X     L2 decay added to the gradient, as torch Adam (5e-4)
   --optimizer NAME     adam | sgd (adam)
@@ -60,7 +62,7 @@ examples:
 int main(int argc, char** argv) {
   return aicl::run_cli("aicl_train", [&]() -> int {
     aicl::Flags f(argc, argv, 1,
-                  {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
+                  {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
                    "method-config"},
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
     aicl::TrainOptions o;
     if (f.has("resume")) {
       for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer", "method",
-                              "method-config"})
+                              "method-config", "train-sampling"})
         if (f.has(bad)) aicl::fail(std::string("--") + bad + ": cannot be changed when resuming (see RUN/config.json)");
       o = aicl::load_run_options(f.str("resume", ""));
       o.run_dir = f.str("resume", "");
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
     o.batch = f.integer("batch", o.batch, 1, 4096);
     o.segments = f.integer("segments", o.segments, aicl::smallest_min_segments(), 1000000);
     o.infer_segments = f.integer("infer-segments", o.infer_segments, aicl::smallest_min_segments(), 1000000);
+    o.train_sampling = f.str("train-sampling", o.train_sampling);
     o.method = f.str("method", o.method);
     if (f.has("method-config")) {
       o.method_config = aicl::read_json_file(f.str("method-config", ""));

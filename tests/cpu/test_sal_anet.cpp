@@ -400,7 +400,7 @@ TEST_CASE("sal-anet: inference samples each video by the profile (short videos w
 // The whole path on an anet13-profile file: the trainer (random_sample to 50 rows, the ActivityNet variant), the
 // weights file recording the variant, and aicl_eval's job rebuilding it and reproducing the trainer's detections
 // (per-video lengths, the ActivityNet post-processing).
-TEST_CASE("sal-anet: trains on an anet13 file and aicl_eval reproduces its detections") {
+TEST_CASE("sal-anet: trains on an anet13 file and aicl_eval reproduces its detections (train sampling from the profile or the run)") {
   const fs::path dir = aicl_test::temp_dir("sal_anet_train");
   aicl::SynthOptions so;
   so.profile = "anet13";
@@ -440,5 +440,17 @@ TEST_CASE("sal-anet: trains on an anet13 file and aicl_eval reproduces its detec
   const aicl::json dets = aicl::read_json_file(io.out)["results"];
   CHECK(dets == aicl::read_json_file(o.run_dir + "/detections.json")["results"]);
   CHECK(dets.size() == 5);
+  // The training sampling is the profile's unless the run names one (a config key / --train-sampling).
+  CHECK(aicl::read_json_file(o.run_dir + "/config.json")["train_sampling"] == "");
+  aicl::TrainOptions other = o;
+  other.run_dir = (dir / "run2").string();
+  other.train_sampling = "random_perturb";
+  aicl::train(other);
+  CHECK(aicl::read_json_file(other.run_dir + "/config.json")["train_sampling"] == "random_perturb");
+  CHECK(aicl::TrainOptions::from_json(aicl::json{{"train_sampling", "random_sample"}}, "c.json").train_sampling ==
+        "random_sample");
+  other.train_sampling = "zigzag";
+  other.run_dir = (dir / "run3").string();
+  CHECK_THROWS_WITH(aicl::train(other), Catch::Contains("--train-sampling: must be random_perturb or random_sample"));
   fs::remove_all(dir);
 }

@@ -113,6 +113,20 @@ class Input {
     for (int i = nbytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
     return v;
   }
+  // A payload left in the file earlier (a lazy byte string that turns out to be needed, e.g. a numpy scalar's
+  // data); the buffered reading continues where it was.
+  std::string read_back(const FileSpan& s) {
+    in_.clear();
+    const std::streampos here = in_.tellg();
+    std::string out(static_cast<size_t>(s.size), '\0');
+    in_.seekg(static_cast<std::streamoff>(s.offset));
+    in_.read(&out[0], static_cast<std::streamsize>(s.size));
+    const bool ok = static_cast<uint64_t>(in_.gcount()) == s.size;
+    in_.clear();
+    in_.seekg(here);
+    if (!ok) fail(name_ + ": read error in the pickle");
+    return out;
+  }
   std::string line(size_t max_len) {  // GLOBAL's "module\n" and "name\n"
     std::string s;
     for (;;) {
@@ -490,12 +504,14 @@ PyPtr Unpickler::scalar(const std::vector<PyPtr>& args) {
   if (args.size() != 2 || args[0]->kind != PyValue::Kind::kDtype) bad("scalar must be called as scalar(dtype, data)");
   const PyDtype& t = args[0]->dtype;
   if (t.kind == 'O') return args[1];
-  if (args[1]->kind != PyValue::Kind::kBytes || args[1]->lazy || args[1]->text.size() != t.itemsize)
+  const PyPtr& data = args[1];
+  const uint64_t have = data->lazy ? data->span.size : data->text.size();
+  if (data->kind != PyValue::Kind::kBytes || have != t.itemsize)
     bad("scalar of dtype " + t.descr() + " needs " + std::to_string(t.itemsize) + " bytes of data");
   PyArray a;
   a.dtype = t;
   a.shape = {};
-  a.data = args[1]->text;
+  a.data = data->lazy ? in_.read_back(data->span) : data->text;  // a scalar is read whole, however long
   a.built = true;
   PyPtr v = fresh(PyValue::Kind::kArray);
   v->array = std::make_shared<PyArray>(std::move(a));

@@ -56,7 +56,8 @@ Figures (both modes; SVG files and DIR/index.html, no Python needed):
 
 Inference mode (the method's inference + post-processing as its official code, then the evaluation):
   aicl_eval --data DATA.h5 --weights WEIGHTS.h5 --out DETS.json [--segments 750] [--subset test] [--method NAME]
-            [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--threads N]
+            [--report REPORT.json] [--score-key score|score300] [--device cpu|cuda] [--precision fp32|tf32]
+            [--threads N] [--protocol anet|th14|wtalc] [--ambiguous FILE] [--tiou SPEC] [--strict]
             [--per-class] [--quiet] [--plot DIR [--plot-videos A,B] [--plot-run RUN]]
 
   --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
@@ -68,6 +69,11 @@ Inference mode (the method's inference + post-processing as its official code, t
                      weights converted with tools/pkl_to_h5.py); a file of another method is an error
   --score-key KEY    detection score key in --out: score (default) or score300 (as the official file)
   --device NAME      cpu (default) or cuda: the model's forward on the GPU (post-processing stays on the CPU)
+  --precision P      fp32 (default) or tf32 (cuda only: the GEMMs on tensor cores)
+  --protocol, --ambiguous, --tiou, --strict
+                     score the written detections as in scoring mode; the default --tiou is the dataset
+                     profile's (THUMOS14 0.1:0.7:7, ActivityNet 0.5:0.95:10) under anet, the protocol's own
+                     under th14 and wtalc
 
 Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
@@ -198,8 +204,16 @@ int inference_mode(const aicl::Flags& flags) {
   o.method = flags.str("method", "");
   o.score_key = flags.str("score-key", "score");
   o.device = flags.str("device", "cpu");
+  o.precision = flags.str("precision", "fp32");
   if (o.score_key != "score" && o.score_key != "score300") aicl::fail("--score-key: must be score or score300");
   if (flags.has("threads")) aicl::set_num_threads(flags.integer("threads", 1, 1, 1024));
+  aicl::EvalOptions scoring;
+  protocol_options(flags, scoring);
+  o.protocol = scoring.protocol;
+  o.ambiguous = scoring.ambiguous;
+  o.ambiguous_name = scoring.ambiguous_name;
+  if (flags.has("tiou")) o.tiou = aicl::parse_tiou_spec(flags.str("tiou", ""));
+  o.strict = flags.has("strict");
   const bool plotting = plot_requested(flags);
   std::vector<std::string> plot_videos;
   if (plotting) {
@@ -212,6 +226,7 @@ int inference_mode(const aicl::Flags& flags) {
   }
   const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
   note_dropped(res.report);
+  print_notes(res.report);
   if (!flags.has("quiet")) {
     std::fputs(aicl::format_table(res.report, flags.has("per-class")).c_str(), stdout);
     std::printf("class accuracy %.2f%%; wrote %s%s%s\n", 100 * res.class_accuracy, o.out.c_str(),
@@ -253,8 +268,9 @@ int main(int argc, char** argv) {
     }
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
-                                           "device", "plot", "plot-videos", "plot-run", "method"},
-                        {"quiet", "per-class"});
+                                           "device", "plot", "plot-videos", "plot-run", "method", "protocol",
+                                           "ambiguous", "tiou", "precision"},
+                        {"quiet", "per-class", "strict"});
       return inference_mode(flags);
     }
     aicl::Flags flags(argc, argv, 1, {"gt", "detections", "subset", "tiou", "report", "threads", "plot", "plot-videos",

@@ -263,4 +263,7 @@ int aicl_cuda_device_count() {
   return count;
 }
 aicl::Ops* aicl_cuda_ops() { return &aicl::cuda_ops(); }
+void aicl_cuda_set_tf32(int on) {
+  aicl::set_cuda_math_mode(on ? aicl::CudaMathMode::tf32 : aicl::CudaMathMode::fp32);
+}
 }

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang + ASan + UBSan) and runs them on their seed corpora.
 #   scripts/fuzz.sh --quick            each target for a few seconds (CI smoke run; fails on any finding)
 #   scripts/fuzz.sh [SECONDS]          each target for SECONDS (default 300), new inputs kept in build-fuzz/corpus
-#   scripts/fuzz.sh --target NAME ...  only that target (fuzz_npy, fuzz_eval_json, fuzz_config)
+#   scripts/fuzz.sh --target NAME ...  only that target (fuzz_npy, fuzz_eval_json, fuzz_config, fuzz_pickle)
 # Environment: BUILD_FUZZ (build dir, default build-fuzz), JOBS (build parallelism, default 1).
 # Needs clang and libclang-rt-14-dev
 # (Debian: apt-get install -y clang libclang-rt-14-dev libomp-dev).
@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_FUZZ:-$root/build-fuzz}"
 seconds=300
-targets=(fuzz_npy fuzz_eval_json fuzz_config)
+targets=(fuzz_npy fuzz_eval_json fuzz_config fuzz_pickle)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) seconds=5 ;;

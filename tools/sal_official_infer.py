@@ -67,17 +67,9 @@ def check_root(root):
 def make_config(O, root, T, soft_nms, out):
     """The official Config through the official parse_args, as scripts/inference.sh (plus --num_segments T,
     --num_workers 0, outputs under `out`)."""
-    argv = ['main_thumos.py', '--exp_name', 'infer', '--model_name', 'ThumosModel', '--data_path', root,
-            '--output_dir', out, '--num_segments', str(T), '--num_workers', '0', '--inference_only']
-    if soft_nms:
-        argv.append('--soft_nms')
-    old = sys.argv
-    sys.argv = argv
-    try:
-        args = O.cfg.parse_args()
-    finally:
-        sys.argv = old
-    return O.cfg.Config(args)
+    flags = ['--exp_name', 'infer', '--model_name', 'ThumosModel', '--data_path', root,
+             '--output_dir', out, '--num_segments', str(T), '--num_workers', '0', '--inference_only']
+    return sal_oracle.config_from_argv(O, flags + (['--soft_nms'] if soft_nms else []))
 
 
 @contextlib.contextmanager

@@ -206,10 +206,15 @@ def make_config(O, T):
     """The official Config through the official parse_args (official defaults: q_val 0.5, r 8, hp_lambda 0.1,
     batch 2, ...), with num_segments = T, num_workers 0 and one epoch."""
     out = _mktemp('sal_out_')
-    argv = ['main_thumos.py', '--exp_name', 'oracle', '--model_name', 'SAL', '--data_path', out,
-            '--output_dir', out, '--num_segments', str(T), '--num_workers', '0', '--num_epochs', '1']
+    return config_from_argv(O, ['--exp_name', 'oracle', '--model_name', 'SAL', '--data_path', out,
+                                '--output_dir', out, '--num_segments', str(T), '--num_workers', '0',
+                                '--num_epochs', '1'])
+
+
+def config_from_argv(O, flags):
+    """The official Config from the official parse_args() on the command line main_thumos.py FLAGS."""
     old = sys.argv
-    sys.argv = argv
+    sys.argv = ['main_thumos.py'] + list(flags)
     try:
         args = O.cfg.parse_args()
     finally:

@@ -28,7 +28,10 @@ PostprocessConfig postprocess_config_for(const DatasetProfile& p) {
 
 void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, const std::string& who) {
   if (!o.is_object()) fail(who + ": post-processing overrides must be a JSON object");
-  for (const auto& [key, v] : o.items()) {
+  for (const auto& item : o.items()) {
+    // Named references, not a structured binding: C++17 lambdas cannot capture bindings (clang refuses).
+    const std::string& key = item.key();
+    const nlohmann::json& v = item.value();
     auto number = [&](double lo, bool open_lo) {
       const bool ok = v.is_number() && std::isfinite(v.get<double>()) &&
                       (open_lo ? v.get<double>() > lo : v.get<double>() >= lo);

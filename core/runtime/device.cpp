@@ -19,6 +19,7 @@ struct CudaLibrary {
   std::string error;     // why it could not be opened or used
   int (*device_count)() = nullptr;
   Ops* (*ops)() = nullptr;
+  void (*set_tf32)(int) = nullptr;  // cuBLAS math mode of the op table's GEMMs: 0 FP32, 1 TF32
 };
 
 // The directory of the running program: libaicl_cuda.so is built next to the CLIs and tests.
@@ -46,7 +47,8 @@ const CudaLibrary& cuda_library() {
     }
     l.device_count = reinterpret_cast<int (*)()>(::dlsym(l.handle, "aicl_cuda_device_count"));
     l.ops = reinterpret_cast<Ops* (*)()>(::dlsym(l.handle, "aicl_cuda_ops"));
-    if (!l.device_count || !l.ops) l.error = "libaicl_cuda.so lacks the aicl entry points";
+    l.set_tf32 = reinterpret_cast<void (*)(int)>(::dlsym(l.handle, "aicl_cuda_set_tf32"));
+    if (!l.device_count || !l.ops || !l.set_tf32) l.error = "libaicl_cuda.so lacks the aicl entry points";
     return l;
   }();
   return lib;
@@ -69,6 +71,19 @@ Ops& ops_for_device(const std::string& device, const std::string& flag) {
   check_device_option(device, flag);
   if (device == "cpu") return cpu_ops();
   return *cuda_library().ops();
+}
+
+void check_precision_option(const std::string& device, const std::string& precision, const std::string& flag) {
+  if (precision != "fp32" && precision != "tf32") fail(flag + ": must be fp32 or tf32 (got '" + precision + "')");
+  if (precision == "tf32" && device != "cuda")
+    fail(flag + " tf32: only with --device cuda (the CPU backend computes in FP32)");
+}
+
+void set_device_precision(const std::string& device, const std::string& precision, const std::string& flag) {
+  check_precision_option(device, precision, flag);
+  if (device != "cuda") return;
+  check_device_option(device, "--device");
+  cuda_library().set_tf32(precision == "tf32" ? 1 : 0);
 }
 
 bool cuda_usable() {

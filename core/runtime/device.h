@@ -16,6 +16,14 @@ void check_device_option(const std::string& device, const std::string& flag);
 // The op table of a checked device (loads the CUDA library on first use).
 Ops& ops_for_device(const std::string& device, const std::string& flag);
 
+// Checks a --precision value for a device: "fp32" anywhere, "tf32" only on cuda ("<flag>: must be fp32 or tf32",
+// "<flag> tf32: only with --device cuda (the CPU backend computes in FP32)").
+void check_precision_option(const std::string& device, const std::string& precision, const std::string& flag);
+
+// Sets the GEMM precision of a checked device's op table: on cuda, cuBLAS in FP32 or TF32 (tensor cores) for every
+// GEMM of the step (convs, heads, bilinear layers); on the CPU nothing (FP32 always).
+void set_device_precision(const std::string& device, const std::string& precision, const std::string& flag);
+
 // True when --device cuda can work here (the library opens and a device is present); never throws.
 bool cuda_usable();
 

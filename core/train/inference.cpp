@@ -22,10 +22,23 @@ std::unique_ptr<Method> method_for_weights(const InferOptions& o, const Dataset&
   return make_method(name, method_context(ds), wm.config, o.weights + ": method_config");
 }
 
+// The dataset's evaluation options under the requested protocol (see InferOptions).
+EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std::string& subset) {
+  EvalOptions eo = eval_options_for(ds, subset, o.out);
+  eo.protocol = o.protocol;
+  if (!o.tiou.empty()) eo.tiou_thresholds = o.tiou;
+  else if (o.protocol != EvalProtocol::anet) eo.tiou_thresholds = default_tiou(o.protocol);
+  eo.ambiguous = o.ambiguous;
+  eo.ambiguous_name = o.ambiguous_name;
+  eo.strict = o.strict;
+  return eo;
+}
+
 }  // namespace
 
 InferOutcome infer_and_evaluate(const InferOptions& o) {
   check_device_option(o.device, "--device");
+  check_precision_option(o.device, o.precision, "--precision");
   Dataset ds(o.data);
   const std::unique_ptr<Method> method = method_for_weights(o, ds);
   if (o.segments < method->min_segments())
@@ -35,6 +48,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
   const std::string subset = o.subset.empty() ? ds.profile().test_subset : o.subset;
   const std::vector<size_t> videos = ds.subset_indices(subset);
   if (videos.empty()) fail(o.data + ": no videos in subset '" + subset + "'");
+  set_device_precision(o.device, o.precision, "--precision");
   Ops& ops = ops_for_device(o.device, "--device");
   Buf<float> dev(ops, ops.host_memory() ? 0 : params.size());
   float* values = params.values.data();
@@ -54,7 +68,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
       }
   write_json_file(o.out, dets, -1);
   InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, eval_options_for(ds, subset, o.out));
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset));
   out.class_accuracy = res.class_accuracy;
   out.method = method->name();
   out.activations = std::move(res.activations);
@@ -65,6 +79,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
     j["weights"] = o.weights;
     j["method"] = method->name();
     j["segments"] = o.segments;
+    j["device"] = o.device;
+    j["precision"] = o.precision;
     write_json_file(o.report, j);
   }
   return out;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/eval/evaluator.h"
+#include "core/eval/protocols.h"
 
 namespace aicl {
 
@@ -19,9 +20,17 @@ struct InferOptions {
   int segments = 750;      // T of the official test loader (uniform sampling)
   std::string score_key = "score";  // or "score300", as the official file
   std::string device = "cpu";       // cpu | cuda (the forward on the GPU; post-processing stays on the host)
+  std::string precision = "fp32";   // fp32 | tf32 (cuda only)
   // The method: "" = the one the weights file records (AICL for files without a record, e.g. official weights).
   std::string method;
   std::set<std::string> keep_activations;  // videos whose activation InferOutcome::activations returns (plots)
+  // How the detections are scored (aicl_eval --protocol/--ambiguous/--tiou/--strict). Empty `tiou`: the dataset
+  // profile's thresholds under the anet protocol, the protocol's own default under th14 and wtalc.
+  EvalProtocol protocol = EvalProtocol::anet;
+  std::vector<AmbiguousInterval> ambiguous;
+  std::string ambiguous_name;
+  std::vector<double> tiou;
+  bool strict = false;
 };
 
 struct InferOutcome {

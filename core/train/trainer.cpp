@@ -37,7 +37,7 @@ json TrainOptions::to_json() const {
               {"eval_start", eval_start},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
               {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
-              {"device", device},     {"log_every", log_every}, {"method", method},
+              {"device", device},     {"precision", precision}, {"log_every", log_every}, {"method", method},
               {"method_config", method_config}, {"train_sampling", train_sampling}};
 }
 
@@ -87,6 +87,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "init_weights") get_str(o.init_weights);
     else if (k == "checkpoint_every") get_int(o.checkpoint_every);
     else if (k == "device") get_str(o.device);
+    else if (k == "precision") get_str(o.precision);
     else if (k == "log_every") get_int(o.log_every);
     else if (k == "method") get_str(o.method);
     else if (k == "method_config") {
@@ -122,6 +123,7 @@ void validate(TrainOptions& o) {
   if (!o.train_sampling.empty() && o.train_sampling != "random_perturb" && o.train_sampling != "random_sample")
     fail("--train-sampling: must be random_perturb or random_sample (or empty: the dataset profile's)");
   check_device_option(o.device, "--device");
+  check_precision_option(o.device, o.precision, "--precision");
 }
 
 // The segment counts against the method's smallest T (its top-k sizes).
@@ -220,14 +222,16 @@ void TrainRun::start() {
   } else {
     write_file_atomic(metrics_path_, "");
   }
+  set_device_precision(o_.device, o_.precision, "--precision");
   backend_ = std::make_unique<TrainBackend>(ops_for_device(o_.device, "--device"), *method_, params_, m_, v_,
                                             backend_setup());
   tty_ = ::isatty(STDOUT_FILENO) == 1;
   first_step_ = st_.step + 1;
   if (!o_.quiet)
-    std::printf("aicl_train: %s, %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s\n",
+    std::printf("aicl_train: %s, %zu training videos, %zu validation, %zu test; B=%d T=%d steps=%d %s lr=%g on %s%s\n",
                 method_->name().c_str(), split_.train.size(), split_.val.size(), split_.test.size(), o_.batch,
-                o_.segments, o_.steps, o_.optimizer.c_str(), o_.lr, o_.device.c_str());
+                o_.segments, o_.steps, o_.optimizer.c_str(), o_.lr, o_.device.c_str(),
+                o_.precision == "tf32" ? " (TF32)" : "");
 }
 
 // The next batch as rows of the bulk feature table and labels (sampling drawn on the host, the same on every

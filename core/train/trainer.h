@@ -28,6 +28,7 @@ struct TrainOptions {
   std::string init_weights;  // optional weights .h5 to start from (else PyTorch-style random init from seed)
   int checkpoint_every = 50; // RUN/checkpoint.h5 (weights, optimizer, RNG, data order) every N steps and at evals
   std::string device = "cpu";  // cpu | cuda (the whole step on the GPU; needs a CUDA build and a device)
+  std::string precision = "fp32";  // fp32 | tf32 (cuda only: cuBLAS GEMMs on tensor cores, as PyTorch's cuDNN convs)
   int log_every = 10;        // progress line every N steps; with cuda also the only per-step read of the losses
   bool quiet = false;
   bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)

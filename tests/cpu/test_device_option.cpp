@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "core/base/error.h"
@@ -27,6 +29,38 @@ TEST_CASE("device option: cpu is accepted, unknown names are rejected, cuda need
   } else {
     CHECK_THROWS_WITH(aicl::check_device_option("cuda", "--device"), Catch::Contains(expected_cuda_error()));
   }
+}
+
+TEST_CASE("precision option: fp32 anywhere, tf32 only on cuda, anything else refused") {
+  CHECK_NOTHROW(aicl::check_precision_option("cpu", "fp32", "--precision"));
+  CHECK_NOTHROW(aicl::check_precision_option("cuda", "tf32", "--precision"));
+  CHECK_NOTHROW(aicl::set_device_precision("cpu", "fp32", "--precision"));  // nothing to set on the CPU
+  CHECK_THROWS_WITH(aicl::check_precision_option("cpu", "tf32", "--precision"),
+                    Catch::Contains("--precision tf32: only with --device cuda"));
+  CHECK_THROWS_WITH(aicl::check_precision_option("cuda", "fp16", "--precision"),
+                    Catch::Contains("--precision: must be fp32 or tf32 (got 'fp16')"));
+  // From the command line: one line, exit 2, no run directory contents; fp32 is recorded in config.json.
+  const auto dir = aicl_test::temp_dir("precision_option");
+  const std::string bin = aicl_test::bin_dir(), data = (dir / "tiny.h5").string();
+  auto r = aicl_test::run_command(bin + "/aicl_data synth --out " + data + " --train 4 --test 2 --max-segments 40 --seed 3");
+  REQUIRE(r.exit_code == 0);
+  const std::string train = bin + "/aicl_train --data " + data + " --steps 1 --batch 2 --segments 24 --eval-every 0 " +
+                            "--threads 1 --quiet --run-dir ";
+  r = aicl_test::run_command(train + (dir / "bad").string() + " --precision tf32");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--precision tf32: only with --device cuda") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "bad" / "config.json"));
+  r = aicl_test::run_command(bin + "/aicl_eval --data " + data + " --weights none.h5 --out " + (dir / "d.json").string() +
+                             " --precision bf16");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--precision: must be fp32 or tf32 (got 'bf16')") != std::string::npos);
+  r = aicl_test::run_command(train + (dir / "ok").string());
+  REQUIRE(r.exit_code == 0);
+  std::ifstream cfg(dir / "ok" / "config.json");
+  const std::string text((std::istreambuf_iterator<char>(cfg)), std::istreambuf_iterator<char>());
+  CHECK(text.find("\"precision\": \"fp32\"") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("device option: aicl_train and aicl_eval --device cuda fail cleanly where CUDA cannot run") {

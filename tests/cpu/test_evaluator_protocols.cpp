@@ -318,6 +318,17 @@ TEST_CASE("aicl_eval --protocol: th14 and wtalc from the command line, bad flags
   r = aicl_test::run_command(bin + " --gt " + gt + " --detections " + det + " --ambiguous " + amb);
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("the anet protocol has no Ambiguous intervals") != std::string::npos);
+  // Inference mode takes the same flags (scored like this in tests/cpu/test_toy_method.cpp), checked before any
+  // file is read.
+  r = aicl_test::run_command(bin + " --data none.h5 --weights none.h5 --out " + (dir / "o.json").string() +
+                             " --protocol voc");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--protocol: unknown protocol 'voc'") != std::string::npos);
+  r = aicl_test::run_command(bin + " --data none.h5 --weights none.h5 --out " + (dir / "o.json").string() +
+                             " --ambiguous " + amb);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("the anet protocol has no Ambiguous intervals") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "o.json"));
   std::filesystem::remove_all(dir);
 }
 

@@ -229,3 +229,16 @@ TEST_CASE("pickle: lazy payloads stay in the file") {
   CHECK_FALSE(v->array->objects[0]->array->lazy);  // 24 bytes: read at once
   CHECK(bytes_of(fixture("floats.npy")).substr(big.span.offset, 8) == "\0\0\0\0\0\0\x80?"s);
 }
+
+TEST_CASE("pickle: a numpy scalar whose data was left in the file is read back (found by fuzz_pickle)") {
+  // Before the fix the streaming reader refused what the in-memory reader accepted: "scalar of dtype <f8 needs 8
+  // bytes of data" when the scalar's 8 bytes were at or above lazy_bytes.
+  const std::string all = bytes_of(fixture("scalars.npy"));
+  std::ifstream in(fixture("scalars.npy"), std::ios::binary);
+  const aicl::NpyHeader h = aicl::read_npy_header(in, "scalars.npy");
+  aicl::UnpickleOptions o;
+  o.lazy_bytes = 8;
+  const aicl::PyPtr v = aicl::unpickle(in, h.data_offset, all.size(), "scalars.npy", o);
+  CHECK(aicl::npy_numbers(as_objects(*v->array->objects[0]), "x") == std::vector<double>{1.5, 2.5});
+  CHECK(aicl::npy_numbers(as_objects(*v->array->objects[1]), "x") == std::vector<double>{-3, 1});
+}

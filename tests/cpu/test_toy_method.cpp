@@ -17,6 +17,7 @@
 #include "core/runtime/weights.h"
 #include "core/train/inference.h"
 #include "core/train/trainer.h"
+#include "data/dataset.h"
 #include "data/synth.h"
 #include "test_util.h"
 
@@ -182,6 +183,32 @@ TEST_CASE("toy method: a non-AICL method trains, checkpoints, resumes bitwise an
   const aicl::InferOutcome out = aicl::infer_and_evaluate(io);
   CHECK(out.method == "toy_mil");
   CHECK(aicl::read_json_file(io.out)["results"] == aicl::read_json_file(full + "/detections.json")["results"]);
+
+  // --protocol in inference mode: the report is the written detections scored under that protocol, with its own
+  // default thresholds (anet: the profile's) and the Ambiguous intervals given.
+  for (const aicl::EvalProtocol proto : {aicl::EvalProtocol::th14, aicl::EvalProtocol::wtalc}) {
+    aicl::InferOptions po = io;
+    po.out = (dir / "dets_protocol.json").string();
+    po.protocol = proto;
+    const aicl::Dataset ds(data);
+    const aicl::json gt = ds.ground_truth_json();
+    const std::string first = gt["database"].begin().key();
+    po.ambiguous = {{first, 0.0, 1e9}};  // excuses/drops everything on that video
+    po.ambiguous_name = "amb.txt";
+    const aicl::InferOutcome p = aicl::infer_and_evaluate(po);
+    aicl::EvalOptions eo;
+    eo.subset = ds.profile().test_subset;
+    eo.known_labels = ds.class_names();
+    eo.protocol = proto;
+    eo.tiou_thresholds = aicl::default_tiou(proto);
+    eo.ambiguous = po.ambiguous;
+    const aicl::EvalReport want = aicl::evaluate_detection(gt, aicl::read_json_file(po.out), eo);
+    CHECK(p.report.protocol == aicl::protocol_name(proto));
+    CHECK(p.report.tiou == aicl::default_tiou(proto));
+    CHECK(p.report.mAP == want.mAP);
+    CHECK(p.report.ambiguous_file == "amb.txt");
+    CHECK(p.report.num_ambiguous_intervals == 1);
+  }
 
   // Weights of one method given to another: one line naming both.
   io.method = "aicl";

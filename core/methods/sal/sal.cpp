@@ -179,7 +179,7 @@ Trunk flow_trunk(const SalConfig& c) {
 enum SalDropoutSite { kDropFlow, kDropRgb, kDropFlowMix, kDropRgbMix, kDropEncoder };
 
 DropoutKey drop_key(const StepBatch& b, int site) {
-  return DropoutKey{b.seed, static_cast<unsigned long long>(b.step), static_cast<unsigned>(site)};
+  return DropoutKey{b.seed, static_cast<std::uint32_t>(b.step), static_cast<std::uint32_t>(site)};
 }
 
 void trunk_forward(Ops& ops, const SalConfig& cfg, const SalParams& p, const Trunk& tr, const float* x, int B, int T,

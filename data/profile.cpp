@@ -158,12 +158,14 @@ DatasetProfile activitynet(const std::string& name) {
   p.outer_ratio = 0.2;                 // gamma = 0.2, landing in the OIC ratio as on THUMOS14 (quirk Q2)
   p.class_score_weight = 0.2;
   p.test_sampling = "uniform_keep_short";  // uniform_sample in core/dataset_class13.py
+  p.train_sampling = "random_sample";      // random_sample in core/dataset_class13.py
   p.train_segments = 50;                   // NUM_SEGMENTS / sample_segments_num
   p.test_segments = 50;
   return p;
 }
 
 const char* const kTestSamplings[] = {"uniform", "uniform_keep_short"};
+const char* const kTrainSamplings[] = {"random_perturb", "random_sample"};
 
 }  // namespace
 
@@ -216,6 +218,7 @@ json DatasetProfile::to_json() const {
   // file keeps the exact bytes it had before they existed (and reads back the same either way).
   const DatasetProfile t;
   if (test_sampling != t.test_sampling) j["test_sampling"] = test_sampling;
+  if (train_sampling != t.train_sampling) j["train_sampling"] = train_sampling;
   if (train_segments != t.train_segments) j["train_segments"] = train_segments;
   if (test_segments != t.test_segments) j["test_segments"] = test_segments;
   return j;
@@ -225,7 +228,7 @@ DatasetProfile DatasetProfile::from_json(const json& j, const std::string& sourc
   DatasetProfile p;
   KeyReader r(j, source, "");
   r.only({"name", "train_subset", "test_subset", "fps", "segment_frames", "streams", "tiou", "postprocess",
-          "test_sampling", "train_segments", "test_segments"});
+          "test_sampling", "train_sampling", "train_segments", "test_segments"});
   r.text("name", p.name);
   r.text("train_subset", p.train_subset);
   r.text("test_subset", p.test_subset);
@@ -235,6 +238,7 @@ DatasetProfile DatasetProfile::from_json(const json& j, const std::string& sourc
   r.numbers("tiou", p.tiou);
   if (const json* pp = r.find("postprocess")) read_postprocess(*pp, source, p);
   r.text("test_sampling", p.test_sampling);
+  r.text("train_sampling", p.train_sampling);
   r.integer("train_segments", p.train_segments);
   r.integer("test_segments", p.test_segments);
   p.validate(source);
@@ -277,6 +281,8 @@ void DatasetProfile::validate(const std::string& source) const {
   if (!std::isfinite(class_score_weight)) bad("postprocess.class_score_weight", "finite");
   if (std::find(std::begin(kTestSamplings), std::end(kTestSamplings), test_sampling) == std::end(kTestSamplings))
     bad("test_sampling", "\"uniform\" or \"uniform_keep_short\"");
+  if (std::find(std::begin(kTrainSamplings), std::end(kTrainSamplings), train_sampling) == std::end(kTrainSamplings))
+    bad("train_sampling", "\"random_perturb\" or \"random_sample\"");
   if (train_segments < 1 || train_segments > (1 << 24)) bad("train_segments", "an integer in [1, 16777216]");
   if (test_segments < 1 || test_segments > (1 << 24)) bad("test_segments", "an integer in [1, 16777216]");
 }
@@ -299,7 +305,7 @@ std::string DatasetProfile::describe() const {
   s += ", NMS " + short_num(nms_thresh) + (soft_nms ? " (soft, alpha " + short_num(nms_alpha) + ")" : " (hard)") +
        ", outer_ratio " + short_num(outer_ratio) + ", class_score_weight " + short_num(class_score_weight);
   s += "; segments: train " + std::to_string(train_segments) + ", test " + std::to_string(test_segments) + " (" +
-       test_sampling + ")";
+       test_sampling + "), train sampling " + train_sampling;
   return s;
 }
 
@@ -309,7 +315,7 @@ bool DatasetProfile::operator==(const DatasetProfile& o) const {
          class_thresh == o.class_thresh && act_thresh == o.act_thresh && act_thresh_arange == o.act_thresh_arange &&
          nms_thresh == o.nms_thresh && soft_nms == o.soft_nms && nms_alpha == o.nms_alpha &&
          outer_ratio == o.outer_ratio && class_score_weight == o.class_score_weight &&
-         test_sampling == o.test_sampling && train_segments == o.train_segments && test_segments == o.test_segments;
+         test_sampling == o.test_sampling && train_sampling == o.train_sampling && train_segments == o.train_segments && test_segments == o.test_segments;
 }
 
 }  // namespace aicl

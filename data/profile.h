@@ -52,6 +52,9 @@ struct DatasetProfile {
   // (floor(i*L/T), THUMOS14's official loader); "uniform_keep_short" keeps a video of L <= test_segments rows
   // whole and duplicates a single row (SAL_ActivityNet's uniform_sample).
   std::string test_sampling = "uniform";
+  // How a training video is brought to train segments (core/runtime/sampling.h): "random_perturb" (THUMOS14's
+  // official loader, AICL-Q14) or "random_sample" (SAL_ActivityNet: sorted draws with replacement for short videos).
+  std::string train_sampling = "random_perturb";
   int train_segments = 750;
   int test_segments = 750;
 

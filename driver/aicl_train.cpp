@@ -14,7 +14,7 @@ usage:
   aicl_train --data D.h5 --run-dir RUN [options]
   aicl_train --config cfg.json [options that override it]
   aicl_train --resume RUN [--steps N]
-  aicl_train --parity-step [--method NAME] --weights W.h5 --batch B.h5 --out O.h5
+  aicl_train --parity-step [--method NAME] [--method-config F] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
   --method NAME        the method to train (aicl | sal); its hyper-parameters are recorded in RUN/config.json,
@@ -24,6 +24,8 @@ options (defaults are the official AICL settings):
   --batch N            videos per batch (16)
   --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20, SAL: 19)
   --infer-segments T   segments for inference (= --segments)
+  --train-sampling R   how a training video becomes T rows: random_perturb | random_sample (default: the dataset
+                       profile's, e.g. random_sample for anet13; core/runtime/sampling.h)
   --lr X               learning rate (1e-4)
   --weight-decay X     L2 decay added to the gradient, as torch Adam (5e-4)
   --optimizer NAME     adam | sgd (adam)
@@ -64,7 +66,7 @@ examples:
 int main(int argc, char** argv) {
   return aicl::run_cli("aicl_train", [&]() -> int {
     aicl::Flags f(argc, argv, 1,
-                  {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "lr", "weight-decay",
+                  {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
                    "method-config", "precision"},
@@ -76,14 +78,20 @@ int main(int argc, char** argv) {
     if (!f.positional().empty()) aicl::fail("unexpected argument '" + f.positional()[0] + "' (see --help)");
     if (f.has("parity-step")) {
       // The official code's dimensions (THUMOS14: 20 classes, 2 x 1024 channels); the batch file is checked against them.
-      const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, aicl::json(), "--method");
+      // --method-config selects the method's hyper-parameters (e.g. SAL's {"variant": "activitynet"}).
+      aicl::json config;
+      if (f.has("method-config")) {
+        config = aicl::read_json_file(f.str("method-config", ""));
+        if (!config.is_object()) aicl::fail("--method-config: " + f.str("method-config", "") + " must hold a JSON object");
+      }
+      const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, config, "--method-config");
       method->parity_step(f.required("weights"), f.required("batch"), f.required("out"));
       return 0;
     }
     aicl::TrainOptions o;
     if (f.has("resume")) {
       for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer", "method",
-                              "method-config"})
+                              "method-config", "train-sampling"})
         if (f.has(bad)) aicl::fail(std::string("--") + bad + ": cannot be changed when resuming (see RUN/config.json)");
       o = aicl::load_run_options(f.str("resume", ""));
       o.run_dir = f.str("resume", "");
@@ -95,6 +103,7 @@ int main(int argc, char** argv) {
     o.batch = f.integer("batch", o.batch, 1, 4096);
     o.segments = f.integer("segments", o.segments, aicl::smallest_min_segments(), 1000000);
     o.infer_segments = f.integer("infer-segments", o.infer_segments, aicl::smallest_min_segments(), 1000000);
+    o.train_sampling = f.str("train-sampling", o.train_sampling);
     o.method = f.str("method", o.method);
     if (f.has("method-config")) {
       o.method_config = aicl::read_json_file(f.str("method-config", ""));

@@ -14,6 +14,7 @@
 
 #include "kernels/dropout.h"
 #include "kernels/roll_mix.h"
+#include "kernels/topk_mil.h"
 
 namespace aicl {
 
@@ -117,6 +118,10 @@ class Ops {
   // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h); flow = rgb = nullptr: softmax(cas) alone ----
   virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                                 const float* rgb, int B, int T, int C, int k) = 0;
+  // The same with a weighted selection score (kernels/topk_mil.h, MilSelection); backward: topk_mil_backward.
+  virtual void topk_mil_weighted_forward(float* cas_top, int* topk_idx, float* combined, const float* cas,
+                                         const float* flow, const float* rgb, const MilSelection& sel, int B, int T,
+                                         int C, int k) = 0;
   virtual void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
                                  int k) = 0;
   virtual void pseudo_label_forward(float* y, const int* topk_idx, const float* labels, int B, int T, int C,

@@ -159,6 +159,10 @@ class CudaOps final : public Ops {
                         const float* rgb, int B, int T, int C, int k) override {
     topk_mil_forward_cuda(cas_top, topk_idx, combined, cas, flow, rgb, B, T, C, k, s_);
   }
+  void topk_mil_weighted_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
+                                 const float* rgb, const MilSelection& sel, int B, int T, int C, int k) override {
+    topk_mil_weighted_forward_cuda(cas_top, topk_idx, combined, cas, flow, rgb, sel, B, T, C, k, s_);
+  }
   void topk_mil_backward(float* dcas, const float* dcas_top, const int* topk_idx, int B, int T, int C,
                          int k) override {
     topk_mil_backward_cuda(dcas, dcas_top, topk_idx, B, T, C, k, s_);

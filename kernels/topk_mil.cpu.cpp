@@ -9,6 +9,7 @@
 #endif
 #include "kernels/topk_mil.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,16 +46,30 @@ void combined_cas(T* combined, const T* cas, const T* flow, const T* rgb, long r
   }
 }
 
-}  // namespace
-
 template <class T>
-void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
-                      int Tn, int C, int k) {
-  check_topk_shape("topk_mil_forward", B, Tn, C, k);
-  if (!flow != !rgb) fail("topk_mil_forward: flow and rgb must both be given or both be null");
-  combined_cas(combined, cas, flow, rgb, static_cast<long>(B) * Tn, C);
+void weighted_combined_cas(T* combined, const T* cas, const T* flow, const T* rgb, const MilSelection& sel, long rows,
+                           int C) {
+  const T wc = static_cast<T>(sel.w_cas), wr = static_cast<T>(sel.w_rgb), wf = static_cast<T>(sel.w_flow);
+#pragma omp parallel for schedule(static)
+  for (long r = 0; r < rows; ++r) {
+    T* out = combined + r * C;
+    if (sel.softmax) softmax_row(out, cas + r * C, C);
+    else std::copy(cas + r * C, cas + (r + 1) * C, out);
+    for (int c = 0; c < C; ++c) {
+      T v = wc * out[c];
+      if (flow) {
+        v = v + wr * rgb[r];
+        v = v + wf * flow[r];
+      }
+      out[c] = v;
+    }
+  }
+}
 
-  // Per (b, c): the k largest combined values over t, in torch CPU topk's order (kernels/topk_order.h).
+// Per (b, c): the k largest combined values over t, in torch CPU topk's order (kernels/topk_order.h), and the mean
+// of the raw cas there.
+template <class T>
+void select_topk(T* cas_top, int* topk_idx, const T* combined, const T* cas, int B, int Tn, int C, int k) {
   const long slices = static_cast<long>(B) * C;
 #pragma omp parallel
   {
@@ -76,6 +91,26 @@ void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, cons
       cas_top[b * C + c] = acc / T(k);
     }
   }
+}
+
+}  // namespace
+
+template <class T>
+void topk_mil_weighted_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb,
+                               const MilSelection& sel, int B, int Tn, int C, int k) {
+  check_topk_shape("topk_mil_weighted_forward", B, Tn, C, k);
+  if (!flow != !rgb) fail("topk_mil_weighted_forward: flow and rgb must both be given or both be null");
+  weighted_combined_cas(combined, cas, flow, rgb, sel, static_cast<long>(B) * Tn, C);
+  select_topk(cas_top, topk_idx, combined, cas, B, Tn, C, k);
+}
+
+template <class T>
+void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
+                      int Tn, int C, int k) {
+  check_topk_shape("topk_mil_forward", B, Tn, C, k);
+  if (!flow != !rgb) fail("topk_mil_forward: flow and rgb must both be given or both be null");
+  combined_cas(combined, cas, flow, rgb, static_cast<long>(B) * Tn, C);
+  select_topk(cas_top, topk_idx, combined, cas, B, Tn, C, k);
 }
 
 template <class T>
@@ -116,6 +151,8 @@ void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int
 #define AICL_INSTANTIATE_TOPK_MIL(T)                                                                           \
   template void topk_mil_forward<T>(T*, int*, T*, const T*, const T*, const T*, int, int, int, int);           \
   template void topk_mil_backward<T>(T*, const T*, const int*, int, int, int, int);                           \
+  template void topk_mil_weighted_forward<T>(T*, int*, T*, const T*, const T*, const T*, const MilSelection&, int,  \
+                                             int, int, int);                                                   \
   template void pseudo_label_forward<T>(T*, const int*, const T*, int, int, int, int);
 AICL_INSTANTIATE_TOPK_MIL(float)
 AICL_INSTANTIATE_TOPK_MIL(double)

@@ -29,6 +29,25 @@ __global__ void combined_cas_kernel(float* combined, const float* cas, const flo
   }
 }
 
+// combined = (w_cas·S + w_rgb·rgb) + w_flow·flow (S = softmax or the raw cas), the CPU twin's order, no FMA.
+__global__ void weighted_combined_kernel(float* combined, const float* cas, const float* flow, const float* rgb,
+                                         bool softmax, float wc, float wr, float wf, long rows, int C) {
+  for (long r = blockIdx.x * long(blockDim.x) + threadIdx.x; r < rows; r += long(gridDim.x) * blockDim.x) {
+    float* out = combined + r * C;
+    if (softmax) softmax_row_rn(out, cas + r * C, C);
+    else
+      for (int c = 0; c < C; ++c) out[c] = cas[r * C + c];
+    for (int c = 0; c < C; ++c) {
+      float v = __fmul_rn(wc, out[c]);
+      if (flow) {
+        v = __fadd_rn(v, __fmul_rn(wr, rgb[r]));
+        v = __fadd_rn(v, __fmul_rn(wf, flow[r]));
+      }
+      out[c] = v;
+    }
+  }
+}
+
 // One block per (b,c). The column is staged in shared memory; element i's rank in the stable descending order is
 // #{j : v_j before v_i} (greater, or equal with j < i), so ranks are distinct and rank < k picks the top k. A thread
 // stops counting once the rank reaches k (most elements of a long column leave early). Then the raw cas at the k
@@ -111,6 +130,25 @@ void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const
   allow_topk_smem(topk_select_kernel, smem, "topk_mil_forward_cuda", Tn);
   const long slices = long(B) * C;
   if (slices > 0x7fffffffL) fail("topk_mil_forward_cuda: B*C too large for one launch");
+  topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
+                                                                        k);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
+void topk_mil_weighted_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas,
+                                    const float* flow, const float* rgb, const MilSelection& sel, int B, int Tn, int C,
+                                    int k, cudaStream_t stream) {
+  check_topk_shape("topk_mil_weighted_forward_cuda", B, Tn, C, k);
+  if (!flow != !rgb) fail("topk_mil_weighted_forward_cuda: flow and rgb must both be given or both be null");
+  if (B == 0) return;
+  const long rows = long(B) * Tn;
+  weighted_combined_kernel<<<cuda_blocks_for(std::size_t(rows), kRowThreads), kRowThreads, 0, stream>>>(
+      combined, cas, flow, rgb, sel.softmax, float(sel.w_cas), float(sel.w_rgb), float(sel.w_flow), rows, C);
+  AICL_CUDA_CHECK_LAUNCH();
+  const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
+  allow_topk_smem(topk_select_kernel, smem, "topk_mil_weighted_forward_cuda", Tn);
+  const long slices = long(B) * C;
+  if (slices > 0x7fffffffL) fail("topk_mil_weighted_forward_cuda: B*C too large for one launch");
   topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
                                                                         k);
   AICL_CUDA_CHECK_LAUNCH();

@@ -19,6 +19,22 @@ template <class T>
 void topk_mil_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb, int B,
                       int Tn, int C, int k);
 
+// The selection score of topk_mil_weighted_forward, per (b,t,c): combined = (w_cas·S + w_rgb·rgb) + w_flow·flow with
+// S = softmax_c(cas) (softmax = true) or the raw cas (softmax = false); the stream terms are dropped when flow and
+// rgb are null. Each product and sum is rounded to T on its own, left to right, as torch float32 evaluates
+// `0.6*softmax(cas) + 0.2*rgb + 0.2*flow` (the weights are rounded to T first, like a Python scalar).
+struct MilSelection {
+  bool softmax = true;
+  double w_cas = 1, w_rgb = 0, w_flow = 0;
+};
+
+// topk_mil_forward with a weighted selection score (SAL-ActivityNet: the training MIL top-k on the raw cas,
+// {false, 1, 0, 0} with null streams, where combined = cas exactly; inference 0.6 softmax + 0.2 rgb + 0.2 flow).
+// Same outputs, tie order and errors as topk_mil_forward; the backward is topk_mil_backward.
+template <class T>
+void topk_mil_weighted_forward(T* cas_top, int* topk_idx, T* combined, const T* cas, const T* flow, const T* rgb,
+                               const MilSelection& sel, int B, int Tn, int C, int k);
+
 // Backward of cas_top w.r.t. cas with the indices fixed: dcas[b, topk_idx[b,j,c], c] += dcas_top[b,c] / k.
 // Accumulates into dcas [B,Tn,C].
 template <class T>
@@ -46,6 +62,13 @@ void pseudo_label_forward(T* y, const int* topk_idx, const T* labels, int B, int
 // floats; Tn <= 12288 always fits, larger Tn uses the opt-in limit) — aicl::Error otherwise. B = 0 does nothing.
 void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
                            const float* rgb, int B, int Tn, int C, int k, cudaStream_t stream);
+
+// topk_mil_weighted_forward on the device: the combined score in the CPU twin's order without FMA contraction
+// (bit-equal to the CPU wherever expf is, exactly equal in the raw mode), then the same top-k as
+// topk_mil_forward_cuda (ties by ascending index).
+void topk_mil_weighted_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas,
+                                    const float* flow, const float* rgb, const MilSelection& sel, int B, int Tn, int C,
+                                    int k, cudaStream_t stream);
 
 // dcas[b, topk_idx[b,j,c], c] += dcas_top[b,c] / k (accumulates; dcas [B,Tn,C]). One thread per (b,j,c) and no
 // atomics: the k indices of one (b,c) are distinct (as the forward produces them) and different c are different

@@ -85,26 +85,29 @@ def _is_git_dir(p):
     return os.path.isfile(os.path.join(p, 'HEAD')) and os.path.isdir(os.path.join(p, 'objects'))
 
 
-def official_source():
-    src = os.path.abspath(os.path.expanduser(os.environ.get('OFFICIAL_SAL') or DEFAULT_SOURCE))
+def official_source(env='OFFICIAL_SAL', default=DEFAULT_SOURCE, markers=('main_thumos.py', 'models/model_x4.py'),
+                    what='SAL'):
+    """A directory holding the official code: $env (or `default`) itself when it is a checkout with `markers`, else
+    `git archive ${env}_REV` (default HEAD) of that git directory, extracted into a temporary directory."""
+    src = os.path.abspath(os.path.expanduser(os.environ.get(env) or default))
     if not os.path.isdir(src):
-        die('OFFICIAL_SAL=%s: no such directory (point it to the official SAL repository: a checkout or a git '
-            'directory)' % src)
-    if os.path.isfile(os.path.join(src, 'main_thumos.py')) and \
-            os.path.isfile(os.path.join(src, 'models', 'model_x4.py')):
+        die('%s=%s: no such directory (point it to the official %s repository: a checkout or a git '
+            'directory)' % (env, src, what))
+    if all(os.path.isfile(os.path.join(src, m)) for m in markers):
         return src
     gitdir = src if _is_git_dir(src) else os.path.join(src, '.git')
     if not _is_git_dir(gitdir):
-        die('OFFICIAL_SAL=%s: neither a checkout with main_thumos.py nor a git directory' % src)
-    rev = os.environ.get('OFFICIAL_SAL_REV', 'HEAD')
+        die('%s=%s: neither a checkout with %s nor a git directory' % (env, src, markers[0]))
+    rev = os.environ.get(env + '_REV', 'HEAD')
     dst = _mktemp('sal_official_')
     arch = subprocess.Popen(['git', '--git-dir', gitdir, 'archive', rev], stdout=subprocess.PIPE)
     tar = subprocess.run(['tar', '-x', '-C', dst], stdin=arch.stdout)
     arch.stdout.close()
     if arch.wait() != 0 or tar.returncode != 0:
-        die('OFFICIAL_SAL=%s: git archive %s failed' % (src, rev))
-    if not os.path.isfile(os.path.join(dst, 'models', 'model_x4.py')):
-        die('OFFICIAL_SAL=%s (%s) has no models/model_x4.py' % (src, rev))
+        die('%s=%s: git archive %s failed' % (env, src, rev))
+    for m in markers[1:]:
+        if not os.path.isfile(os.path.join(dst, m)):
+            die('%s=%s (%s) has no %s' % (env, src, rev, m))
     return dst
 
 
@@ -154,6 +157,21 @@ def load(threads=2, quiet=False):
     if _STATE:
         return _STATE['ns']
     root = official_source()
+    torch, stubbed, mods = import_official(root, PACKAGES, OFFICIAL_MODULES, threads)
+    ns = types.SimpleNamespace(root=root, torch=torch, cfg=mods['config.config_thumos'], loss=mods['utils.loss'],
+                               misc=mods['utils.misc_utils'], model=mods['models.model_x4'],
+                               main=mods['main_thumos'], stubbed=stubbed)
+    if not quiet:
+        sys.stderr.write('[official SAL] code from %s (stubbed: %s)\n' % (
+            os.environ.get('OFFICIAL_SAL') or DEFAULT_SOURCE, ', '.join(stubbed) or 'nothing'))
+    _STATE['ns'] = ns
+    return ns
+
+
+def import_official(root, packages, modules, threads, extra_modules=None):
+    """The CPU shims of load(), then imports `modules` from `root` (its `packages` pinned as namespace packages);
+    extra_modules: {name: module} put into sys.modules first (stand-ins for modules the official code imports but
+    does not ship). Returns (torch, the names stubbed, {name: module})."""
     os.environ.setdefault('MPLBACKEND', 'Agg')
     os.environ.setdefault('OMP_NUM_THREADS', str(threads))
     import warnings
@@ -170,20 +188,18 @@ def load(threads=2, quiet=False):
     torch.nn.Module.cuda = lambda self, *a, **k: self
     stubbed = _stub_missing()
     sys.path.insert(0, root)
-    for pkg in PACKAGES:
+    for pkg in packages:
         if os.path.isdir(os.path.join(root, pkg)):
             m = types.ModuleType(pkg)
             m.__path__ = [os.path.join(root, pkg)]
             sys.modules[pkg] = m
-    mods = {name: importlib.import_module(name) for name in OFFICIAL_MODULES}
-    ns = types.SimpleNamespace(root=root, torch=torch, cfg=mods['config.config_thumos'], loss=mods['utils.loss'],
-                               misc=mods['utils.misc_utils'], model=mods['models.model_x4'],
-                               main=mods['main_thumos'], stubbed=stubbed)
-    if not quiet:
-        sys.stderr.write('[official SAL] code from %s (stubbed: %s)\n' % (
-            os.environ.get('OFFICIAL_SAL') or DEFAULT_SOURCE, ', '.join(stubbed) or 'nothing'))
-    _STATE['ns'] = ns
-    return ns
+    for name, m in (extra_modules or {}).items():
+        sys.modules[name] = m
+        stubbed.append(name)
+    mods = {}
+    for name in modules:
+        mods[name] = importlib.import_module(name)
+    return torch, stubbed, mods
 
 
 def make_config(O, T):

@@ -60,25 +60,44 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
     fail("--segments: T = " + std::to_string(T) + " is too short for method " + method.name() + " (needs >= " +
          std::to_string(method.min_segments()) + ")");
   const int C = ds.num_classes(), V = method.video_outputs();
+  // Each video's segment indices by the profile's test sampling: T rows, or (uniform_keep_short) a short video
+  // whole, so that the sampled length T_v varies per video. Videos are batched in runs of equal T_v (dataset
+  // order kept); a video with T_v below the method's min_infer_segments() gets no detections.
+  const std::string& rule = ds.profile().test_sampling;
+  std::vector<std::vector<int>> samples(videos.size());
+  int max_T = T;
+  for (size_t i = 0; i < videos.size(); ++i) {
+    const VideoInfo& v = ds.video(videos[i]);
+    if (v.num_segments <= 0) fail(ds.path() + ": video '" + v.name + "' has zero segments");
+    samples[i] = sample_test_segments(rule, v.num_segments, T);
+    max_T = std::max(max_T, static_cast<int>(samples[i].size()));
+  }
   // Videos per forward: enough rows for efficient GEMMs; the GPU wants more of them.
   const int chunk_size = ops.host_memory() ? 8 : 16;
-  ChunkLoader loader(ops, ds, features, chunk_size, T);
+  ChunkLoader loader(ops, ds, features, chunk_size, max_T);
   std::unique_ptr<Workspace> ws = method.make_workspace(ops);
   std::vector<float> raw, act, score(C);
   std::vector<VideoDetections> all;
   std::map<std::string, std::vector<float>> kept;
   size_t correct = 0;
-  for (size_t start = 0; start < videos.size(); start += chunk_size) {
-    const int nb = static_cast<int>(std::min<size_t>(chunk_size, videos.size() - start));
-    const std::vector<size_t> chunk(videos.begin() + start, videos.begin() + start + nb);
-    std::vector<std::vector<int>> sample;
-    for (size_t vi : chunk) {
-      const VideoInfo& v = ds.video(vi);
-      if (v.num_segments <= 0) fail(ds.path() + ": video '" + v.name + "' has zero segments");
-      sample.push_back(uniform_sampling(v.num_segments, T));
+  const int min_T = method.min_infer_segments();
+  for (size_t start = 0; start < videos.size();) {
+    const int Tv = static_cast<int>(samples[start].size());
+    if (Tv < min_T) {  // too short to score (the official code's NaN scores): no detections
+      all.push_back(VideoDetections{ds.video(videos[start]).name, {}});
+      ++start;
+      continue;
     }
-    const InferScores out = method.infer(ops, model.params, loader.load(chunk, sample, T), nb, T, *ws);
-    const size_t n_raw = static_cast<size_t>(nb) * V, n_act = static_cast<size_t>(nb) * T * C;
+    size_t end = start + 1;
+    while (end < videos.size() && end - start < static_cast<size_t>(chunk_size) &&
+           static_cast<int>(samples[end].size()) == Tv)
+      ++end;
+    const int nb = static_cast<int>(end - start);
+    const std::vector<size_t> chunk(videos.begin() + start, videos.begin() + end);
+    const std::vector<std::vector<int>> sample(samples.begin() + start, samples.begin() + end);
+    start = end;
+    const InferScores out = method.infer(ops, model.params, loader.load(chunk, sample, Tv), nb, Tv, *ws);
+    const size_t n_raw = static_cast<size_t>(nb) * V, n_act = static_cast<size_t>(nb) * Tv * C;
     const float* raw_h = out.video;
     const float* act_h = out.activation;
     if (!ops.host_memory()) {
@@ -92,9 +111,9 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
       method.video_scores(raw_h + static_cast<size_t>(b) * V, score.data());
       const ClassSelection sel = select_classes(score.data(), C, cfg);
       if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
-      const float* activation = act_h + static_cast<size_t>(b) * T * C;
-      if (keep_activations.count(v.name)) kept[v.name].assign(activation, activation + static_cast<size_t>(T) * C);
-      all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), T, C, v.num_segments, cfg)});
+      const float* activation = act_h + static_cast<size_t>(b) * Tv * C;
+      if (keep_activations.count(v.name)) kept[v.name].assign(activation, activation + static_cast<size_t>(Tv) * C);
+      all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), Tv, C, v.num_segments, cfg)});
     }
   }
   LocalizeResult r;

@@ -1,4 +1,4 @@
-// Inference over dataset videos for any method: uniform sampling, the method's forward on its device,
+// Inference over dataset videos for any method: the profile's test sampling, the method's forward on its device,
 // the method's video scores, then the official post-processing on the host.
 #pragma once
 #include <map>
@@ -39,8 +39,11 @@ struct InferenceModel {
   ParamView params;
 };
 
-// Runs the method on each video sampled uniformly to T segments (the official test loader), in chunks of videos,
-// and post-processes every video as the official inference does.
+// Runs the method on each video sampled to T segments by the dataset profile's test_sampling (the official test
+// loader: "uniform" gives every video T rows, "uniform_keep_short" keeps a video of L <= T rows whole), in chunks
+// of videos with equal sampled length, and post-processes every video as the official inference does. A video
+// sampled to fewer than method.min_infer_segments() rows gets no detections. The kept activations are [T_v, C]
+// per video (T_v = T unless the sampling keeps short videos whole).
 LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
                                const VideoFeatures& features, int T, const PostprocessConfig& cfg,
                                const std::set<std::string>& keep_activations = {});

@@ -19,6 +19,7 @@ struct MethodContext {
   int num_classes = 20;
   int feature_dim = 2048;
   std::vector<int> stream_widths = {1024, 1024};  // concatenated per row (THUMOS14: RGB, then flow)
+  std::string profile;  // the dataset profile's name ("" when unknown); a method may pick its defaults by it
 };
 
 // The parameters as a method's step sees them: the layout (names, shapes, offsets) and the device buffers.
@@ -71,6 +72,9 @@ class Method {
   virtual std::vector<double> losses(const float* slots) const = 0;
 
   virtual int min_segments() const = 0;  // the smallest T the method's top-k sizes allow
+  // The smallest T inference can score. A test video sampled to fewer segments (a profile whose test_sampling
+  // keeps short videos whole) gets no detections, as the official code's NaN scores give none.
+  virtual int min_infer_segments() const { return min_segments(); }
   // Host checks of a batch before it is queued (every video has a label, T large enough): one-line errors.
   virtual void check_batch(const float* labels_host, int B, int T) const = 0;
   // Turns the next videos of the epoch into the batch (single videos by default; pairs, partners otherwise).

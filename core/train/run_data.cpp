@@ -73,6 +73,7 @@ MethodContext method_context(const Dataset& ds) {
   c.feature_dim = ds.feature_dim();
   c.stream_widths.clear();
   for (const auto& st : ds.profile().streams) c.stream_widths.push_back(st.width);
+  c.profile = ds.profile().name;
   return c;
 }
 

@@ -38,7 +38,7 @@ json TrainOptions::to_json() const {
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
               {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
               {"device", device},     {"precision", precision}, {"log_every", log_every}, {"method", method},
-              {"method_config", method_config}};
+              {"method_config", method_config}, {"train_sampling", train_sampling}};
 }
 
 TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
@@ -73,6 +73,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "batch") get_int(o.batch);
     else if (k == "segments") get_int(o.segments);
     else if (k == "infer_segments") get_int(o.infer_segments);
+    else if (k == "train_sampling") get_str(o.train_sampling);
     else if (k == "lr") get_real(o.lr);
     else if (k == "weight_decay") get_real(o.weight_decay);
     else if (k == "optimizer") get_str(o.optimizer);
@@ -119,6 +120,8 @@ void validate(TrainOptions& o) {
   if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
   if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
   if (o.log_every < 1) fail("--log-every: must be >= 1");
+  if (!o.train_sampling.empty() && o.train_sampling != "random_perturb" && o.train_sampling != "random_sample")
+    fail("--train-sampling: must be random_perturb or random_sample (or empty: the dataset profile's)");
   check_device_option(o.device, "--device");
   check_precision_option(o.device, o.precision, "--precision");
 }
@@ -250,7 +253,8 @@ void TrainRun::next_batch(int& b_now) {
   labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
   for (int b = 0; b < b_now; ++b) {
     const size_t vi = batch_videos_[b];
-    const std::vector<int> idx = random_perturb(fc_.length[vi], T, data_rng_);
+    const std::string& rule = o_.train_sampling.empty() ? ds_.profile().train_sampling : o_.train_sampling;
+    const std::vector<int> idx = sample_train_segments(rule, fc_.length[vi], T, data_rng_);
     for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
   }

@@ -14,6 +14,7 @@ struct TrainOptions {
   int batch = 16;
   int segments = 750;        // T for training (random perturbation) and, unless infer_segments is set, for inference
   int infer_segments = 0;    // 0 = segments
+  std::string train_sampling;  // "" = the dataset profile's; random_perturb | random_sample (core/runtime/sampling.h)
   double lr = 1e-4;
   double weight_decay = 5e-4;
   std::string optimizer = "adam";  // adam | sgd

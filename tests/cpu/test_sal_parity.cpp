@@ -1,6 +1,8 @@
 // Whole-step parity of SAL with the official code: every loss term, every gradient, the CAS, the pseudo labels,
 // masks, actionness curves, video scores and the mask's EMA state against tests/golden/parity/sal_*.json
-// (tools/make_sal_parity_golden.py runs the official SAL step through tools/sal_oracle.py; docs/sal-oracle.md).
+// (tools/make_sal_parity_golden.py runs the official SAL step through tools/sal_oracle.py; docs/sal-oracle.md), and
+// of its ActivityNet variant against tests/golden/parity/sal_anet_*.json (tools/make_sal_anet_golden.py: the
+// official SAL_ActivityNet train_one_step through tools/sal_anet_oracle.py; docs/sal.md "ActivityNet 1.3").
 //
 // The method is built through the registry; each step runs sal_parity_compute, the in-memory core of
 // --parity-step (whose file layer tests/cpu/test_sal_method.cpp checks at a small width), on formula weights
@@ -48,6 +50,20 @@ const std::vector<ExpectedTensor>& expected_layout() {
       {"action_rgb.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_rgb.0.bias", {512}, 1024 * 3},
       {"action_flow.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_flow.0.bias", {512}, 1024 * 3},
       {"cls.0.weight", {kC, 512, 1}, 512}, {"cls.0.bias", {kC}, 512},
+      {"cls_rgb.0.weight", {1, 512, 1}, 512}, {"cls_rgb.0.bias", {1}, 512},
+      {"cls_flow.0.weight", {1, 512, 1}, 512}, {"cls_flow.0.bias", {1}, 512},
+      {"fc.weight", {kC, kP}, kP}, {"fc.bias", {kC}, kP},
+      {"fc1.weight", {512, kP}, kP}, {"fc1.bias", {512}, kP}};
+  return v;
+}
+
+// The state_dict of SAL_ActivityNet's core/SA13_1.py SALModel(2048, 20), in order (base conv K = 7).
+const std::vector<ExpectedTensor>& expected_anet_layout() {
+  static const std::vector<ExpectedTensor> v = {
+      {"base_module.0.weight", {512, 2048, 7}, 2048 * 7}, {"base_module.0.bias", {512}, 2048 * 7},
+      {"cls.0.weight", {kC, 512, 1}, 512}, {"cls.0.bias", {kC}, 512},
+      {"action_rgb.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_rgb.0.bias", {512}, 1024 * 3},
+      {"action_flow.0.weight", {512, 1024, 3}, 1024 * 3}, {"action_flow.0.bias", {512}, 1024 * 3},
       {"cls_rgb.0.weight", {1, 512, 1}, 512}, {"cls_rgb.0.bias", {1}, 512},
       {"cls_flow.0.weight", {1, 512, 1}, 512}, {"cls_flow.0.bias", {1}, 512},
       {"fc.weight", {kC, kP}, kP}, {"fc.bias", {kC}, kP},
@@ -198,14 +214,18 @@ void check_step(const json& g, const StepSource& out, const aicl::ParameterSet& 
   }
 }
 
-void run_case(const std::string& file) {
+// profile: the dataset profile the method is made for ("" = THUMOS14's defaults; "anet13": the ActivityNet
+// variant, golden files from tools/make_sal_anet_golden.py through tools/sal_anet_oracle.py).
+void run_case(const std::string& file, const std::string& profile = "") {
   const json g = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/parity/" + file);
   const int B = g["B"], T = g["T"], seed = g["seed"];
   REQUIRE(g["steps"].size() >= 1);
-  std::unique_ptr<aicl::Method> method = aicl::make_method("sal", aicl::MethodContext{}, json(), "test");
+  aicl::MethodContext ctx;
+  ctx.profile = profile;
+  std::unique_ptr<aicl::Method> method = aicl::make_method("sal", ctx, json(), "test");
 
   aicl::ParameterSet p = method->layout();
-  const auto& want = expected_layout();
+  const auto& want = profile.empty() ? expected_layout() : expected_anet_layout();
   REQUIRE(p.tensors().size() == want.size());
   size_t total = 0;
   for (size_t t = 0; t < want.size(); ++t) {
@@ -248,4 +268,10 @@ TEST_CASE("parity: one SAL step equals the official code (B=3, T=45, odd T, dist
 }
 TEST_CASE("parity: one SAL step equals the official code (B=2, T=120, selective mask state)") {
   run_case("sal_B2_T120.json");
+}
+TEST_CASE("parity: one SAL ActivityNet step equals the official code (B=2, T=50, initial mask state)") {
+  run_case("sal_anet_B2_T50.json", "anet13");
+}
+TEST_CASE("parity: one SAL ActivityNet step equals the official code (B=3, T=64, selective mask state)") {
+  run_case("sal_anet_B3_T64.json", "anet13");
 }

@@ -146,6 +146,37 @@ std::vector<OpCase> topk_mil_cases() {
   return cs;
 }
 
+// The weighted selection (SAL-ActivityNet): raw = the training MIL top-k on the raw cas (streams unused),
+// otherwise 0.6 softmax + 0.2 rgb + 0.2 flow (inference).
+OpCase topk_mil_weighted_case(const Shape& s, bool grad_shape, bool raw) {
+  OpCase c = topk_mil_case(s, grad_shape);
+  c.op = "topk_mil_weighted";
+  c.params = params_of(s) + (raw ? " raw" : " 0.6/0.2/0.2");
+  const aicl::MilSelection sel = raw ? aicl::MilSelection{false, 1, 0, 0} : aicl::MilSelection{true, 0.6, 0.2, 0.2};
+  const int B = s.B, T = s.T, C = s.C, k = s.k;
+  c.set_cpu_forward([=](const auto& a) {
+    aicl::topk_mil_weighted_forward(a.out[0], a.out_int[1], a.out[2], a.in[0], raw ? nullptr : a.in[1],
+                                    raw ? nullptr : a.in[2], sel, B, T, C, k);
+  });
+#if AICL_HAVE_CUDA
+  c.forward_cuda = [=](const Args<float>& a) {
+    aicl::topk_mil_weighted_forward_cuda(a.out[0], a.out_int[1], a.out[2], a.in[0], raw ? nullptr : a.in[1],
+                                         raw ? nullptr : a.in[2], sel, B, T, C, k, stream_of(a));
+  };
+#endif
+  return c;
+}
+
+std::vector<OpCase> topk_mil_weighted_cases() {
+  std::vector<OpCase> cs;
+  for (bool raw : {true, false}) {
+    for (const Shape& s : {Shape{2, 33, 20, 8}, Shape{1, 7, 20, 1}}) cs.push_back(topk_mil_weighted_case(s, true, raw));
+    for (const Shape& s : {Shape{1, 2, 3, 1}, Shape{3, 41, 20, 10}, Shape{32, 50, 200, 12}})
+      cs.push_back(topk_mil_weighted_case(s, false, raw));
+  }
+  return cs;
+}
+
 // Pseudo label from the top-k indices of a real forward; labels 1 with probability 1/3. Exact on the device.
 OpCase pseudo_label_case(const Shape& s) {
   OpCase c;
@@ -184,5 +215,6 @@ std::vector<OpCase> pseudo_label_cases() {
 
 AICL_REGISTER_OP(topk_mil_cases);
 AICL_REGISTER_OP(pseudo_label_cases);
+AICL_REGISTER_OP(topk_mil_weighted_cases);
 
 }  // namespace aicl_test::ops

@@ -30,18 +30,56 @@ SalLosses sal_losses_from_slots(const float* t, const SalConfig& cfg) {
   return L;
 }
 
+SalConfig sal_activitynet_config() {
+  SalConfig c;  // main_SA13_1.py / core/SA13_1.py of SAL_ActivityNet (line numbers in docs/sal.md)
+  c.variant = "activitynet";
+  c.base_kernel = 7;            // base_module Conv1d(k=7, padding=3)
+  c.topk_ratio = 4;             // MIL: topk(cas, T // 4) in training, topk(combined, T // 4) in test_all
+  c.bg_topk_ratio = 8;          // topk(softmax(cas_bg), T // 8)
+  c.pseudo_ratio = 0;           // topk(action, 40): a fixed 40, no class check, no confidence gate
+  c.pseudo_extra = 40;
+  c.conf_ratio = 0;
+  c.train_select = "raw";
+  c.infer_select = "weighted";  // 0.6 softmax(cas) + 0.2 a_rgb + 0.2 a_flow
+  c.hp_lambda = 0.3;            // action = 0.7 a_flow + 0.3 a_rgb
+  c.ema_momentum = 0.99;        // ema_p
+  c.mask_var_scale = 6;         // exp(-min(p - mu, 0)^2 / (6 var))
+  c.w_mse = 20, c.w_kl = 1, c.w_se = 3;
+  c.infer_beta = 0.5;
+  c.soft_nms_alpha = 0.35;      // NMS_ALPHA
+  c.class_thresh = 0.1;         // CLASS_THRESH
+  c.nms_thresh = 0.7;           // NMS_THRESH
+  return c;
+}
+
+std::string sal_variant_for_profile(const std::string& profile_name) {
+  return profile_name == "anet12" || profile_name == "anet13" ? "activitynet" : "thumos14";
+}
+
+int sal_param_index(const SalConfig& cfg, int role) {
+  // SA13_1 registers cls right after base_module: roles rgb, flow (2-5) move back two tensors, cls (6, 7) to 2.
+  static const int activitynet[kNumSalParams] = {0, 1, 4, 5, 6, 7, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15};
+  return cfg.activitynet_layout() ? activitynet[role] : role;
+}
+
 ParameterSet sal_parameters(const SalConfig& cfg, bool with_buffers) {
-  const int F = cfg.feature_dim, R = cfg.rgb_dim, W = F - R, D = cfg.embed_dim, C = cfg.num_classes, P = D * D;
+  const int F = cfg.feature_dim, R = cfg.rgb_dim, W = F - R, D = cfg.embed_dim, C = cfg.num_classes, P = D * D,
+            K = cfg.base_kernel;
   ParameterSet p;
-  // Registration order of models/model_x4.py (the state_dict order).
-  p.add("encoder.0.weight", {D, F, 3}, F * 3);
-  p.add("encoder.0.bias", {D}, F * 3);
+  // Registration order of models/model_x4.py, or of SA13_1.py (the state_dict orders).
+  auto cls = [&] {
+    p.add("cls.0.weight", {C, D, 1}, D);
+    p.add("cls.0.bias", {C}, D);
+  };
+  const std::string enc = cfg.activitynet_layout() ? "base_module" : "encoder";
+  p.add(enc + ".0.weight", {D, F, K}, F * K);
+  p.add(enc + ".0.bias", {D}, F * K);
+  if (cfg.activitynet_layout()) cls();
   p.add("action_rgb.0.weight", {D, R, 3}, R * 3);
   p.add("action_rgb.0.bias", {D}, R * 3);
   p.add("action_flow.0.weight", {D, W, 3}, W * 3);
   p.add("action_flow.0.bias", {D}, W * 3);
-  p.add("cls.0.weight", {C, D, 1}, D);
-  p.add("cls.0.bias", {C}, D);
+  if (!cfg.activitynet_layout()) cls();
   p.add("cls_rgb.0.weight", {1, D, 1}, D);
   p.add("cls_rgb.0.bias", {1}, D);
   p.add("cls_flow.0.weight", {1, D, 1}, D);
@@ -57,16 +95,28 @@ ParameterSet sal_parameters(const SalConfig& cfg, bool with_buffers) {
 
 int sal_min_segments(const SalConfig& cfg) {
   for (int T = 1; T < 1000000; ++T)
-    if (cfg.k(T) >= 1 && cfg.k_pseudo(T) <= T && cfg.k_conf(T) >= 1) return T;
+    if (cfg.k(T) >= 1 && cfg.k_bg(T) >= 1 && cfg.k_pseudo(T) >= 1 && cfg.k_pseudo(T) <= T &&
+        (cfg.conf_ratio == 0 || cfg.k_conf(T) >= 1))
+      return T;
   return 1000000;
 }
 
-void check_sal_batch(const SalConfig& cfg, int B, int T) {
+int sal_min_infer_segments(const SalConfig& cfg) { return cfg.topk_ratio; }  // the first T with T / ratio >= 1
+
+void check_sal_batch(const SalConfig& cfg, int B, int T, bool inference) {
   if (B <= 0) fail("batch size must be positive (got " + std::to_string(B) + ")");
-  if (T < sal_min_segments(cfg))
-    fail("T = " + std::to_string(T) + " segments is too short for SAL: its pseudo labels take the top T/" +
-         std::to_string(cfg.topk_ratio) + " + " + std::to_string(cfg.pseudo_extra) + " segments (needs T >= " +
-         std::to_string(sal_min_segments(cfg)) + ")");
+  if (inference) {
+    if (T < sal_min_infer_segments(cfg))
+      fail("T = " + std::to_string(T) + " segments is too short for SAL's inference: its MIL top-k takes T/" +
+           std::to_string(cfg.topk_ratio) + " segments (needs T >= " + std::to_string(sal_min_infer_segments(cfg)) +
+           ")");
+    return;
+  }
+  if (T < sal_min_segments(cfg)) {
+    const std::string pseudo = cfg.pseudo_ratio > 0 ? "T/" + std::to_string(cfg.pseudo_ratio) + " + " : "";
+    fail("T = " + std::to_string(T) + " segments is too short for SAL: its pseudo labels take the top " + pseudo +
+         std::to_string(cfg.pseudo_extra) + " segments (needs T >= " + std::to_string(sal_min_segments(cfg)) + ")");
+  }
 }
 
 void SalActivations::reserve(int B_, int T_, const SalConfig& cfg, bool with_backward) {
@@ -75,7 +125,7 @@ void SalActivations::reserve(int B_, int T_, const SalConfig& cfg, bool with_bac
     Ops& o = *ops;
     const bool bw = with_backward || cap_backward_;
     const size_t Bs = std::max(B_, cap_T_ == T_ ? cap_B_ : 0), n = Bs * T_, D = cfg.embed_dim,
-                 C = cfg.num_classes, P = D * D, k = cfg.k(T_);
+                 C = cfg.num_classes, P = D * D, k = std::max(cfg.k(T_), cfg.k_bg(T_));
     auto f = [&](size_t count, bool train_only = false) { return Buf<float>(o, train_only && !bw ? 0 : count); };
     x_mix = f(n * cfg.feature_dim, true);
     emb = f(n * D), emb_rgb = f(n * D), emb_flow = f(n * D), emb2 = f(n * D);
@@ -89,7 +139,7 @@ void SalActivations::reserve(int B_, int T_, const SalConfig& cfg, bool with_bac
     sc = f(Bs * C), sc_rgb = f(Bs * C, true), sc_flow = f(Bs * C, true);
     cas = f(n * C), combined = f(n * C), cas_bg = f(n * C, true), combined_bg = f(n * C, true);
     cas_top = f(Bs * C), cas_top_bg = f(Bs * C, true), video = f(Bs * C);
-    topk_idx = Buf<int>(o, Bs * k * C), topk_idx_bg = Buf<int>(o, bw ? Bs * k * C : 0);
+    topk_idx = Buf<int>(o, Bs * std::max<size_t>(k, 1) * C), topk_idx_bg = Buf<int>(o, bw ? Bs * k * C : 0);
     y = f(n, true), y_mix = f(n, true), m = f(n, true), m_mix = f(n, true), conf = f(n, true);
     for (auto* b : {&d_emb, &d_emb_branch, &d_pre}) *b = f(n * D, true);
     d_cas = f(n * C, true), d_cas_bg = f(n * C, true);
@@ -105,6 +155,14 @@ void SalActivations::reserve(int B_, int T_, const SalConfig& cfg, bool with_bac
 }
 
 namespace {
+
+// The parameters by role (SalParam), whatever the variant's registration order.
+struct SalParams {
+  ParamView v;
+  const SalConfig* cfg;
+  const float* value(int role) const { return v.value(sal_param_index(*cfg, role)); }
+  float* grad(int role) const { return v.grad(sal_param_index(*cfg, role)); }
+};
 
 // A stream trunk: conv k=3 + ReLU (+ dropout in place in training) and its actionness head + sigmoid.
 struct Trunk {
@@ -124,7 +182,7 @@ DropoutKey drop_key(const StepBatch& b, int site) {
   return DropoutKey{b.seed, static_cast<std::uint32_t>(b.step), static_cast<std::uint32_t>(site)};
 }
 
-void trunk_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Trunk& tr, const float* x, int B, int T,
+void trunk_forward(Ops& ops, const SalConfig& cfg, const SalParams& p, const Trunk& tr, const float* x, int B, int T,
                    float* emb, float* logit, float* act, const DropoutKey* drop) {
   const int D = cfg.embed_dim, N = B * T;
   ops.conv1d_k3_forward(emb, x + tr.in_offset, cfg.feature_dim, p.value(tr.w), p.value(tr.b), B, T, tr.in_width, D,
@@ -136,7 +194,7 @@ void trunk_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Tru
 
 // Backward of a trunk from d_act (consumed) down to its weights; d_emb holds the gradient reaching the trunk's
 // output from elsewhere (bilinear pooling) and is overwritten.
-void trunk_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, const Trunk& tr, const float* x, int B, int T,
+void trunk_backward(Ops& ops, const SalConfig& cfg, const SalParams& p, const Trunk& tr, const float* x, int B, int T,
                     const float* emb, const float* act, const float* d_act, float* d_emb, SalActivations& a,
                     const DropoutKey* drop) {
   const int D = cfg.embed_dim, N = B * T;
@@ -167,7 +225,7 @@ void check_pooled(Ops& ops, const float* norm, int B, const char* branch) {
 }
 
 // Bilinear pooling of emb [B,T,D] into v [B,D²] (and its norm), then the shared fc into sc [B,C].
-void pool_and_classify(Ops& ops, const SalConfig& cfg, const ParamView& p, const float* emb, int B, int T,
+void pool_and_classify(Ops& ops, const SalConfig& cfg, const SalParams& p, const float* emb, int B, int T,
                        float* gram, float* v, float* norm, float* sc, const char* branch) {
   const int D = cfg.embed_dim, P = D * D;
   ops.gram_forward(gram, emb, B, T, D);
@@ -177,7 +235,7 @@ void pool_and_classify(Ops& ops, const SalConfig& cfg, const ParamView& p, const
 }
 
 // The forward shared by training and inference: trunks, fused embedding, bilinear branch, CAS and the MIL top-k.
-void sal_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const float* x, int B, int T, SalActivations& a,
+void sal_forward(Ops& ops, const SalConfig& cfg, const SalParams& p, const float* x, int B, int T, SalActivations& a,
                  const StepBatch* train) {
   const int D = cfg.embed_dim, C = cfg.num_classes, N = B * T, P = D * D;
   const size_t n = static_cast<size_t>(N);
@@ -200,15 +258,20 @@ void sal_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const float
   ops.stream_mix_forward(a.act.data(), a.act_flow.data(), a.act_rgb.data(), 1 - cfg.hp_lambda, cfg.hp_lambda, n);
   // Fused embedding, its second-order vector, the semantic vector s = fc1(v) propagated as e + s ⊗ a.
   ops.conv1d_k3_forward(a.emb.data(), x, cfg.feature_dim, p.value(kSalEncW), p.value(kSalEncB), B, T,
-                        cfg.feature_dim, D, 3, true);
+                        cfg.feature_dim, D, cfg.base_kernel, true);
   if (drop) ops.dropout_forward(a.emb.data(), a.emb.data(), n * D, cfg.dropout, ke);
   pool_and_classify(ops, cfg, p, a.emb.data(), B, T, a.gram.data(), a.v.data(), a.norm.data(), a.sc.data(),
                     "fused");
   ops.conv1d_k1_forward(a.s.data(), a.v.data(), p.value(kSalFc1W), p.value(kSalFc1B), B, P, D);
   ops.outer_add_forward(a.emb2.data(), a.emb.data(), a.s.data(), a.act.data(), B, T, D);
   ops.conv1d_k1_forward(a.cas.data(), a.emb2.data(), p.value(kSalClsW), p.value(kSalClsB), N, D, C);
-  ops.topk_mil_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(), a.act_flow.data(),
-                       a.act_rgb.data(), B, T, C, cfg.k(T));
+  if (train && cfg.train_select == "raw") {  // top-k of the raw cas (combined = cas)
+    ops.topk_mil_weighted_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(), nullptr,
+                                  nullptr, MilSelection{false, 1, 0, 0}, B, T, C, cfg.k(T));
+  } else if (train || cfg.infer_select == "mean3") {  // (the weighted inference selection: sal_infer_forward)
+    ops.topk_mil_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(), a.act_flow.data(),
+                         a.act_rgb.data(), B, T, C, cfg.k(T));
+  }
 }
 
 // Pseudo labels, the adaptive mask and their mixed versions (no gradient).
@@ -216,9 +279,12 @@ void sal_targets(Ops& ops, const SalConfig& cfg, int B, int T, SalActivations& a
   const int C = cfg.num_classes, N = B * T;
   // Class-agnostic: top (k + 17) by fused actionness AND top T/2 by Σ_c ReLU(cas). Every video has a label
   // (check_batch), so the official "video has a positive class" gate always passes.
+  // (ActivityNet: the top 40 by actionness alone, conf_ratio 0.)
   ops.topk_mask_forward(a.y.data(), a.act.data(), B, T, cfg.k_pseudo(T), false);
-  ops.relu_row_sum_forward(a.conf.data(), a.cas.data(), N, C);
-  ops.topk_mask_forward(a.y.data(), a.conf.data(), B, T, cfg.k_conf(T), true);
+  if (cfg.conf_ratio > 0) {
+    ops.relu_row_sum_forward(a.conf.data(), a.cas.data(), N, C);
+    ops.topk_mask_forward(a.y.data(), a.conf.data(), B, T, cfg.k_conf(T), true);
+  }
   ops.confidence_mask_forward(a.m.data(), a.mask_state.data(), a.cas.data(), N, C, cfg.ema_momentum,
                               cfg.mask_var_scale);
   ops.roll_mix_forward(a.y_mix.data(), a.y.data(), B, static_cast<size_t>(T), RollMix::max);
@@ -247,7 +313,7 @@ void zero_prefix(Ops& ops, size_t count, Bufs&... bufs) {
 
 // Backward of the bilinear branch of one embedding: d_sc (and, for the fused one, d_s through fc1) down to d_emb
 // (accumulated).
-void pool_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, int B, int T, const float* emb,
+void pool_backward(Ops& ops, const SalConfig& cfg, const SalParams& p, int B, int T, const float* emb,
                    const float* gram, const float* v, const float* norm, const float* d_sc, const float* d_s,
                    float* d_emb, SalActivations& a) {
   const int D = cfg.embed_dim, P = D * D;
@@ -263,18 +329,26 @@ void pool_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, int B, in
 
 }  // namespace
 
-void sal_infer_forward(Ops& ops, const SalConfig& cfg, const ParamView& p, const float* x, int B, int T,
+void sal_infer_forward(Ops& ops, const SalConfig& cfg, const ParamView& pv, const float* x, int B, int T,
                        SalActivations& a) {
-  check_sal_batch(cfg, B, T);
+  const SalParams p{pv, &cfg};
+  check_sal_batch(cfg, B, T, true);
   a.reserve(B, T, cfg, false);
   sal_forward(ops, cfg, p, x, B, T, a, nullptr);
+  if (cfg.infer_select == "weighted") {  // the MIL top-k and the localization score on the weighted selection
+    const MilSelection sel{true, cfg.infer_w_softmax, cfg.infer_w_rgb, cfg.infer_w_flow};
+    ops.topk_mil_weighted_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(),
+                                  a.act_flow.data(), a.act_rgb.data(), sel, B, T, cfg.num_classes, cfg.k(T));
+  }
   ops.stream_mix_forward(a.video.data(), a.cas_top.data(), a.sc.data(), cfg.infer_beta, 1 - cfg.infer_beta,
                          static_cast<size_t>(B) * cfg.num_classes);
 }
 
-void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, const StepBatch& batch,
+void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& pv, const StepBatch& batch,
                           SalActivations& a, float* loss) {
-  const int B = batch.B, T = batch.T, D = cfg.embed_dim, C = cfg.num_classes, N = B * T, k = cfg.k(T);
+  const SalParams p{pv, &cfg};
+  const int B = batch.B, T = batch.T, D = cfg.embed_dim, C = cfg.num_classes, N = B * T, k = cfg.k(T),
+            k_bg = cfg.k_bg(T);
   const size_t n = static_cast<size_t>(N), nd = n * D;
   check_sal_batch(cfg, B, T);
   a.reserve(B, T, cfg, true);
@@ -287,7 +361,7 @@ void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, co
                     a.sc_flow.data(), "flow");
   ops.complement_scale_forward(a.cas_bg.data(), a.cas.data(), a.act.data(), B, T, C);
   ops.topk_mil_forward(a.cas_top_bg.data(), a.topk_idx_bg.data(), a.combined_bg.data(), a.cas_bg.data(), nullptr,
-                       nullptr, B, T, C, k);
+                       nullptr, B, T, C, k_bg);
   sal_targets(ops, cfg, B, T, a);
   sal_losses(ops, cfg, batch.labels, B, T, a, loss);
 
@@ -300,7 +374,7 @@ void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, co
   ops.video_ce_backward(a.d_cas_top.data(), 1.0f, a.cas_top.data(), batch.labels, B, C);
   ops.topk_mil_backward(a.d_cas.data(), a.d_cas_top.data(), a.topk_idx.data(), B, T, C, k);
   ops.kl_uniform_backward(a.d_cas_top_bg.data(), static_cast<float>(cfg.w_kl), a.cas_top_bg.data(), B, C);
-  ops.topk_mil_backward(a.d_cas_bg.data(), a.d_cas_top_bg.data(), a.topk_idx_bg.data(), B, T, C, k);
+  ops.topk_mil_backward(a.d_cas_bg.data(), a.d_cas_top_bg.data(), a.topk_idx_bg.data(), B, T, C, k_bg);
   ops.complement_scale_backward(a.d_cas.data(), a.d_act.data(), a.d_cas_bg.data(), a.cas.data(), a.act.data(), B, T,
                                 C);
   const double q = cfg.gce_q;
@@ -331,7 +405,7 @@ void sal_forward_backward(Ops& ops, const SalConfig& cfg, const ParamView& p, co
     d_enc = a.d_pre.data();
   }
   ops.conv1d_k3_backward(p.grad(kSalEncW), p.grad(kSalEncB), nullptr, 0, d_enc, a.emb.data(), x, cfg.feature_dim,
-                         p.value(kSalEncW), B, T, cfg.feature_dim, D, 3, true);
+                         p.value(kSalEncW), B, T, cfg.feature_dim, D, cfg.base_kernel, true);
 
   // ---- the four trunk applications: bilinear logits (plain trunks) + actionness heads ----
   const Trunk fl = flow_trunk(cfg), rg = rgb_trunk(cfg);
@@ -387,14 +461,31 @@ void SalMethod::init_params(ParameterSet& p, unsigned long long seed) const {
 }
 
 json SalMethod::config() const {
-  return json{{"embed_dim", cfg_.embed_dim},       {"topk_ratio", cfg_.topk_ratio},
-              {"pseudo_extra", cfg_.pseudo_extra}, {"conf_ratio", cfg_.conf_ratio},
-              {"hp_lambda", cfg_.hp_lambda},       {"gce_q", cfg_.gce_q},
-              {"dropout", cfg_.dropout},           {"bp_eps", cfg_.bp_eps},
-              {"ema_momentum", cfg_.ema_momentum}, {"mask_var_scale", cfg_.mask_var_scale},
-              {"mask_var0", cfg_.mask_var0},       {"w_mse", cfg_.w_mse},
-              {"w_kl", cfg_.w_kl},                 {"w_se", cfg_.w_se},
-              {"infer_beta", cfg_.infer_beta},     {"soft_nms_alpha", cfg_.soft_nms_alpha}};
+  return json{{"variant", cfg_.variant},
+              {"embed_dim", cfg_.embed_dim},
+              {"base_kernel", cfg_.base_kernel},
+              {"topk_ratio", cfg_.topk_ratio},
+              {"bg_topk_ratio", cfg_.bg_topk_ratio},
+              {"pseudo_ratio", cfg_.pseudo_ratio},
+              {"pseudo_extra", cfg_.pseudo_extra},
+              {"conf_ratio", cfg_.conf_ratio},
+              {"train_select", cfg_.train_select},
+              {"infer_select", cfg_.infer_select},
+              {"infer_select_weights", {cfg_.infer_w_softmax, cfg_.infer_w_rgb, cfg_.infer_w_flow}},
+              {"hp_lambda", cfg_.hp_lambda},
+              {"gce_q", cfg_.gce_q},
+              {"dropout", cfg_.dropout},
+              {"bp_eps", cfg_.bp_eps},
+              {"ema_momentum", cfg_.ema_momentum},
+              {"mask_var_scale", cfg_.mask_var_scale},
+              {"mask_var0", cfg_.mask_var0},
+              {"w_mse", cfg_.w_mse},
+              {"w_kl", cfg_.w_kl},
+              {"w_se", cfg_.w_se},
+              {"infer_beta", cfg_.infer_beta},
+              {"soft_nms_alpha", cfg_.soft_nms_alpha},
+              {"class_thresh", cfg_.class_thresh},
+              {"nms_thresh", cfg_.nms_thresh}};
 }
 
 const std::vector<std::string>& SalMethod::loss_names() const {
@@ -449,7 +540,12 @@ void SalMethod::video_scores(const float* x, float* out) const {
   for (int i = 0; i < n; ++i) out[i] /= s;
 }
 
-json SalMethod::postprocess_overrides() const { return json{{"nms_alpha", cfg_.soft_nms_alpha}}; }
+json SalMethod::postprocess_overrides() const {
+  json o{{"nms_alpha", cfg_.soft_nms_alpha}};
+  if (cfg_.class_thresh >= 0) o["class_thresh"] = cfg_.class_thresh;
+  if (cfg_.nms_thresh >= 0) o["nms_thresh"] = cfg_.nms_thresh;
+  return o;
+}
 
 void SalMethod::save_state(H5File& f, const std::string& group) const {
   f.create_group(group);
@@ -476,13 +572,21 @@ void SalMethod::pull_state(Workspace& ws) {
 
 namespace {
 
-SalConfig sal_config_from_json(const json& j, const std::string& source) {
-  SalConfig c;
+// The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
+SalConfig sal_config_from_json(const json& j, const std::string& source, const std::string& profile) {
+  if (!j.is_null() && !j.is_object()) fail(source + ": the SAL method config must be a JSON object");
+  std::string variant = sal_variant_for_profile(profile);
+  if (!j.is_null() && j.contains("variant")) {
+    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
+      fail(source + ": method sal key 'variant' must be \"thumos14\" or \"activitynet\"");
+    variant = j["variant"].get<std::string>();
+  }
+  SalConfig c = variant == "activitynet" ? sal_activitynet_config() : SalConfig{};
   if (j.is_null()) return c;
-  if (!j.is_object()) fail(source + ": the SAL method config must be a JSON object");
-  check_config_keys(j, {"embed_dim", "topk_ratio", "pseudo_extra", "conf_ratio", "hp_lambda", "gce_q", "dropout",
-                        "bp_eps", "ema_momentum", "mask_var_scale", "mask_var0", "w_mse", "w_kl", "w_se",
-                        "infer_beta", "soft_nms_alpha"},
+  check_config_keys(j, {"variant", "embed_dim", "base_kernel", "topk_ratio", "bg_topk_ratio", "pseudo_ratio",
+                        "pseudo_extra", "conf_ratio", "train_select", "infer_select", "infer_select_weights",
+                        "hp_lambda", "gce_q", "dropout", "bp_eps", "ema_momentum", "mask_var_scale", "mask_var0",
+                        "w_mse", "w_kl", "w_se", "infer_beta", "soft_nms_alpha", "class_thresh", "nms_thresh"},
                     source + " (method sal)");
   auto integer = [&](const char* k, int& dst, int lo) {
     if (!j.contains(k)) return;
@@ -499,10 +603,32 @@ SalConfig sal_config_from_json(const json& j, const std::string& source) {
            std::to_string(lo) + ", " + std::to_string(hi) + "]");
     dst = j[k].get<double>();
   };
+  auto choice = [&](const char* k, std::string& dst, const char* a, const char* b) {
+    if (!j.contains(k)) return;
+    if (!j[k].is_string() || (j[k] != a && j[k] != b))
+      fail(source + ": method sal key '" + k + "' must be \"" + a + "\" or \"" + b + "\"");
+    dst = j[k].get<std::string>();
+  };
   integer("embed_dim", c.embed_dim, 1);
+  integer("base_kernel", c.base_kernel, 1);
+  if (c.base_kernel % 2 == 0) fail(source + ": method sal key 'base_kernel' must be odd");
   integer("topk_ratio", c.topk_ratio, 1);
+  integer("bg_topk_ratio", c.bg_topk_ratio, 1);
+  integer("pseudo_ratio", c.pseudo_ratio, 0);
   integer("pseudo_extra", c.pseudo_extra, 0);
-  integer("conf_ratio", c.conf_ratio, 1);
+  integer("conf_ratio", c.conf_ratio, 0);
+  if (c.pseudo_ratio == 0 && c.pseudo_extra == 0)
+    fail(source + ": method sal keys 'pseudo_ratio' and 'pseudo_extra' cannot both be 0 (no pseudo labels)");
+  choice("train_select", c.train_select, "mean3", "raw");
+  choice("infer_select", c.infer_select, "mean3", "weighted");
+  if (j.contains("infer_select_weights")) {
+    const json& w = j["infer_select_weights"];
+    if (!w.is_array() || w.size() != 3 || !std::all_of(w.begin(), w.end(), [](const json& x) {
+          return x.is_number() && std::isfinite(x.get<double>());
+        }))
+      fail(source + ": method sal key 'infer_select_weights' must be three numbers [softmax(cas), rgb, flow]");
+    c.infer_w_softmax = w[0].get<double>(), c.infer_w_rgb = w[1].get<double>(), c.infer_w_flow = w[2].get<double>();
+  }
   real("hp_lambda", c.hp_lambda, 0, 1, false);
   real("gce_q", c.gce_q, 0, 1, true);
   real("dropout", c.dropout, 0, 0.99, false);
@@ -515,13 +641,20 @@ SalConfig sal_config_from_json(const json& j, const std::string& source) {
   real("w_se", c.w_se, 0, 1e6, false);
   real("infer_beta", c.infer_beta, 0, 1, false);
   real("soft_nms_alpha", c.soft_nms_alpha, 0, 1e6, true);
+  auto optional_real = [&](const char* k, double& dst) {  // -1: the dataset profile's value
+    if (j.contains(k) && j[k].is_number() && j[k].get<double>() == -1) dst = -1;
+    else real(k, dst, 0, 1, false);
+  };
+  optional_real("class_thresh", c.class_thresh);
+  optional_real("nms_thresh", c.nms_thresh);
+  c.variant = variant;
   return c;
 }
 
 }  // namespace
 
 std::unique_ptr<Method> make_sal_method(const MethodContext& ctx, const json& config, const std::string& source) {
-  SalConfig c = sal_config_from_json(config, source);
+  SalConfig c = sal_config_from_json(config, source, ctx.profile);
   if (ctx.stream_widths.size() != 2)
     fail(source + ": SAL needs two feature streams (RGB, flow); the dataset has " +
          std::to_string(ctx.stream_widths.size()));

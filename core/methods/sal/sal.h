@@ -13,15 +13,24 @@
 
 namespace aicl {
 
-// Hyper-parameters with the official THUMOS14 code's values (../shared/specs/sal.md; dimensions from the dataset).
+// Hyper-parameters. The defaults are the official THUMOS14 code's (../shared/specs/sal.md; dimensions from the
+// dataset); sal_activitynet_config() gives SAL_ActivityNet's (main_SA13_1.py, core/SA13_1.py; docs/sal.md,
+// "ActivityNet 1.3"). make_sal_method picks the variant from the dataset profile; config keys override each value.
 struct SalConfig {
+  std::string variant = "thumos14";  // "thumos14" | "activitynet": which defaults (and state_dict layout)
   int feature_dim = 2048;  // RGB (first rgb_dim columns) + flow (the rest)
   int rgb_dim = 1024;
   int num_classes = 20;
   int embed_dim = 512;       // D: the bilinear vector has D² entries
-  int topk_ratio = 8;        // MIL and background top-k: k = T / 8
-  int pseudo_extra = 17;     // actionness top-(k + 17) for the pseudo labels (S5)
-  int conf_ratio = 2;        // confidence gate: top T / 2 of Σ_c ReLU(cas)
+  int base_kernel = 3;       // the fused encoder conv's K (pad K/2); ActivityNet's base_module: 7
+  int topk_ratio = 8;        // MIL top-k (training and inference): k = T / topk_ratio
+  int bg_topk_ratio = 8;     // background top-k: k = T / bg_topk_ratio
+  int pseudo_ratio = 8;      // pseudo labels: actionness top-(T / pseudo_ratio + pseudo_extra); 0: pseudo_extra alone
+  int pseudo_extra = 17;     // (S5)
+  int conf_ratio = 2;        // confidence gate: top T / 2 of Σ_c ReLU(cas); 0: no gate
+  std::string train_select = "mean3";  // MIL top-k in training on (softmax(cas) + flow + rgb)/3, or "raw" cas
+  std::string infer_select = "mean3";  // at inference: the same, or "weighted" (infer_select_weights)
+  double infer_w_softmax = 0.6, infer_w_rgb = 0.2, infer_w_flow = 0.2;  // "weighted": the localization score
   double hp_lambda = 0.1;    // fused actionness a = (1 − λ)·flow + λ·rgb (S4)
   double gce_q = 0.5;
   double dropout = 0.5;      // after the five trunk applications (training only)
@@ -32,10 +41,19 @@ struct SalConfig {
   double w_mse = 5, w_kl = 10, w_se = 3;
   double infer_beta = 0.35;     // video logits at inference: β·cas_top + (1 − β)·sc (S10)
   double soft_nms_alpha = 0.3;  // S10
+  double class_thresh = -1;     // post-processing overrides; < 0: the dataset profile's value
+  double nms_thresh = -1;
   int k(int T) const { return T / topk_ratio; }
-  int k_pseudo(int T) const { return T / topk_ratio + pseudo_extra; }
-  int k_conf(int T) const { return T / conf_ratio; }
+  int k_bg(int T) const { return T / bg_topk_ratio; }
+  int k_pseudo(int T) const { return (pseudo_ratio > 0 ? T / pseudo_ratio : 0) + pseudo_extra; }
+  int k_conf(int T) const { return conf_ratio > 0 ? T / conf_ratio : 0; }
+  bool activitynet_layout() const { return variant == "activitynet"; }
 };
+
+// SAL_ActivityNet's constants (sources in docs/sal.md, "ActivityNet 1.3").
+SalConfig sal_activitynet_config();
+// The variant a dataset profile selects: "activitynet" for anet12 / anet13, otherwise "thumos14".
+std::string sal_variant_for_profile(const std::string& profile_name);
 
 // The raw loss slots a step writes (floats, in this order), all unweighted.
 enum SalLossSlot {
@@ -59,9 +77,13 @@ struct SalLosses {
 // The sums and the weighted total (official order: mil + 5 mse + 10 kl + act + 3 se + mix) in double.
 SalLosses sal_losses_from_slots(const float* slots, const SalConfig& cfg);
 
-// Parameter indices (official state_dict order of models/model_x4.py).
+// Parameter indices by role (the order of models/model_x4.py). The ActivityNet layout registers them in
+// SA13_1's order (base_module, cls, action_rgb, action_flow, cls_rgb, cls_flow, fc, fc1) under its names
+// (encoder -> base_module): sal_param_index maps a role to its position in the variant's ParameterSet.
 enum SalParam { kSalEncW, kSalEncB, kSalRgbW, kSalRgbB, kSalFlowW, kSalFlowB, kSalClsW, kSalClsB, kSalClsRgbW,
                 kSalClsRgbB, kSalClsFlowW, kSalClsFlowB, kSalFcW, kSalFcB, kSalFc1W, kSalFc1B, kNumSalParams };
+
+int sal_param_index(const SalConfig& cfg, int role);
 
 // The layout with zeroed buffers, or names and shapes only (with_buffers = false: no 1.2 GB allocation).
 ParameterSet sal_parameters(const SalConfig& cfg, bool with_buffers = true);
@@ -100,10 +122,12 @@ struct SalActivations final : Workspace {
   bool cap_backward_ = false;
 };
 
-// Throws aicl::Error (one line) when T is too short for the top-k sizes or B < 1.
-void check_sal_batch(const SalConfig& cfg, int B, int T);
-// The smallest T whose top-k sizes are all valid.
+// Throws aicl::Error (one line) when T is too short for the top-k sizes or B < 1 (training; inference = true:
+// only the MIL top-k, k = T / topk_ratio >= 1).
+void check_sal_batch(const SalConfig& cfg, int B, int T, bool inference = false);
+// The smallest T whose top-k sizes are all valid (training), and the smallest T inference can score.
 int sal_min_segments(const SalConfig& cfg);
+int sal_min_infer_segments(const SalConfig& cfg);
 
 // Inference forward (eval mode: no dropout, no mixed branch): cas, combined, cas_top, sc and the fused video
 // logits a.video = β·cas_top + (1 − β)·sc.
@@ -127,6 +151,7 @@ class SalMethod final : public Method {
   int num_loss_slots() const override { return kNumSalLossSlots; }
   std::vector<double> losses(const float* slots) const override;
   int min_segments() const override { return sal_min_segments(cfg_); }
+  int min_infer_segments() const override { return sal_min_infer_segments(cfg_); }
   void check_batch(const float* labels_host, int B, int T) const override;
   std::unique_ptr<Workspace> make_workspace(Ops& ops) const override;
   void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,

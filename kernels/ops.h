@@ -161,6 +161,17 @@ class Ops {
                          double beta2, double eps, double weight_decay, long step) = 0;
   virtual bool sgd_step(float* param, const float* grad, float* mom, std::size_t n, double lr, double momentum,
                         double weight_decay, long step) = 0;
+
+  // ==== begin FTCL DP losses (kernels/fsd_dp.h, kernels/lcs_dp.h) ====
+  // P pairs of L×L score matrices; value[P] written; the backward ACCUMULATES dvalue[p]·∂value_p (dvalue is a
+  // device slot on the GPU: no host sync); a null gradient pointer is skipped.
+  virtual void fsd_dp_forward(float* value, const float* m, const float* g, int P, int L, double gamma) = 0;
+  virtual void fsd_dp_backward(float* dm, float* dg, const float* dvalue, const float* m, const float* g, int P,
+                               int L, double gamma) = 0;
+  virtual void lcs_dp_forward(float* value, const float* S, int P, int L, float tau, bool stage_a) = 0;
+  virtual void lcs_dp_backward(float* dS, const float* dvalue, const float* S, int P, int L, float tau,
+                               bool stage_a) = 0;
+  // ==== end FTCL DP losses ====
 };
 
 // The CPU instance (kernels/ops_cpu.cpp).

@@ -19,6 +19,10 @@
 #include "kernels/snippet_select.h"
 #include "kernels/topk_mask.h"
 #include "kernels/topk_mil.h"
+// ---- begin FTCL DP losses ----
+#include "kernels/fsd_dp.h"
+#include "kernels/lcs_dp.h"
+// ---- end FTCL DP losses ----
 
 namespace aicl {
 
@@ -221,6 +225,23 @@ class CpuOps final : public Ops {
                 double weight_decay, long step) override {
     return aicl::sgd_step(param, grad, mom, n, lr, momentum, weight_decay, step);
   }
+
+  // ==== begin FTCL DP losses ====
+  void fsd_dp_forward(float* value, const float* m, const float* g, int P, int L, double gamma) override {
+    aicl::fsd_dp_forward(value, m, g, P, L, gamma);
+  }
+  void fsd_dp_backward(float* dm, float* dg, const float* dvalue, const float* m, const float* g, int P, int L,
+                       double gamma) override {
+    aicl::fsd_dp_backward(dm, dg, dvalue, m, g, P, L, gamma);
+  }
+  void lcs_dp_forward(float* value, const float* S, int P, int L, float tau, bool stage_a) override {
+    aicl::lcs_dp_forward(value, S, P, L, tau, stage_a);
+  }
+  void lcs_dp_backward(float* dS, const float* dvalue, const float* S, int P, int L, float tau,
+                       bool stage_a) override {
+    aicl::lcs_dp_backward(dS, dvalue, S, P, L, tau, stage_a);
+  }
+  // ==== end FTCL DP losses ====
 };
 
 }  // namespace

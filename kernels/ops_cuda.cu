@@ -23,6 +23,10 @@
 #include "kernels/snippet_select.h"
 #include "kernels/topk_mask.h"
 #include "kernels/topk_mil.h"
+// ---- begin FTCL DP losses ----
+#include "kernels/fsd_dp.h"
+#include "kernels/lcs_dp.h"
+// ---- end FTCL DP losses ----
 
 namespace aicl {
 
@@ -238,6 +242,23 @@ class CudaOps final : public Ops {
     sgd_step_cuda(param, grad, mom, n, lr, momentum, weight_decay, step, s_);
     return true;
   }
+
+  // ==== begin FTCL DP losses ====
+  void fsd_dp_forward(float* value, const float* m, const float* g, int P, int L, double gamma) override {
+    fsd_dp_forward_cuda(value, m, g, P, L, gamma, s_);
+  }
+  void fsd_dp_backward(float* dm, float* dg, const float* dvalue, const float* m, const float* g, int P, int L,
+                       double gamma) override {
+    fsd_dp_backward_cuda(dm, dg, dvalue, m, g, P, L, gamma, s_);
+  }
+  void lcs_dp_forward(float* value, const float* S, int P, int L, float tau, bool stage_a) override {
+    lcs_dp_forward_cuda(value, S, P, L, tau, stage_a, s_);
+  }
+  void lcs_dp_backward(float* dS, const float* dvalue, const float* S, int P, int L, float tau,
+                       bool stage_a) override {
+    lcs_dp_backward_cuda(dS, dvalue, S, P, L, tau, stage_a, s_);
+  }
+  // ==== end FTCL DP losses ====
 
  private:
   CudaStream s_;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # On the GPU device machine (repo root, .device/ carried; see scripts/device-prepare.sh): unpack the carried .debs
-# into a private prefix (never into /), build with CUDA, run the GPU tests and the CUDA benchmarks, and, unless
-# `quick`, the official trainer on the same GPU (FP32 with TF32 off, as ours). Results go to $OUT (8 files at
-# most come back from the device: summary.txt, build.log, gpu_tests.log, 3 benchmarks, 2 training logs).
+# into a private prefix (never into /), build only what the GPU checks need (library, CLIs, GPU tests, CUDA
+# benchmarks), run the GPU tests and the CUDA benchmarks, and, unless `quick`, our trainer in FP32 and TF32 and the
+# official trainer on the same GPU (TF32 off, then torch's defaults). Every phase has a time limit so that the whole
+# check stays under ~8 minutes of wall time (the device budget is 15 minutes per task, start-up included).
+# Results go to $OUT: summary.txt (passed / failed / SKIPPED GPU tests counted separately: a run where the GPU was
+# invisible must not look green), build.log, gpu_tests.log, the benchmarks and the training logs.
 #   scripts/device-run.sh [quick]
 #   AICL_CUDA=OFF scripts/device-run.sh   (a check of the prefix build on a machine without nvcc: CPU tests only)
 # Written without a GPU at hand (2026-11-24): the prefix build was checked in a bare Debian 12 chroot (no CUDA
@@ -32,7 +35,15 @@ if ! command -v pkg-config > /dev/null; then  # the carried pkgconf, with its li
   export PKG_CONFIG="$P/pkg-config"
 fi
 
-log "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null); $(date -u)"
+start=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - start )) s"; }
+log "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null); $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*'); $(date -u)"
+# The official code's Python dependencies: say what is missing instead of failing later.
+log "python deps: $(python3 -c "
+import importlib
+m=['torch','numpy','pandas','scipy','joblib','h5py']
+miss=[x for x in m if importlib.util.find_spec(x) is None]
+print('all of ' + ' '.join(m) + ' import' if not miss else 'MISSING ' + ' '.join(miss))" 2>&1)"
 B=build-gpu
 t0=$(date +%s)
 cuda=${AICL_CUDA:-ON}
@@ -40,7 +51,10 @@ cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DAICL_CUDA=$cuda -DCMAKE_C
   -DCMAKE_PREFIX_PATH="$P/usr" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DAICL_OPENBLAS_OPENMP_PC="$P/usr/lib/$arch/openblas-openmp/pkgconfig" \
   -DHDF5_C_INCLUDE_DIR="$P/usr/include/hdf5/serial" -DHDF5_C_LIBRARY_hdf5="$P/usr/lib/$arch/hdf5/serial/libhdf5.so" \
   ${PKG_CONFIG:+-DPKG_CONFIG_EXECUTABLE=$PKG_CONFIG} > "$out/build.log" 2>&1 || { log "configure failed"; tail -30 "$out/build.log"; exit 1; }
-ninja -C $B -j "$(nproc)" >> "$out/build.log" 2>&1 || { log "build failed"; grep -m20 -E 'error|Error' "$out/build.log"; exit 1; }
+targets="aicl_train aicl_eval aicl_data"
+[ "$cuda" = OFF ] && targets="$targets test_cpu" || targets="$targets aicl_cuda test_gpu bench_cuda_dense bench_cuda_losses bench_cuda_step"
+timeout 330 ninja -C $B -j "$(nproc)" $targets >> "$out/build.log" 2>&1 \
+  || { log "build failed or over 330 s ($(elapsed))"; grep -m20 -E 'error|Error' "$out/build.log"; exit 1; }
 log "built in $(( $(date +%s) - t0 )) s"
 if [ "$cuda" = OFF ]; then
   ctest --test-dir $B -L cpu -j "$(nproc)" > "$out/cpu_tests.log" 2>&1
@@ -48,28 +62,40 @@ if [ "$cuda" = OFF ]; then
   exit 0
 fi
 
-ctest --test-dir $B -L gpu --output-on-failure -j 1 > "$out/gpu_tests.log" 2>&1
-log "gpu tests: $(grep -E 'tests passed|tests failed' "$out/gpu_tests.log")"
-grep -E '\*\*\*Failed|Exception|SKIPPED' "$out/gpu_tests.log" | head -20 | tee -a "$out/summary.txt"
+# One GPU shared by 4 test processes: the tests are independent and small next to 141 GiB.
+timeout 150 ctest --test-dir $B -L gpu --output-on-failure -j 4 --timeout 120 > "$out/gpu_tests.log" 2>&1
+passed=$(grep -cE 'Test +#[0-9]+: .* Passed' "$out/gpu_tests.log")
+failed=$(grep -cE '\*\*\*(Failed|Exception|Timeout)|\*\*\*Not Run' "$out/gpu_tests.log")
+skipped=$(grep -cE '\*\*\*Skipped' "$out/gpu_tests.log")
+verdict=GREEN
+[ "$failed" -gt 0 ] && verdict=FAILED
+[ "$skipped" -gt 0 ] || [ "$passed" -eq 0 ] && [ "$verdict" = GREEN ] && verdict="NOT GREEN (skipped tests: GPU invisible?)"
+log "gpu tests: $passed passed, $failed failed, $skipped SKIPPED -> $verdict ($(elapsed))"
+grep -E '\*\*\*(Failed|Exception|Timeout|Skipped)' "$out/gpu_tests.log" | head -30 | tee -a "$out/summary.txt"
 
 for b in bench_cuda_dense bench_cuda_losses bench_cuda_step; do
-  timeout 240 $B/bin/$b --benchmark_counters_tabular=true > "$out/$b.txt" 2>&1
-  log "$b: exit $? ($(grep -c '^BM_' "$out/$b.txt") rows)"
+  timeout 60 $B/bin/$b --benchmark_min_time=0.1 --benchmark_counters_tabular=true > "$out/$b.txt" 2>&1
+  log "$b: exit $? ($(grep -c '^BM_' "$out/$b.txt") rows, $(elapsed))"
 done
 [ "${1:-}" = quick ] && exit 0
 
 # Ours vs the official trainer on the same GPU at the paper size (B = 16, T = 750), FP32 both sides.
 d=/tmp/aicl-gpu-data
 $B/bin/aicl_data synth --out $d.h5 --train 120 --test 80 --seed 0 > /dev/null && $B/bin/aicl_data export --in $d.h5 --out $d
-$B/bin/aicl_train --data $d.h5 --run-dir /tmp/ours-gpu --device cuda --steps 60 --segments 750 --eval-every 0 \
-  --log-every 10 --quiet > "$out/ours_train.log" 2>&1
-log "ours (cuda, FP32): $(python3 -c "
+for prec in fp32 tf32; do
+  timeout 60 $B/bin/aicl_train --data $d.h5 --run-dir /tmp/ours-gpu-$prec --device cuda --precision $prec --steps 60 \
+    --segments 750 --eval-every 0 --log-every 10 --quiet > "$out/ours_train_$prec.log" 2>&1
+  log "ours (cuda, $prec): exit $? $(python3 -c "
 import json,statistics
-s=[json.loads(l)['seconds'] for l in open('/tmp/ours-gpu/metrics.jsonl') if '\"seconds\"' in l][10:]
-print('median %.4f s/step over %d steps' % (statistics.median(s), len(s)))" 2>&1)"
+s=[json.loads(l)['seconds'] for l in open('/tmp/ours-gpu-$prec/metrics.jsonl') if '\"seconds\"' in l][10:]
+print('median %.4f s/step over %d steps' % (statistics.median(s), len(s)))" 2>&1) ($(elapsed))"
+done
 if [ -d .device/oracle ] && [ -d .device/aicl_official ]; then
-  OFFICIAL_AICL=$PWD/.device/aicl_official timeout 500 python3 bench/official_gpu_train.py --oracle .device/oracle \
-    --root $d --out-dir /tmp/off-gpu --steps 30 --segments 750 --warmup 5 --joblib-backend threading \
-    > "$out/official_train.log" 2>&1
-  log "official (cuda, TF32 off): exit $? $(grep -m1 -o 'median [0-9.]* s/step' "$out/official_train.log")"
+  for tf in "" --tf32; do
+    OFFICIAL_AICL=$PWD/.device/aicl_official timeout 100 python3 bench/official_gpu_train.py --oracle .device/oracle $tf \
+      --root $d --out-dir /tmp/off-gpu$tf --steps 20 --segments 750 --warmup 5 --joblib-backend threading \
+      > "$out/official_train${tf:+_tf32}.log" 2>&1
+    log "official (cuda, ${tf:+torch default TF32}${tf:-TF32 off}): exit $? $(grep -m1 -o 'median [0-9.]* s/step.*' "$out/official_train${tf:+_tf32}.log") ($(elapsed))"
+  done
 fi
+log "done in $(elapsed)"

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""Train the OFFICIAL SAL (Neural Networks 2024, lizhilin-ustc/SAL) with its own trainer on a dataset ROOT (CPU),
+then run the official inference + evaluation on its test split; or time the official step alone.
+
+  sal_official_train.py --root ROOT --out-dir DIR --steps N --segments T [--batch-size 2] [--seed 1] [--lr 1e-4]
+  sal_official_train.py --time-only --steps N [--segments 750] [--batch-size 2] [--threads 2]
+
+Nothing of the official code is copied here: it is loaded at run time by tools/sal_oracle.py (OFFICIAL_SAL, default
+/work/.mirror/lizhilin-ustc+SAL/repo; .cuda() is a no-op, tqdm and other missing modules are stubbed). In addition,
+torch.Tensor.cpu returns a copy, as the device-to-host copy of the official GPU runs does (AICL-Q1: on a CPU tensor
+.cpu() aliases and inference_thumos.py would binarise score_supp in place); --cpu-aliasing keeps PyTorch's CPU
+behaviour.
+
+Training, as main_thumos.py: the official Config through the official parse_args (official defaults: q 0.5, r 8,
+hp_lambda 0.1, class_th 0.25, gamma 0.2, nms_thresh 0.4, nms_alpha 0.3, scale 24) with --data_path ROOT,
+--num_segments T, --batch_size, --lr, --seed, --num_workers 0 and --soft_nms (as scripts/train.sh and
+scripts/inference.sh); the official set_seed(config); ThumosTrainer(config) (Model, ThumosFeature loaders: train
+random_perturb to T, shuffled; test uniform to T, batch 1; Adam(lr, betas (0.9, 0.999), weight_decay 5e-4)); then
+the official ThumosTrainer.train() itself runs, with num_epochs = ceil(N / batches per epoch). Replaced: the
+trainer's evaluate() (the official run evaluates on the test split every detection_inf_step steps from epoch 1 on and
+keeps the best checkpoint; here nothing is evaluated during training unless --eval-every K, and the FINAL weights are
+kept), and the train loader is wrapped so that it stops after N batches and times each batch; the optimizer is
+wrapped (the official Adam still does the step) so that the end of each step is timed. Data loader workers are 0,
+which changes only speed and the numpy RNG stream of random_perturb. Timing: median seconds per step after --warmup
+steps, whole step (batch loading included) and compute only (forward, losses, backward, Adam). Then the official
+inference() (soft-NMS, alpha 0.3) on the test split and the official evaluation (run_eval.evaluate -> ANETEval,
+tIoU linspace(0.1, 0.7, 7), subset 'test'). Writes DIR/WEIGHTS.h5 (official state_dict keys; --no-weights skips it),
+DIR/detections.json (the official temp_result.json), DIR/report.json (mAP per tIoU, average, cls_acc, timings,
+losses).
+
+--time-only: the same official trainer and train() loop on a stand-in loader of random B x T x 2048 batches held in
+memory (non-negative features, one random class per video), real Adam, dropout on; prints the median seconds of the
+N timed steps (forward + losses + backward + Adam) after --warmup untimed ones, and writes --out-json if given.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sal_oracle as so  # noqa: E402  (the loader of the official code: imported, not duplicated)
+
+NUM_CLASSES = 20
+
+
+def die(msg, code=2):
+    so.die(msg, code)
+
+
+def atomic_json(path, obj):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp_', suffix='.json', dir=d)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def check_root(root):
+    for f in ('gt.json', 'split_train.txt', 'split_test.txt'):
+        if not os.path.isfile(os.path.join(root, f)):
+            die('%s: missing %s (expected the official layout: features/{train,test}/{rgb,flow}/<video>.npy, '
+                'gt.json, split_{train,test}.txt; aicl_data export writes it)' % (root, f))
+    for mode in ('train', 'test'):
+        vids = [l.strip() for l in open(os.path.join(root, 'split_%s.txt' % mode)) if l.strip()]
+        if not vids:
+            die('%s: split_%s.txt is empty' % (root, mode))
+        for v in vids:
+            for mod in ('rgb', 'flow'):
+                p = os.path.join(root, 'features', mode, mod, v + '.npy')
+                if not os.path.isfile(p):
+                    die('%s: missing feature file %s' % (root, os.path.relpath(p, root)))
+
+
+def official_config(O, root, out, T, batch, lr, seed, soft_nms=True):
+    """The official Config through the official parse_args."""
+    flags = ['--exp_name', 'sal', '--model_name', 'ThumosModel', '--data_path', root,
+             '--output_dir', out, '--num_segments', str(T), '--batch_size', str(batch), '--lr', repr(lr),
+             '--seed', str(seed), '--num_workers', '0']
+    return so.config_from_argv(O, flags + (['--soft_nms'] if soft_nms else []))
+
+
+class TimedLoader(object):
+    """Iterates the official DataLoader (a fresh iterator, i.e. a fresh shuffle, per epoch, as the official loop's
+    `for ... in self.train_loader`) and stops for good after `limit` batches; records when each batch was asked
+    for and when it was ready."""
+
+    def __init__(self, inner, limit):
+        self.inner, self.limit = inner, limit
+        self.dataset = getattr(inner, 'dataset', None)
+        self.served = 0
+        self.t_ask, self.t_ready = [], []
+
+    def __len__(self):
+        return len(self.inner)
+
+    def __iter__(self):
+        if self.served >= self.limit:
+            return
+        it = iter(self.inner)
+        while self.served < self.limit:
+            t0 = time.time()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            self.t_ask.append(t0)
+            self.t_ready.append(time.time())
+            self.served += 1
+            yield item
+
+
+class TimedOptimizer(object):
+    """The official Adam behind a proxy that records the end of each step and the step's loss (the official loop's
+    local `cost`)."""
+
+    def __init__(self, inner, train_code, every=10, total=0):
+        self.inner, self.code, self.every, self.total = inner, train_code, every, total
+        self.t_done, self.losses = [], []
+
+    def zero_grad(self, *a, **k):
+        return self.inner.zero_grad(*a, **k)
+
+    def step(self, *a, **k):
+        r = self.inner.step(*a, **k)
+        self.t_done.append(time.time())
+        frame = sys._getframe(1)
+        if frame.f_code is not self.code:
+            die('the official ThumosTrainer.train() loop changed: optimizer.step() called from %s'
+                % frame.f_code.co_name, 3)
+        loss = float(frame.f_locals['cost'].detach())
+        self.losses.append(loss)
+        n = len(self.losses)
+        if loss != loss:
+            die('loss became NaN at step %d' % n, 3)
+        if self.every and (n == 1 or n % self.every == 0 or n == self.total):
+            dt = ('  %.2f s since the previous step' % (self.t_done[-1] - self.t_done[-2])) if n > 1 else ''
+            print('step %5d  loss %.4f%s' % (n, loss, dt), flush=True)
+        return r
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def medians(loader, opt, warmup):
+    n = len(opt.t_done)
+    whole = [opt.t_done[i] - loader.t_ask[i] for i in range(n)]
+    compute = [opt.t_done[i] - loader.t_ready[i] for i in range(n)]
+    tail = lambda xs: xs[warmup:] if len(xs) > warmup else xs
+    return statistics.median(tail(whole)), statistics.median(tail(compute)), whole, compute
+
+
+def run_inference(O, net, config, test_loader, backend):
+    """The official inference() (eval mode, no grad) and evaluation; returns (report, detections path)."""
+    import joblib
+    infer = sys.modules['inference_thumos']
+    t0 = time.time()
+    try:
+        with joblib.parallel_backend(backend):
+            mean_ap, test_acc, tiou_map = infer.inference(net, config, test_loader, model_file=None)
+    except KeyError as e:
+        die('%s: the official evaluator found a predicted label (%s) with no ground truth in subset "test"; use a '
+            'dataset whose test split covers all 20 classes' % (config.gt_path, e))
+    wall = time.time() - t0
+    dets = os.path.join(config.model_path, 'temp_result.json')
+    res = json.load(open(dets))
+    import numpy as np
+    tiou = [float(t) for t in np.linspace(0.1, 0.7, 7)]
+    return {'tiou': tiou, 'mAP': [float(m) for m in tiou_map], 'average_mAP': float(mean_ap),
+            'cls_acc': float(test_acc), 'segments': config.num_segments, 'soft_nms': bool(config.soft_nms),
+            'nms_alpha': config.nms_alpha, 'nms_thresh': config.nms_thresh, 'class_th': config.class_thresh,
+            'num_videos': len(test_loader.dataset),
+            'num_detections': sum(len(v) for v in res['results'].values()),
+            'gt': os.path.abspath(config.gt_path), 'subset': 'test', 'wall_s': round(wall, 3),
+            'joblib_backend': backend}, dets
+
+
+def print_report(r):
+    print('official inference (segments %d, soft-NMS %s): %d videos, %d detections, cls_acc %.2f%%' % (
+        r['segments'], 'on' if r['soft_nms'] else 'off', r['num_videos'], r['num_detections'], 100 * r['cls_acc']))
+    print('  tIoU ' + ' '.join('%5.2f' % t for t in r['tiou']) + '   avg')
+    print('  mAP  ' + ' '.join('%5.2f' % (100 * m) for m in r['mAP']) + '  %5.2f' % (100 * r['average_mAP']))
+
+
+def save_weights(path, net):
+    with so.atomic_h5(path) as f:
+        for k, v in net.state_dict().items():
+            f.create_dataset(k, data=v.detach().clone().numpy())
+
+
+def build_trainer(O, config, loaders=None):
+    """The official ThumosTrainer(config); with `loaders`, main_thumos.get_dataloaders is replaced while it runs."""
+    main = O.main
+    if loaders is None:
+        return main.ThumosTrainer(config)
+    saved = main.get_dataloaders
+    main.get_dataloaders = lambda cfg: loaders
+    try:
+        return main.ThumosTrainer(config)
+    finally:
+        main.get_dataloaders = saved
+
+
+def train(a):
+    check_root(a.root)
+    O = so.load(a.threads)
+    if not a.cpu_aliasing:
+        O.torch.Tensor.cpu = lambda self, *x, **k: self.clone()
+    torch = O.torch
+    os.makedirs(a.out_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix='sal_official_out_')
+    config = official_config(O, os.path.abspath(a.root), work, a.segments, a.batch_size, a.lr, a.seed,
+                             not a.no_soft_nms)
+    O.main.set_seed(config)
+    trainer = build_trainer(O, config)
+    per_epoch = len(trainer.train_loader)
+    config.num_epochs = int(math.ceil(a.steps / float(per_epoch)))
+    print('official SAL trainer: %d train videos, %d test videos, T=%d, batch %d (%d steps/epoch), lr %g, seed %d, '
+          '%d steps (%d epochs), %d threads' % (
+              len(trainer.train_loader.dataset), len(trainer.test_loader.dataset), config.num_segments,
+              config.batch_size, per_epoch, config.lr, config.seed, a.steps, config.num_epochs,
+              torch.get_num_threads()), flush=True)
+    loader = TimedLoader(trainer.train_loader, a.steps)
+    trainer.train_loader = loader
+    opt = TimedOptimizer(trainer.optimizer, O.main.ThumosTrainer.train.__code__, a.log_every, a.steps)
+    trainer.optimizer = opt
+    evals = []
+
+    def evaluate(epoch=0):  # replaces ThumosTrainer.evaluate (official: every detection_inf_step steps, epoch > 0)
+        if a.eval_every and trainer.step % a.eval_every == 0:
+            r, _ = run_inference(O, trainer.net, config, trainer.test_loader, a.joblib_backend)
+            trainer.net.train()
+            evals.append({'step': trainer.step, 'average_mAP': r['average_mAP'], 'mAP': r['mAP']})
+            print('step %5d  official avg mAP %.2f%%' % (trainer.step, 100 * r['average_mAP']), flush=True)
+    trainer.evaluate = evaluate
+    t0 = time.time()
+    trainer.train()  # the official loop
+    train_s = time.time() - t0
+    if trainer.step != a.steps:
+        die('the official loop ran %d steps, expected %d' % (trainer.step, a.steps), 3)
+    med, cmed, whole, compute = medians(loader, opt, a.warmup)
+    print('trained %d steps in %.1f s: median %.3f s/step (after %d warm-up steps; compute only %.3f s/step)'
+          % (trainer.step, train_s, med, a.warmup, cmed), flush=True)
+    wpath = None
+    if not a.no_weights:
+        wpath = os.path.join(a.out_dir, 'WEIGHTS.h5')
+        save_weights(wpath, trainer.net)
+    icfg, iloader = config, trainer.test_loader
+    if a.infer_segments and a.infer_segments != config.num_segments:
+        import torch.utils.data as data
+        icfg = copy.copy(config)
+        icfg.num_segments = a.infer_segments
+        iloader = data.DataLoader(
+            O.main.ThumosFeature(data_path=icfg.data_path, mode='test', modal=icfg.modal,
+                                 feature_fps=icfg.feature_fps, num_segments=icfg.num_segments,
+                                 len_feature=icfg.len_feature, seed=icfg.seed, sampling='uniform',
+                                 supervision='strong'),
+            batch_size=1, shuffle=False, num_workers=0)
+    r, dets = run_inference(O, trainer.net, icfg, iloader, a.joblib_backend)
+    os.replace(dets, os.path.join(a.out_dir, 'detections.json'))
+    print_report(r)
+    report = dict(r)
+    report.update({
+        'method': 'sal (official code)', 'root': os.path.abspath(a.root), 'steps': trainer.step,
+        'train_segments': config.num_segments, 'batch_size': config.batch_size, 'lr': config.lr, 'seed': config.seed,
+        'threads': torch.get_num_threads(), 'torch': torch.__version__, 'gpu_semantics': not a.cpu_aliasing,
+        'train_videos': len(trainer.train_loader.dataset), 'epochs': config.num_epochs,
+        'sec_per_step_median': med, 'compute_sec_per_step_median': cmed, 'warmup': a.warmup, 'train_s': train_s,
+        'ema_mu': float(trainer.prob_max_mu_t), 'ema_var': float(trainer.prob_max_var_t),
+        'loss_first': opt.losses[0], 'loss_last10_mean': sum(opt.losses[-10:]) / len(opt.losses[-10:]),
+        'losses': opt.losses, 'step_s': whole, 'compute_s': compute, 'evals': evals,
+        'weights': os.path.abspath(wpath) if wpath else None})
+    atomic_json(os.path.join(a.out_dir, 'report.json'), report)
+    print('wrote %s/report.json, detections.json%s' % (a.out_dir, ', WEIGHTS.h5' if wpath else ''))
+
+
+def time_only(a):
+    O = so.load(a.threads)
+    torch = O.torch
+    import numpy as np
+    B, T = a.batch_size, a.segments
+    rng = np.random.RandomState(a.seed)
+    batches = []
+    for i in range(min(4, a.steps + a.warmup)):
+        x = (rng.uniform(size=(B, T, 2048)) * rng.uniform(size=(B, T, 2048)) * 2.0).astype(np.float32)
+        y = np.zeros((B, NUM_CLASSES), np.float32)
+        y[np.arange(B), rng.randint(0, NUM_CLASSES, size=B)] = 1
+        batches.append((torch.from_numpy(x), torch.from_numpy(y), None, ['r%d' % b for b in range(B)],
+                        torch.full((B,), T)))
+    n = a.steps + a.warmup
+    stand_in = [batches[i % len(batches)] for i in range(n)]
+    work = tempfile.mkdtemp(prefix='sal_official_out_')
+    config = official_config(O, work, work, T, B, a.lr, a.seed)
+    config.num_epochs = 1
+    torch.manual_seed(a.seed)
+    trainer = build_trainer(O, config, (stand_in, None))
+    loader = TimedLoader(stand_in, n)
+    trainer.train_loader = loader
+    opt = TimedOptimizer(trainer.optimizer, O.main.ThumosTrainer.train.__code__, 0)
+    trainer.optimizer = opt
+    trainer.evaluate = lambda epoch=0: None
+    trainer.train()
+    if trainer.step != n:
+        die('the official loop ran %d steps, expected %d' % (trainer.step, n), 3)
+    _, cmed, _, compute = medians(loader, opt, a.warmup)
+    timed = compute[a.warmup:]
+    print('official SAL step (time-only): B=%d T=%d threads %d torch %s: %d timed steps after %d warm-up: '
+          'median %.3f s/step (min %.3f, max %.3f)' % (B, T, torch.get_num_threads(), torch.__version__, len(timed),
+                                                     a.warmup, cmed, min(timed), max(timed)), flush=True)
+    if a.out_json:
+        atomic_json(a.out_json, {'B': B, 'T': T, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+                                 'warmup': a.warmup, 'compute_s': compute, 'median_s': cmed,
+                                 'losses': opt.losses})
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--root', help='dataset root in the official layout (aicl_data export)')
+    p.add_argument('--out-dir', help='where report.json, detections.json and WEIGHTS.h5 go')
+    p.add_argument('--time-only', action='store_true', help='time the official step on random batches only')
+    p.add_argument('--steps', type=int, default=100, help='optimizer steps (time-only: timed steps)')
+    p.add_argument('--segments', type=int, default=750, help='num_segments T for training')
+    p.add_argument('--infer-segments', type=int, default=0, help='num_segments for inference (default: T)')
+    p.add_argument('--batch-size', type=int, default=2)
+    p.add_argument('--seed', type=int, default=1, help='official --seed')
+    p.add_argument('--lr', type=float, default=1e-4)
+    p.add_argument('--warmup', type=int, default=3, help='steps left out of the median timing')
+    p.add_argument('--eval-every', type=int, default=0, help='official inference every K steps (0 = off)')
+    p.add_argument('--log-every', type=int, default=10)
+    p.add_argument('--no-soft-nms', action='store_true')
+    p.add_argument('--no-weights', action='store_true', help='do not write WEIGHTS.h5 (583 MB)')
+    p.add_argument('--joblib-backend', default='threading', choices=('threading',),
+                   help='backend of the official evaluator\'s Parallel(n_jobs=#classes): threads run the same '
+                        'official per-class function in this process (same numbers as loky, whose fresh worker '
+                        'processes would lack the numpy np.float alias the official code needs)')
+    p.add_argument('--threads', type=int, default=2, help='torch threads')
+    p.add_argument('--cpu-aliasing', action='store_true', help='keep PyTorch CPU semantics for .cpu() (aliasing)')
+    p.add_argument('--out-json', help='--time-only: write the timings here')
+    a = p.parse_args()
+    if a.threads < 1 or a.steps < 1 or a.batch_size < 1 or a.warmup < 0:
+        p.error('--threads, --steps and --batch-size must be >= 1, --warmup >= 0')
+    if a.segments < 19:
+        p.error('--segments must be >= 19 (the official actionness top-k takes T//8 + 17 segments)')
+    if a.time_only:
+        time_only(a)
+    else:
+        if not a.root or not a.out_dir:
+            p.error('--root and --out-dir are required (or --time-only)')
+        train(a)
+
+
+if __name__ == '__main__':
+    main()

@@ -62,6 +62,22 @@ struct CublasHandleOwner {
 }  // namespace
 
 void set_cuda_math_mode(CudaMathMode mode) { g_math_mode.store(int(mode)); }
+
+std::size_t opt_in_dynamic_smem(const void* kernel, std::size_t dynamic_bytes, const std::string& what) {
+  constexpr std::size_t kDefaultLimit = 48 * 1024;
+  cudaFuncAttributes attr{};
+  AICL_CUDA_CHECK(cudaFuncGetAttributes(&attr, kernel));
+  const std::size_t total = attr.sharedSizeBytes + dynamic_bytes;
+  if (total <= kDefaultLimit) return dynamic_bytes;
+  int device = 0, optin = 0;
+  AICL_CUDA_CHECK(cudaGetDevice(&device));
+  AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  if (total > std::size_t(optin))
+    fail(what + " needs " + std::to_string(dynamic_bytes) + " + " + std::to_string(attr.sharedSizeBytes) +
+         " (static) bytes of shared memory per block, the device allows " + std::to_string(optin));
+  AICL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(dynamic_bytes)));
+  return dynamic_bytes;
+}
 CudaMathMode cuda_math_mode() { return CudaMathMode(g_math_mode.load()); }
 
 cublasHandle_t cublas_handle() {

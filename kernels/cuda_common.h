@@ -64,6 +64,12 @@ enum class CudaMathMode { fp32, tf32 };
 void set_cuda_math_mode(CudaMathMode mode);
 CudaMathMode cuda_math_mode();
 
+// Makes `kernel` launchable with `dynamic_bytes` of dynamic shared memory: when its static shared memory plus
+// `dynamic_bytes` exceeds the 48 KiB every device grants by default, checks the device's opt-in limit against the
+// SUM (static + dynamic; the launch fails otherwise) and raises the kernel's dynamic limit. Throws an aicl::Error
+// starting with `what` when the device cannot give that much. Returns dynamic_bytes.
+std::size_t opt_in_dynamic_smem(const void* kernel, std::size_t dynamic_bytes, const std::string& what);
+
 // The calling thread's cuBLAS handle: created on first use, destroyed at thread exit. Callers set its stream
 // (cublasSetStream) before every call; cublas_gemm below does that.
 cublasHandle_t cublas_handle();

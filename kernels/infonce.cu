@@ -13,8 +13,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 constexpr float kNormEps = 1e-12f;  // torch F.normalize default eps
-constexpr std::size_t kDefaultSmem = 48 * 1024;
-constexpr std::size_t kStaticSmemMargin = 1024;  // the kernels' static shared arrays, well below this
 enum Group { kCA = 0, kCB = 1, kIA = 2, kIB = 3 };
 
 // The four terms, in the returned order IA, IB, CA, CB: term t uses query group, key group (normalised means) and
@@ -286,20 +284,12 @@ void check_infonce_args(const char* op, int B, int Tn, int D, int k, double tau)
   if (!(tau > 0)) fail(std::string(op) + ": tau=" + std::to_string(tau) + " must be > 0");
 }
 
-// Dynamic shared memory for one video, allowing more than 48 KiB when the device can; throws when it cannot.
+// Dynamic shared memory for one video, with the kernel's static arrays counted (opt_in_dynamic_smem); throws when
+// the device cannot give it.
 template <class Kernel>
 std::size_t video_smem(Kernel kernel, const char* op, int D, int k, bool with_grad) {
-  const std::size_t bytes = 4 * VideoSmem::words(D, k, with_grad);
-  if (bytes > kDefaultSmem) {
-    int device = 0, optin = 0;
-    AICL_CUDA_CHECK(cudaGetDevice(&device));
-    AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    if (bytes + kStaticSmemMargin > std::size_t(optin))
-      fail(std::string(op) + ": D=" + std::to_string(D) + ", k=" + std::to_string(k) + " need " +
-           std::to_string(bytes) + " bytes of shared memory per block, the device allows " + std::to_string(optin));
-    AICL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-  }
-  return bytes;
+  return opt_in_dynamic_smem(reinterpret_cast<const void*>(kernel), 4 * VideoSmem::words(D, k, with_grad),
+                             std::string(op) + ": D=" + std::to_string(D) + ", k=" + std::to_string(k));
 }
 
 }  // namespace

@@ -10,7 +10,6 @@ namespace aicl {
 namespace {
 
 constexpr int kThreads = 256;  // one block per video
-constexpr std::size_t kDefaultSmem = 48 * 1024;
 
 // torch's order for descending sorts: NaN above everything, otherwise '>'.
 __device__ __forceinline__ bool desc_greater(float a, float b) { return (isnan(a) && !isnan(b)) || a > b; }
@@ -115,18 +114,10 @@ void snippet_select_forward_cuda(int* idx_CA, int* idx_CB, int* idx_IA, int* idx
     fail("snippet_select_forward_cuda: k=" + std::to_string(k) + " must be in [1, T=" + std::to_string(Tn) +
          "] (k = T//20 is 0 for videos shorter than 20 segments)");
   if (B == 0) return;
-  const std::size_t smem = sizeof(float) * std::size_t(Tn);
-  if (smem > kDefaultSmem) {
-    int device = 0, optin = 0;
-    AICL_CUDA_CHECK(cudaGetDevice(&device));
-    AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    // The kernel's static shared memory (a few dozen bytes) also counts against the opt-in limit.
-    if (smem + 256 > std::size_t(optin))
-      fail("snippet_select_forward_cuda: T=" + std::to_string(Tn) + " needs " + std::to_string(smem) +
-           " bytes of shared memory per block, the device allows " + std::to_string(optin));
-    AICL_CUDA_CHECK(
-        cudaFuncSetAttribute(snippet_select_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  }
+  // The kernel's static arrays count too: without them T in [12279, 12288] launched with too much shared memory.
+  const std::size_t smem = opt_in_dynamic_smem(reinterpret_cast<const void*>(snippet_select_kernel),
+                                               sizeof(float) * std::size_t(Tn),
+                                               "snippet_select_forward_cuda: T=" + std::to_string(Tn));
   snippet_select_kernel<<<B, kThreads, smem, stream>>>(idx_CA, idx_CB, idx_IA, idx_IB, a1, a2, Tn, k);
   AICL_CUDA_CHECK_LAUNCH();
 }

@@ -56,18 +56,11 @@ __device__ inline int stable_desc_rank(const float* v, int n, int i, int cap) {
   return rank;
 }
 
-// Allows `bytes` of dynamic shared memory for `kernel` (opt-in above the default 48 KiB), or throws naming the
-// op, T and the device's limit.
+// Allows `bytes` of dynamic shared memory for `kernel` (opt_in_dynamic_smem: static arrays counted, opt-in above
+// the default 48 KiB), or throws naming the op, T and the device's limit.
 template <class Kernel>
 inline void allow_topk_smem(Kernel kernel, std::size_t bytes, const char* op, int Tn) {
-  if (bytes <= 48 * 1024) return;
-  int device = 0, optin = 0;
-  AICL_CUDA_CHECK(cudaGetDevice(&device));
-  AICL_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  if (bytes > std::size_t(optin))
-    fail(std::string(op) + ": T=" + std::to_string(Tn) + " needs " + std::to_string(bytes) +
-         " bytes of shared memory per block, the device allows " + std::to_string(optin));
-  AICL_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+  opt_in_dynamic_smem(reinterpret_cast<const void*>(kernel), bytes, std::string(op) + ": T=" + std::to_string(Tn));
 }
 
 }  // namespace aicl

@@ -1,4 +1,5 @@
-// GPU building blocks of the convs: the cuBLAS GEMM wrapper, CUDA error reporting, the deterministic column sums.
+// GPU building blocks of the convs: the cuBLAS GEMM wrapper, CUDA error reporting, the deterministic column sums,
+// and the k=3 conv at the training shape in FP32 and TF32.
 // (conv1d_k1 / conv1d_k3 themselves against the CPU ops: the op harness, tests/ops/op_conv1d_k*.cpp.)
 //
 // Tolerance 1e-4 of the largest reference value (for accumulated sums: of the largest increment; see
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "gpu/gpu_test_util.h"
+#include "kernels/conv1d_k3.h"
 #include "kernels/gemm.h"
 
 using aicl_test::random_floats;
@@ -105,4 +107,47 @@ TEST_CASE("column sums (bias gradient) match double sums and are deterministic",
     AICL_REQUIRE_CLOSE_INCREMENT(d_sums.to_host(stream), want_masked, before, kFp32Tol, "masked sums");
     REQUIRE(aicl_test::count_bit_differences(d_m.to_host(stream), masked) == 0);
   }
+}
+
+// The training shape of AICL/SAL THUMOS14 (B = 16, T = 750, the 2048 -> 512 embedding conv, K = 3, ReLU): where
+// nearly all of a step's FLOPs are. Tolerances, relative to the largest reference value (weight gradients: sums
+// over 12,000 rows): FP32 1e-4 (summation order only); TF32 5e-3 (GEMM inputs rounded to 10-bit mantissas, error
+// ~1e-3 of the output scale for random-sign sums, as in the op harness's TF32 case).
+TEST_CASE("conv1d_k3 cuda at the training shape B=16 T=750 2048->512: FP32 and TF32 vs the CPU", "[gpu][conv]") {
+  aicl_test::require_gpu();
+  aicl::CudaStream stream;
+  const int B = 16, T = 750, Cin = 2048, Cout = 512, K = 3;
+  const std::size_t n_in = std::size_t(B) * T * Cin, n_out = std::size_t(B) * T * Cout;
+  const auto x = random_floats(n_in, 91, 0.f, 2.f);  // non-negative, as I3D features
+  const auto w = random_floats(std::size_t(Cout) * Cin * K, 92, -0.02f, 0.02f);
+  const auto bias = random_floats(Cout, 93, -0.1f, 0.1f);
+  const auto g = random_floats(n_out, 94);
+  std::vector<float> out(n_out), dw(w.size(), 0.f), db(Cout, 0.f), dx(n_in, 0.f), dout = g;
+  aicl::conv1d_k3_forward<float>(out.data(), x.data(), Cin, w.data(), bias.data(), B, T, Cin, Cout, K, true);
+  aicl::conv1d_k3_backward<float>(dw.data(), db.data(), dx.data(), Cin, dout.data(), out.data(), x.data(), Cin,
+                                  w.data(), B, T, Cin, Cout, K, true);
+  auto d_x = to_device(x, stream), d_w = to_device(w, stream), d_b = to_device(bias, stream);
+  for (const bool tf32 : {false, true}) {
+    INFO((tf32 ? "TF32" : "FP32"));
+    const double tol = tf32 ? 5e-3 : kFp32Tol;
+    aicl::set_cuda_math_mode(tf32 ? aicl::CudaMathMode::tf32 : aicl::CudaMathMode::fp32);
+    aicl::DeviceBuffer<float> d_out(n_out);
+    aicl::conv1d_k3_forward_cuda(d_out.data(), d_x.data(), Cin, d_w.data(), d_b.data(), B, T, Cin, Cout, K, true,
+                                 stream);
+    const auto got_out = d_out.to_host(stream);
+    auto d_g = to_device(g, stream);
+    auto d_dw = to_device(std::vector<float>(w.size(), 0.f), stream);
+    auto d_db = to_device(std::vector<float>(Cout, 0.f), stream);
+    auto d_dx = to_device(std::vector<float>(n_in, 0.f), stream);
+    // The backward masks dout by the forward output: give it the CPU's output so that both mask the same rows
+    // (a TF32 output near 0 could otherwise flip a ReLU and move one row's gradient by O(1)).
+    auto d_ref_out = to_device(out, stream);
+    aicl::conv1d_k3_backward_cuda(d_dw.data(), d_db.data(), d_dx.data(), Cin, d_g.data(), d_ref_out.data(),
+                                  d_x.data(), Cin, d_w.data(), B, T, Cin, Cout, K, true, stream);
+    AICL_REQUIRE_CLOSE(got_out, out, tol, "out");
+    AICL_REQUIRE_CLOSE(d_dw.to_host(stream), dw, tol, "dweight");
+    AICL_REQUIRE_CLOSE(d_db.to_host(stream), db, tol, "dbias");
+    AICL_REQUIRE_CLOSE(d_dx.to_host(stream), dx, tol, "din");
+  }
+  aicl::set_cuda_math_mode(aicl::CudaMathMode::fp32);
 }

@@ -150,3 +150,25 @@ TEST_CASE("infonce cuda: deterministic, NaN on a bad index, argument errors", "[
                                                 in.idx[2].data(), in.idx[3].data(), s.B, s.Tn, s.D, 3, 0.0, stream),
                     aicl::Error);
 }
+
+TEST_CASE("infonce cuda: k where dynamic + static shared memory crosses 48 KiB launches and matches the CPU",
+          "[gpu][infonce]") {
+  // Dynamic shared memory per video is 4·(8D + 16k + 4) bytes in the backward, 4·(4D + 16k + 4) in the forward.
+  // Around the k where it reaches 48 KiB, the kernels' static arrays tip the total over the default limit; the
+  // opt-in once ignored them and the launch failed there (issue 14 item 5).
+  aicl_test::require_gpu();
+  aicl::CudaStream stream;
+  const int D = 512;
+  const int k_bwd = (12288 - 8 * D - 4) / 16, k_fwd = (12288 - 4 * D - 4) / 16;
+  for (const int k : {k_bwd - 2, k_bwd - 1, k_bwd, k_bwd + 1, k_fwd - 1, k_fwd, k_fwd + 1}) {
+    INFO("D=" << D << " k=" << k);
+    const Shape s{1, 4 * k, D, k};
+    const auto emb = relu_embeddings(static_cast<size_t>(s.Tn) * s.D, 61 + k);
+    const Indices ix = make_indices(s, 62 + k);
+    DeviceInputs in(emb, ix, stream);
+    AICL_REQUIRE_CLOSE(gpu_forward(in, s, stream), cpu_forward(emb, ix, s), kLossTol, "infonce forward");
+    const std::vector<float> zeros(emb.size(), 0.f);
+    AICL_REQUIRE_CLOSE(gpu_backward(in, zeros, s, 1.f, stream), cpu_backward(emb, ix, zeros, s, 1.f), kGradTol,
+                       "infonce backward");
+  }
+}

@@ -121,3 +121,26 @@ TEST_CASE("snippet_select cuda: even-T median averages the two middle values, an
                                                       1, 4, 5, stream),
                     aicl::Error);
 }
+
+TEST_CASE("snippet_select cuda: T where dynamic + static shared memory crosses 48 KiB launches and matches the CPU",
+          "[gpu][snippet_select]") {
+  // T floats of dynamic shared memory: 12288 of them are exactly 48 KiB, and the kernel's static arrays made
+  // 12279 <= T <= 12288 fail to launch while the opt-in looked at the dynamic part only (issue 14 item 5).
+  aicl_test::require_gpu();
+  aicl::CudaStream stream;
+  for (const int Tn : {12270, 12279, 12284, 12288, 12289}) {
+    const Shape s{2, Tn, Tn / 20};
+    INFO("T=" << Tn << " k=" << s.k);
+    const auto a1 = random_floats(static_cast<size_t>(s.B) * Tn, 700 + Tn, 0.f, 1.f);
+    const auto a2 = random_floats(a1.size(), 800 + Tn, 0.f, 1.f);
+    const Selection cpu = run_cpu(a1, a2, s), gpu = run_gpu(a1, a2, s, stream);
+    for (int b = 0; b < s.B; ++b) {
+      const auto sc = scores_of(a1.data() + static_cast<size_t>(b) * Tn, a2.data() + static_cast<size_t>(b) * Tn, Tn);
+      for (int g = 0; g < 4; ++g)
+        for (int j = 0; j < s.k; ++j) {
+          const size_t at = static_cast<size_t>(b) * s.k + j;
+          REQUIRE(sc[g][gpu.idx[g][at]] == sc[g][cpu.idx[g][at]]);  // the same scores in the same order
+        }
+    }
+  }
+}

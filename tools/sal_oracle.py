@@ -211,6 +211,28 @@ def make_config(O, T):
                                 '--num_epochs', '1'])
 
 
+def debug_outputs(loc, cas, cas_top_bg, B, T, tdt):
+    """The step's CAS and debug tensors from the official train() locals, in the --parity-step layout."""
+    sq = lambda t: t.detach().reshape(B, T)
+    return {
+        'cas': cas,
+        'debug/y': sq(loc['cls_agnostic_gt']).to(tdt),
+        'debug/y_mix': sq(loc['cls_agnostic_gt_aug']).to(tdt),
+        'debug/m': sq(loc['mask']),
+        'debug/m_mix': sq(loc['mask_aug']),
+        'debug/p_max': sq(loc['max_probs']),
+        'debug/cas_top': loc['cas_top'],
+        'debug/cas_top_bg': cas_top_bg,
+        'debug/sc': loc['sc'],
+        'debug/sc_rgb': loc['sc_rgb'],
+        'debug/sc_flow': loc['sc_flow'],
+        'debug/action_flow': sq(loc['action_flow']),
+        'debug/action_rgb': sq(loc['action_rgb']),
+        'debug/action_flow_mix': sq(loc['action_flow_aug']),
+        'debug/action_rgb_mix': sq(loc['action_rgb_aug']),
+    }
+
+
 def config_from_argv(O, flags):
     """The official Config from the official parse_args() on the command line main_thumos.py FLAGS."""
     old = sys.argv
@@ -494,24 +516,7 @@ def official_steps(O, net, x, y, dtype, steps, ema_in):
         out = {'loss/' + n: losses[n] for n in LOSS_NAMES}
         for name, _, _ in KEYS:
             out['grad/' + name] = s['grads'][name]
-        sq = lambda t: t.detach().reshape(B, T)
-        out.update({
-            'cas': loc['cas'],
-            'debug/y': sq(loc['cls_agnostic_gt']).to(tdt),
-            'debug/y_mix': sq(loc['cls_agnostic_gt_aug']).to(tdt),
-            'debug/m': sq(loc['mask']),
-            'debug/m_mix': sq(loc['mask_aug']),
-            'debug/p_max': sq(loc['max_probs']),
-            'debug/cas_top': loc['cas_top'],
-            'debug/cas_top_bg': cas_top_bg,
-            'debug/sc': loc['sc'],
-            'debug/sc_rgb': loc['sc_rgb'],
-            'debug/sc_flow': loc['sc_flow'],
-            'debug/action_flow': sq(loc['action_flow']),
-            'debug/action_rgb': sq(loc['action_rgb']),
-            'debug/action_flow_mix': sq(loc['action_flow_aug']),
-            'debug/action_rgb_mix': sq(loc['action_rgb_aug']),
-        })
+        out.update(debug_outputs(loc, loc['cas'], cas_top_bg, B, T, tdt))
         meta = {'ema_mu_in': ema_prev[0], 'ema_var_in': ema_prev[1], 'ema_mu': s['ema_mu'],
                 'ema_var': s['ema_var'], 'total_minus_weighted_sum': diff, 'seconds': s['seconds']}
         meta.update(ties)

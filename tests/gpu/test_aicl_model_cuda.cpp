@@ -114,6 +114,29 @@ std::vector<float> multi_hot_labels(int B, int C, unsigned seed) {
   return y;
 }
 
+// Losses (relative to each term, floor 1e-3), every gradient (relative to its largest entry) and gradient norms
+// (relative) of a GPU step against the CPU step's.
+void check_losses_and_grads(const GpuStep& g, const aicl::AiclLosses& L, const aicl::ParameterSet& p, double loss_tol,
+                            double grad_tol, double norm_tol) {
+  const auto gl = aicl_test::loss_terms(g.losses), cl = aicl_test::loss_terms(L);
+  for (size_t i = 0; i < gl.size(); ++i) {
+    INFO("loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);
+    CHECK(std::fabs(gl[i].second - cl[i].second) <= loss_tol * std::max(1e-3, std::fabs(cl[i].second)));
+  }
+  for (size_t t = 0; t < p.tensors().size(); ++t) {
+    const auto& pt = p.tensor(static_cast<int>(t));
+    const std::vector<float> want(p.grad(static_cast<int>(t)), p.grad(static_cast<int>(t)) + pt.numel);
+    const std::vector<float> got(g.grads.grad(static_cast<int>(t)), g.grads.grad(static_cast<int>(t)) + pt.numel);
+    const auto rep = aicl_test::compare_to_reference(got, want, 1e-12);
+    double ng = 0, nw = 0;
+    for (size_t i = 0; i < pt.numel; ++i) ng += double(got[i]) * got[i], nw += double(want[i]) * want[i];
+    INFO(rep.describe("grad/" + pt.name) << "; norms gpu " << std::sqrt(ng) << " cpu " << std::sqrt(nw));
+    CHECK(!rep.nonfinite);
+    CHECK(rep.rel_err <= grad_tol);
+    CHECK(std::fabs(std::sqrt(ng) - std::sqrt(nw)) <= norm_tol * std::sqrt(nw));
+  }
+}
+
 // Top-k choices compared as sets by the reference's scores (as ggml compares top-k): in each of `groups` lists of
 // k indices into a score row, the reference's scores at the GPU's indices, sorted, must equal those at the CPU's
 // indices within tol · max|score|. Two near-equal values swapped by rounding pass; a wrong choice does not.
@@ -250,24 +273,7 @@ TEST_CASE("aicl cuda: GPU step equals the CPU step on random batches (B=1 T=21, 
     AICL_REQUIRE_CLOSE(g.cas_top, act.cas_top.to_host(B * C), 2e-5, "cas_top");
     AICL_REQUIRE_CLOSE(g.aware, act.actionness_aware.to_host(n), 2e-5, "actionness_aware");
     AICL_REQUIRE_CLOSE(g.agnostic, act.actionness_agnostic.to_host(n), 2e-5, "actionness_agnostic");
-    const auto gl = aicl_test::loss_terms(g.losses), cl = aicl_test::loss_terms(L);
-    for (size_t i = 0; i < gl.size(); ++i) {
-      INFO("loss/" << gl[i].first << " gpu " << gl[i].second << " cpu " << cl[i].second);
-      CHECK(std::fabs(gl[i].second - cl[i].second) <= 1e-4 * std::max(1e-3, std::fabs(cl[i].second)));
-    }
-    const aicl::ParameterSet& p = cpu.params();
-    for (size_t t = 0; t < p.tensors().size(); ++t) {
-      const auto& pt = p.tensor(static_cast<int>(t));
-      const std::vector<float> want(p.grad(static_cast<int>(t)), p.grad(static_cast<int>(t)) + pt.numel);
-      const std::vector<float> got(g.grads.grad(static_cast<int>(t)), g.grads.grad(static_cast<int>(t)) + pt.numel);
-      const auto rep = aicl_test::compare_to_reference(got, want, 1e-12);
-      double ng = 0, nw = 0;
-      for (size_t i = 0; i < pt.numel; ++i) ng += double(got[i]) * got[i], nw += double(want[i]) * want[i];
-      INFO(rep.describe("grad/" + pt.name) << "; norms gpu " << std::sqrt(ng) << " cpu " << std::sqrt(nw));
-      CHECK(!rep.nonfinite);
-      CHECK(rep.rel_err <= 5e-4);
-      CHECK(std::fabs(std::sqrt(ng) - std::sqrt(nw)) <= 1e-4 * std::sqrt(nw));
-    }
+    check_losses_and_grads(g, L, cpu.params(), 1e-4, 5e-4, 1e-4);
   }
 }
 
@@ -294,24 +300,7 @@ TEST_CASE("aicl cuda: a TF32 GPU step stays within TF32 bounds of the FP32 CPU s
   AICL_REQUIRE_CLOSE(g.cas, act.cas.to_host(n * C), 1e-2, "cas (TF32)");
   AICL_REQUIRE_CLOSE(g.aware, act.actionness_aware.to_host(n), 1e-2, "actionness_aware (TF32)");
   AICL_REQUIRE_CLOSE(g.agnostic, act.actionness_agnostic.to_host(n), 1e-2, "actionness_agnostic (TF32)");
-  const auto gl = aicl_test::loss_terms(g.losses), cl = aicl_test::loss_terms(L);
-  for (size_t i = 0; i < gl.size(); ++i) {
-    INFO("loss/" << gl[i].first << " gpu TF32 " << gl[i].second << " cpu " << cl[i].second);
-    CHECK(std::fabs(gl[i].second - cl[i].second) <= 1e-2 * std::max(1e-3, std::fabs(cl[i].second)));
-  }
-  const aicl::ParameterSet& p = cpu.params();
-  for (size_t t = 0; t < p.tensors().size(); ++t) {
-    const auto& pt = p.tensor(static_cast<int>(t));
-    const std::vector<float> want(p.grad(static_cast<int>(t)), p.grad(static_cast<int>(t)) + pt.numel);
-    const std::vector<float> got(g.grads.grad(static_cast<int>(t)), g.grads.grad(static_cast<int>(t)) + pt.numel);
-    const auto rep = aicl_test::compare_to_reference(got, want, 1e-12);
-    double ng = 0, nw = 0;
-    for (size_t i = 0; i < pt.numel; ++i) ng += double(got[i]) * got[i], nw += double(want[i]) * want[i];
-    INFO(rep.describe("grad/" + pt.name + " (TF32)") << "; norms gpu " << std::sqrt(ng) << " cpu " << std::sqrt(nw));
-    CHECK(!rep.nonfinite);
-    CHECK(rep.rel_err <= 5e-2);
-    CHECK(std::fabs(std::sqrt(ng) - std::sqrt(nw)) <= 2e-2 * std::sqrt(nw));
-  }
+  check_losses_and_grads(g, L, cpu.params(), 1e-2, 5e-2, 2e-2);
 }
 
 TEST_CASE("device dataset: gather and the pinned-ring batch assembler copy exactly the requested rows", "[gpu][aicl]") {

@@ -77,6 +77,9 @@ for b in bench_cuda_dense bench_cuda_losses bench_cuda_step; do
   timeout 60 $B/bin/$b --benchmark_min_time=0.1 --benchmark_counters_tabular=true > "$out/$b.txt" 2>&1
   log "$b: exit $? ($(grep -c '^BM_' "$out/$b.txt") rows, $(elapsed))"
 done
+# Ours, compute only: BM_TrainStep keeps the features on the device (no host batch loading), 10 queued steps per
+# read; the trainer's whole step (batch drawing and upload included) is the aicl_train line below.
+log "ours compute-only (bench_cuda_step BM_TrainStep/T/tf32, s per step): $(grep -E '^BM_TrainStep' "$out/bench_cuda_step.txt" | awk '{printf "%s %s %s; ", $1, $2, $3}')"
 [ "${1:-}" = quick ] && exit 0
 
 # Ours vs the official trainer on the same GPU at the paper size (B = 16, T = 750), FP32 both sides.
@@ -95,6 +98,8 @@ if [ -d .device/oracle ] && [ -d .device/aicl_official ]; then
     OFFICIAL_AICL=$PWD/.device/aicl_official timeout 100 python3 bench/official_gpu_train.py --oracle .device/oracle $tf \
       --root $d --out-dir /tmp/off-gpu$tf --steps 20 --segments 750 --warmup 5 --joblib-backend threading \
       > "$out/official_train${tf:+_tf32}.log" 2>&1
+    # The oracle prints the whole step (its single-process loader, num_workers 0, included) and the compute-only
+    # median (from the batch in host memory: the pageable .cuda() copy, forward, losses, backward, Adam).
     log "official (cuda, ${tf:+torch default TF32}${tf:-TF32 off}): exit $? $(grep -m1 -o 'median [0-9.]* s/step.*' "$out/official_train${tf:+_tf32}.log") ($(elapsed))"
   done
 fi

@@ -224,6 +224,10 @@ def train(a):
                              not a.no_soft_nms)
     O.main.set_seed(config)
     trainer = build_trainer(O, config)
+    if a.no_dropout:  # a diagnostic, not the official recipe: every nn.Dropout of the model at p = 0
+        for mod in trainer.net.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = 0.0
     per_epoch = len(trainer.train_loader)
     config.num_epochs = int(math.ceil(a.steps / float(per_epoch)))
     print('official SAL trainer: %d train videos, %d test videos, T=%d, batch %d (%d steps/epoch), lr %g, seed %d, '
@@ -340,6 +344,8 @@ def main():
     p.add_argument('--eval-every', type=int, default=0, help='official inference every K steps (0 = off)')
     p.add_argument('--log-every', type=int, default=10)
     p.add_argument('--no-soft-nms', action='store_true')
+    p.add_argument('--no-dropout', action='store_true',
+                   help='diagnostic: every nn.Dropout at p = 0 (ours: --method-config FILE holding {"dropout": 0})')
     p.add_argument('--no-weights', action='store_true', help='do not write WEIGHTS.h5 (583 MB)')
     p.add_argument('--joblib-backend', default='threading', choices=('threading',),
                    help='backend of the official evaluator\'s Parallel(n_jobs=#classes): threads run the same '

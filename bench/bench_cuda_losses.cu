@@ -14,7 +14,6 @@
 
 #include <cstdio>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "kernels/mse_loss.h"
 #include "kernels/snippet_select.h"
 #include "kernels/topk_mil.h"
+#include "bench/bench_inputs.h"
 
 namespace {
 
@@ -36,13 +36,7 @@ double& mem_gbps() {
   return g;
 }
 
-std::vector<float> uniform(std::size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = u(rng);
-  return v;
-}
+using aicl_bench::uniform;
 
 // Device inputs and outputs shared by every benchmark (built once, on the benchmark stream).
 struct Setup {

@@ -3,23 +3,17 @@
 // runs this beside the official functions.
 #include <benchmark/benchmark.h>
 
-#include <random>
 #include <vector>
 
 #include "kernels/fsd_dp.h"
 #include "kernels/lcs_dp.h"
+#include "bench/bench_inputs.h"
 
 namespace {
 
 constexpr int P = 16, LF = 5, LL = 30;
 
-std::vector<float> uniform(size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = u(rng);
-  return v;
-}
+using aicl_bench::uniform;
 
 // The inputs of ftcl_dp_oracle.py bench in kind: about a third of the LCS cells above the threshold.
 struct Inputs {

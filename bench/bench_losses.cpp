@@ -1,7 +1,6 @@
 // Microbenchmarks of AICL's pooling, loss and selection ops at the paper's training shape (B=16, T=750, C=20, D=512).
 #include <benchmark/benchmark.h>
 
-#include <random>
 #include <vector>
 
 #include "kernels/ce_loss.h"
@@ -10,18 +9,13 @@
 #include "kernels/mse_loss.h"
 #include "kernels/snippet_select.h"
 #include "kernels/topk_mil.h"
+#include "bench/bench_inputs.h"
 
 namespace {
 
 constexpr int B = 16, T = 750, C = 20, D = 512, K = T / 8, KS = T / 20;
 
-std::vector<float> uniform(size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = u(rng);
-  return v;
-}
+using aicl_bench::uniform;
 
 struct Inputs {
   std::vector<float> cas = uniform(static_cast<size_t>(B) * T * C, -3, 3, 1);

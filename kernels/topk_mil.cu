@@ -115,6 +115,18 @@ void check_topk_shape(const char* op, int B, int Tn, int C, int k) {
          "] (k = T//8 is 0 for videos shorter than 8 segments)");
 }
 
+// The per-(video, class) top-k of `combined` and the mean raw CAS at those indices (both forward variants).
+void launch_topk_select(const char* op, float* cas_top, int* topk_idx, const float* combined, const float* cas, int B,
+                        int Tn, int C, int k, cudaStream_t stream) {
+  const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
+  allow_topk_smem(topk_select_kernel, smem, op, Tn);
+  const long slices = long(B) * C;
+  if (slices > 0x7fffffffL) fail(std::string(op) + ": B*C too large for one launch");
+  topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
+                                                                        k);
+  AICL_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
@@ -126,13 +138,7 @@ void topk_mil_forward_cuda(float* cas_top, int* topk_idx, float* combined, const
   combined_cas_kernel<<<cuda_blocks_for(std::size_t(rows), kRowThreads), kRowThreads, 0, stream>>>(
       combined, cas, flow, rgb, rows, C);
   AICL_CUDA_CHECK_LAUNCH();
-  const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
-  allow_topk_smem(topk_select_kernel, smem, "topk_mil_forward_cuda", Tn);
-  const long slices = long(B) * C;
-  if (slices > 0x7fffffffL) fail("topk_mil_forward_cuda: B*C too large for one launch");
-  topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
-                                                                        k);
-  AICL_CUDA_CHECK_LAUNCH();
+  launch_topk_select("topk_mil_forward_cuda", cas_top, topk_idx, combined, cas, B, Tn, C, k, stream);
 }
 
 void topk_mil_weighted_forward_cuda(float* cas_top, int* topk_idx, float* combined, const float* cas,
@@ -145,13 +151,7 @@ void topk_mil_weighted_forward_cuda(float* cas_top, int* topk_idx, float* combin
   weighted_combined_kernel<<<cuda_blocks_for(std::size_t(rows), kRowThreads), kRowThreads, 0, stream>>>(
       combined, cas, flow, rgb, sel.softmax, float(sel.w_cas), float(sel.w_rgb), float(sel.w_flow), rows, C);
   AICL_CUDA_CHECK_LAUNCH();
-  const std::size_t smem = sizeof(float) * std::size_t(Tn) + sizeof(int) * std::size_t(k);
-  allow_topk_smem(topk_select_kernel, smem, "topk_mil_weighted_forward_cuda", Tn);
-  const long slices = long(B) * C;
-  if (slices > 0x7fffffffL) fail("topk_mil_weighted_forward_cuda: B*C too large for one launch");
-  topk_select_kernel<<<unsigned(slices), kSelectThreads, smem, stream>>>(cas_top, topk_idx, combined, cas, Tn, C,
-                                                                        k);
-  AICL_CUDA_CHECK_LAUNCH();
+  launch_topk_select("topk_mil_weighted_forward_cuda", cas_top, topk_idx, combined, cas, B, Tn, C, k, stream);
 }
 
 void topk_mil_backward_cuda(float* dcas, const float* dcas_top, const int* topk_idx, int B, int Tn, int C, int k,

@@ -24,11 +24,9 @@ struct InferCase {
   std::string data, weights;
 };
 
-inline InferCase make_infer_case(const std::string& tag) {
-  InferCase c;
-  c.golden = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/infer/official_infer.json");
-  c.dir = aicl_test::temp_dir(tag);
-  REQUIRE(c.golden["synth_args"].dump() ==
+// The synthetic split every inference golden file was made on (its synth_args are checked): written to DIR/s.h5.
+inline std::string write_golden_synth(const aicl::json& golden, const std::filesystem::path& dir) {
+  REQUIRE(golden["synth_args"].dump() ==
           R"(["--train","2","--test","60","--max-segments","200","--seed","5","--difficulty","1"])");
   aicl::SynthOptions so;
   so.train_videos = 2;
@@ -36,9 +34,17 @@ inline InferCase make_infer_case(const std::string& tag) {
   so.max_segments = 200;
   so.seed = 5;
   so.difficulty = 1;
-  c.data = (c.dir / "s.h5").string();
+  const std::string path = (dir / "s.h5").string();
+  aicl::write_synth(so, path);
+  return path;
+}
+
+inline InferCase make_infer_case(const std::string& tag) {
+  InferCase c;
+  c.golden = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/infer/official_infer.json");
+  c.dir = aicl_test::temp_dir(tag);
+  c.data = write_golden_synth(c.golden, c.dir);
   c.weights = (c.dir / "w.h5").string();
-  aicl::write_synth(so, c.data);
   aicl::AiclModel model;
   aicl_test::formula_weights(model.params(), c.golden["weight_seed"].get<int>());
   aicl::save_weights(c.weights, model.params());

@@ -14,12 +14,10 @@ weights over the SA13_1 state_dict (C = 20 classes) and formula batches:
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import h5py
-import numpy as np
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,16 +37,7 @@ def main():
     oracle = os.path.join(HERE, 'sal_anet_oracle.py')
     with tempfile.TemporaryDirectory() as tmp:
         for B, T, seed, ema in CASES:
-            wp, bp = os.path.join(tmp, 'w.h5'), os.path.join(tmp, 'b.h5')
-            cmd = [sys.executable, oracle, 'make-inputs', wp, bp, '--B', str(B), '--T', str(T), '--seed', str(seed)]
-            if ema:
-                cmd += ['--ema-mu', repr(ema[0]), '--ema-var', repr(ema[1])]
-            subprocess.run(cmd, check=True)
-            outs = {}
-            for dt in ('float64', 'float32'):
-                outs[dt] = os.path.join(tmp, 'o_%s.h5' % dt)
-                subprocess.run([sys.executable, oracle, 'step', wp, bp, outs[dt], '--dtype', dt, '--threads',
-                                str(args.threads)], check=True)
+            outs = msg.run_oracle(oracle, tmp, B, T, seed, ema, args.threads)
             g = {'method': 'sal', 'variant': 'activitynet', 'B': B, 'T': T, 'C': 20, 'seed': seed,
                  'dtype': 'float64',
                  'oracle': 'tools/sal_anet_oracle.py step --dtype float64 (the official SAL_ActivityNet '
@@ -59,12 +48,7 @@ def main():
             with h5py.File(outs['float64'], 'r') as f, h5py.File(outs['float32'], 'r') as fo:
                 s = msg.step_json(f, msg.SAMPLES, keys)
                 s['precision_check'] = msg.precision_check(f, fo, keys)
-                for k in ('ties_mil', 'ties_bg', 'ties_agno'):
-                    if s['ties'][k] or int(fo.attrs[k]):
-                        sys.exit('error: case B=%d T=%d has top-k boundary ties (%s)' % (B, T, k))
-                for k in ('y', 'y_mix'):
-                    if not np.array_equal(f['debug'][k][()], fo['debug'][k][()]):
-                        sys.exit('error: case B=%d T=%d: debug/%s differs between float32 and float64' % (B, T, k))
+                msg.check_selections(s, f, fo, ('ties_mil', 'ties_bg', 'ties_agno'), 'case B=%d T=%d' % (B, T))
                 g['steps'].append(s)
             path = os.path.join(args.out, 'sal_anet_B%d_T%d.json' % (B, T))
             with open(path, 'w') as fo:

@@ -103,6 +103,34 @@ def precision_check(a, b, keys=None):
             'ema_var_rel': float('%.3g' % rel(a.attrs['ema_var'], b.attrs['ema_var']))}
 
 
+def run_oracle(oracle, tmp, B, T, seed, ema, threads, step_args=()):
+    """ORACLE make-inputs (formula weights and batch, optional starting EMA) and ORACLE step in float64 and
+    float32; returns {dtype: OUT.h5 path}."""
+    wp, bp = os.path.join(tmp, 'w.h5'), os.path.join(tmp, 'b.h5')
+    cmd = [sys.executable, oracle, 'make-inputs', wp, bp, '--B', str(B), '--T', str(T), '--seed', str(seed)]
+    if ema:
+        cmd += ['--ema-mu', repr(ema[0]), '--ema-var', repr(ema[1])]
+    subprocess.run(cmd, check=True)
+    outs = {}
+    for dt in ('float64', 'float32'):
+        outs[dt] = os.path.join(tmp, 'o_%s.h5' % dt)
+        subprocess.run([sys.executable, oracle, 'step', wp, bp, outs[dt]] + list(step_args) +
+                       ['--dtype', dt, '--threads', str(threads)], check=True)
+    return outs
+
+
+def check_selections(s, gs, go, tie_keys, where):
+    """Exits when a top-k of the step has a tie at its boundary (in either precision) or a pseudo label differs
+    between the two precisions: the golden would then depend on the tie order or on rounding."""
+    for k in tie_keys:
+        if s['ties'][k] or int(go.attrs[k]):
+            sys.exit('error: %s has top-k boundary ties (%s): the golden would depend on the tie order' % (where, k))
+    for k in ('y', 'y_mix'):
+        if not np.array_equal(gs['debug'][k][()], go['debug'][k][()]):
+            sys.exit('error: %s: debug/%s differs between float32 and float64: a selection is within rounding of a '
+                     'tie' % (where, k))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=os.path.join(HERE, '..', 'tests', 'golden', 'parity'))
@@ -116,16 +144,7 @@ def main():
     oracle = os.path.join(HERE, 'sal_oracle.py')
     with tempfile.TemporaryDirectory() as tmp:
         for B, T, seed, steps, ema in CASES:
-            wp, bp = os.path.join(tmp, 'w.h5'), os.path.join(tmp, 'b.h5')
-            cmd = [sys.executable, oracle, 'make-inputs', wp, bp, '--B', str(B), '--T', str(T), '--seed', str(seed)]
-            if ema:
-                cmd += ['--ema-mu', repr(ema[0]), '--ema-var', repr(ema[1])]
-            subprocess.run(cmd, check=True)
-            outs = {}
-            for dt in ('float64', 'float32'):
-                outs[dt] = os.path.join(tmp, 'o_%s.h5' % dt)
-                subprocess.run([sys.executable, oracle, 'step', wp, bp, outs[dt], '--steps', str(steps),
-                                '--dtype', dt, '--threads', str(args.threads)], check=True)
+            outs = run_oracle(oracle, tmp, B, T, seed, ema, args.threads, ['--steps', str(steps)])
             ref, other = outs[args.dtype], outs['float32' if args.dtype == 'float64' else 'float64']
             g = {'method': 'sal', 'B': B, 'T': T, 'seed': seed, 'dtype': args.dtype,
                  'oracle': 'tools/sal_oracle.py step --dtype %s (the official SAL code, dropout p = 0); second '
@@ -139,14 +158,8 @@ def main():
                     gs, go = (f, fo) if i == 0 else (f['step2'], fo['step2'])
                     s = step_json(gs, SAMPLES if i == 0 else SAMPLES_STEP2)
                     s['precision_check'] = precision_check(gs, go)
-                    for k in ('ties_mil', 'ties_bg', 'ties_agno', 'ties_conf'):
-                        if s['ties'][k] or int(go.attrs[k]):
-                            sys.exit('error: case B=%d T=%d step %d has top-k boundary ties (%s): the golden would '
-                                     'depend on the tie order' % (B, T, i + 1, k))
-                    for k in ('y', 'y_mix'):
-                        if not np.array_equal(gs['debug'][k][()], go['debug'][k][()]):
-                            sys.exit('error: case B=%d T=%d step %d: debug/%s differs between float32 and float64: '
-                                     'a selection is within rounding of a tie' % (B, T, i + 1, k))
+                    check_selections(s, gs, go, ('ties_mil', 'ties_bg', 'ties_agno', 'ties_conf'),
+                                     'case B=%d T=%d step %d' % (B, T, i + 1))
                     g['steps'].append(s)
             path = os.path.join(args.out, 'sal_B%d_T%d.json' % (B, T))
             with open(path, 'w') as fo:

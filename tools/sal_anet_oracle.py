@@ -188,38 +188,13 @@ def official_step(O, net, x, y, dtype, ema_in):
     return [(out, meta)]
 
 
-def write_formula_weights(f, seed, C):
-    """tests/parity_formula.h formula_weights over the SA13_1 state_dict (tensor t: salt 1000*seed + t + 1)."""
-    hash_uniform, _ = so._formula()
-    for t, (name, shape, fan_in) in enumerate(keys(C)):
-        n = int(np.prod(shape))
-        row = n // shape[0]
-        rows = max(1, (1 << 22) // row)
-        bound = 1.0 / np.sqrt(float(fan_in))
-        ds = f.create_dataset(name, shape=shape, dtype=np.float32)
-        for r0 in range(0, shape[0], rows):
-            r1 = min(shape[0], r0 + rows)
-            u = hash_uniform(np.arange(r0 * row, r1 * row, dtype=np.uint64), 1000 * seed + t + 1)
-            ds[r0:r1] = ((2.0 * u - 1.0) * bound).astype(np.float32).reshape((r1 - r0,) + tuple(shape[1:]))
-
-
 def make_inputs(wpath, bpath, B, T, seed, ema_mu=None, ema_var=None):
-    _, formula_batch = so._formula()
-    x, y = formula_batch(B, T, seed)  # labels [B, 20]
-    with so.atomic_h5(wpath) as f:
-        write_formula_weights(f, seed, y.shape[1])
-    with so.atomic_h5(bpath) as f:
-        f.create_dataset('features', data=x)
-        f.create_dataset('labels', data=y)
-        f.attrs['seed'] = seed
-        if ema_mu is not None:
-            f.attrs['ema_mu'] = float(ema_mu)
-        if ema_var is not None:
-            f.attrs['ema_var'] = float(ema_var)
+    """tests/parity_formula.h formula weights over the SA13_1 state_dict (tensor t: salt 1000*seed + t + 1) and
+    the formula batch (labels [B, 20])."""
+    so.make_inputs(wpath, bpath, B, T, seed, ema_mu, ema_var, keys_for=keys)
 
 
 def read_batch(path):
-    import h5py
     with so._open_h5(path, 'batch') as f:
         x = np.ascontiguousarray(f['features'][()], dtype=np.float32)
         y = np.ascontiguousarray(f['labels'][()], dtype=np.float32)

@@ -551,11 +551,12 @@ def _formula():
     return mpg.hash_uniform, mpg.formula_batch
 
 
-def make_inputs(wpath, bpath, B, T, seed, ema_mu=None, ema_var=None):
+def make_inputs(wpath, bpath, B, T, seed, ema_mu=None, ema_var=None, keys_for=None):
+    """Formula WEIGHTS.h5 and BATCH.h5; keys_for(C) gives another model's state_dict keys (default KEYS)."""
     _, formula_batch = _formula()
-    with atomic_h5(wpath) as f:
-        write_formula_weights(f, seed)
     x, y = formula_batch(B, T, seed)
+    with atomic_h5(wpath) as f:
+        write_formula_weights(f, seed, keys_for(y.shape[1]) if keys_for else KEYS)
     with atomic_h5(bpath) as f:
         f.create_dataset('features', data=x)
         f.create_dataset('labels', data=y)
@@ -566,12 +567,12 @@ def make_inputs(wpath, bpath, B, T, seed, ema_mu=None, ema_var=None):
             f.attrs['ema_var'] = float(ema_var)
 
 
-def write_formula_weights(f, seed):
-    """Dataset t of KEYS: (2u - 1)/sqrt(fan_in) with u = hash_uniform(i, 1000*seed + t + 1), rounded to float32
+def write_formula_weights(f, seed, keys=None):
+    """Dataset t of `keys` (name, shape, fan_in; default KEYS): (2u - 1)/sqrt(fan_in) with u = hash_uniform(i, 1000*seed + t + 1), rounded to float32
     (tests/parity_formula.h formula_weights), written in blocks of rows so that fc1 (134 M entries) needs only a
     few hundred MB."""
     hash_uniform, _ = _formula()
-    for t, (name, shape, fan_in) in enumerate(KEYS):
+    for t, (name, shape, fan_in) in enumerate(KEYS if keys is None else keys):
         n = int(np.prod(shape))
         row = n // shape[0]
         rows = max(1, (1 << 22) // row)

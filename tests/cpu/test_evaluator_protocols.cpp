@@ -12,6 +12,7 @@
 #include "core/eval/json_fast_reader.h"
 #include "core/eval/protocols.h"
 #include "core/eval/sha256.h"
+#include "eval_detections_gen.h"
 #include "test_util.h"
 
 using aicl::json;
@@ -337,13 +338,8 @@ namespace {
 // Random detections / ground-truth texts with valid and invalid variants of every field, for the
 // differential test of the streaming readers against the DOM readers.
 struct TextGen {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  aicl_test::SplitMix64 rng;
+  std::uint64_t next() { return rng.next(); }
   std::size_t pick(std::size_t n) { return static_cast<std::size_t>(next() % n); }
   std::string one_of(std::initializer_list<const char*> xs) { return *(xs.begin() + pick(xs.size())); }
   std::string label() { return one_of({"\"X\"", "\"X\"", "\"Y\"", "\"Z\"", "1", "{\"a\": 1}", "null"}); }

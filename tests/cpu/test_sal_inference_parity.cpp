@@ -25,7 +25,6 @@
 #include "core/runtime/sampling.h"
 #include "core/train/run_data.h"
 #include "data/dataset.h"
-#include "data/synth.h"
 #include "infer_golden.h"
 #include "kernels/ops.h"
 #include "parity_formula.h"
@@ -34,17 +33,8 @@
 TEST_CASE("inference: SAL video scores, detections and mAP equal the official inference on a synthetic split") {
   const aicl::json g =
       aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/infer/sal_official_infer.json");
-  REQUIRE(g["synth_args"].dump() ==
-          R"(["--train","2","--test","60","--max-segments","200","--seed","5","--difficulty","1"])");
   const std::filesystem::path dir = aicl_test::temp_dir("sal_infer_parity");
-  aicl::SynthOptions so;
-  so.train_videos = 2;
-  so.test_videos = 60;
-  so.max_segments = 200;
-  so.seed = 5;
-  so.difficulty = 1;
-  const std::string data = (dir / "s.h5").string();
-  aicl::write_synth(so, data);
+  const std::string data = aicl_test::write_golden_synth(g, dir);
   const aicl::Dataset ds(data);
   const int T = g["segments"], C = ds.num_classes();
 

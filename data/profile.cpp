@@ -169,6 +169,10 @@ const char* const kTrainSamplings[] = {"random_perturb", "random_sample"};
 
 }  // namespace
 
+bool DatasetProfile::known_train_sampling(const std::string& rule) {
+  return std::find(std::begin(kTrainSamplings), std::end(kTrainSamplings), rule) != std::end(kTrainSamplings);
+}
+
 DatasetProfile DatasetProfile::anet12() { return activitynet("anet12"); }
 DatasetProfile DatasetProfile::anet13() { return activitynet("anet13"); }
 
@@ -281,7 +285,7 @@ void DatasetProfile::validate(const std::string& source) const {
   if (!std::isfinite(class_score_weight)) bad("postprocess.class_score_weight", "finite");
   if (std::find(std::begin(kTestSamplings), std::end(kTestSamplings), test_sampling) == std::end(kTestSamplings))
     bad("test_sampling", "\"uniform\" or \"uniform_keep_short\"");
-  if (std::find(std::begin(kTrainSamplings), std::end(kTrainSamplings), train_sampling) == std::end(kTrainSamplings))
+  if (!known_train_sampling(train_sampling))
     bad("train_sampling", "\"random_perturb\" or \"random_sample\"");
   if (train_segments < 1 || train_segments > (1 << 24)) bad("train_segments", "an integer in [1, 16777216]");
   if (test_segments < 1 || test_segments > (1 << 24)) bad("test_segments", "an integer in [1, 16777216]");

@@ -63,6 +63,8 @@ struct DatasetProfile {
   static DatasetProfile anet13();  // ActivityNet v1.3 (200 classes)
   // The names named() knows, in the order they are listed in errors and help texts.
   static const std::vector<std::string>& known_names();
+  // Whether `rule` is a training sampling rule the trainer knows (random_perturb, random_sample).
+  static bool known_train_sampling(const std::string& rule);
   // A known profile by name; anything else throws "<flag>: unknown dataset profile 'x' (known: thumos14, ...)".
   static DatasetProfile named(const std::string& name, const std::string& flag = "--profile");
 

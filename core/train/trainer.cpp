@@ -120,7 +120,7 @@ void validate(TrainOptions& o) {
   if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
   if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
   if (o.log_every < 1) fail("--log-every: must be >= 1");
-  if (!o.train_sampling.empty() && o.train_sampling != "random_perturb" && o.train_sampling != "random_sample")
+  if (!o.train_sampling.empty() && !DatasetProfile::known_train_sampling(o.train_sampling))
     fail("--train-sampling: must be random_perturb or random_sample (or empty: the dataset profile's)");
   check_device_option(o.device, "--device");
   check_precision_option(o.device, o.precision, "--precision");
@@ -251,9 +251,9 @@ void TrainRun::next_batch(int& b_now) {
   b_now = static_cast<int>(batch_videos_.size());
   rows_.resize(static_cast<size_t>(b_now) * T);
   labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
+  const std::string& rule = o_.train_sampling.empty() ? ds_.profile().train_sampling : o_.train_sampling;
   for (int b = 0; b < b_now; ++b) {
     const size_t vi = batch_videos_[b];
-    const std::string& rule = o_.train_sampling.empty() ? ds_.profile().train_sampling : o_.train_sampling;
     const std::vector<int> idx = sample_train_segments(rule, fc_.length[vi], T, data_rng_);
     for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);

@@ -228,6 +228,10 @@ def train(a):
         for mod in trainer.net.modules():
             if isinstance(mod, torch.nn.Dropout):
                 mod.p = 0.0
+    if a.save_init:  # the official init (after set_seed), for a same-start comparison with ours (--init-weights)
+        save_weights(a.save_init, trainer.net)
+    if a.init_weights:  # a diagnostic: start from given weights (official keys) instead of the official init
+        so.load_weights(a.init_weights, trainer.net)
     per_epoch = len(trainer.train_loader)
     config.num_epochs = int(math.ceil(a.steps / float(per_epoch)))
     print('official SAL trainer: %d train videos, %d test videos, T=%d, batch %d (%d steps/epoch), lr %g, seed %d, '
@@ -346,6 +350,9 @@ def main():
     p.add_argument('--no-soft-nms', action='store_true')
     p.add_argument('--no-dropout', action='store_true',
                    help='diagnostic: every nn.Dropout at p = 0 (ours: --method-config FILE holding {"dropout": 0})')
+    p.add_argument('--init-weights', help='diagnostic: start from these weights (official state_dict keys; ours: '
+                                          'aicl_train --init-weights) instead of the official init')
+    p.add_argument('--save-init', help='write the official initial weights (after set_seed) here')
     p.add_argument('--no-weights', action='store_true', help='do not write WEIGHTS.h5 (583 MB)')
     p.add_argument('--joblib-backend', default='threading', choices=('threading',),
                    help='backend of the official evaluator\'s Parallel(n_jobs=#classes): threads run the same '

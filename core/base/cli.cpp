@@ -76,9 +76,11 @@ double Flags::real(const std::string& name, double def, double min_value, double
   double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
     fail("--" + name + ": '" + s + "' is not a finite number");
-  if (v < min_value || v > max_value)
-    fail("--" + name + ": " + s + " is out of range [" + std::to_string(min_value) + ", " +
-         std::to_string(max_value) + "]");
+  if (v < min_value || v > max_value) {
+    char range[64];  // %g: std::to_string would print a bound such as 1e-12 as 0.000000
+    std::snprintf(range, sizeof range, "[%g, %g]", min_value, max_value);
+    fail("--" + name + ": " + s + " is out of range " + range);
+  }
   return v;
 }
 

@@ -79,8 +79,16 @@ void AiclActivations::reserve(int B_, int T_, const AiclConfig& cfg, bool with_b
   T = T_;
 }
 
-void check_aicl_batch(const AiclConfig& cfg, int B, int T) {
+// Inference needs the MIL top-k (k = T / topk_ratio >= 1); a training step also the snippet counts.
+void check_aicl_infer_batch(const AiclConfig& cfg, int B, int T) {
   if (B <= 0) fail("batch size must be positive (got " + std::to_string(B) + ")");
+  if (T < cfg.topk_ratio)
+    fail("T = " + std::to_string(T) + " segments is too short: AICL needs T >= " + std::to_string(cfg.topk_ratio) +
+         " (k = T/" + std::to_string(cfg.topk_ratio) + " would be 0)");
+}
+
+void check_aicl_batch(const AiclConfig& cfg, int B, int T) {
+  check_aicl_infer_batch(cfg, B, T);
   if (T < cfg.snippet_ratio)
     fail("T = " + std::to_string(T) + " segments is too short: AICL needs T >= " + std::to_string(cfg.snippet_ratio) +
          " (k_C = T/" + std::to_string(cfg.snippet_ratio) + " would be 0)");
@@ -95,7 +103,7 @@ void check_aicl_labels(const float* labels, int B, int C) {
 
 void aicl_forward(Ops& ops, const AiclConfig& cfg, const ParamView& p, const float* x, int B, int T,
                   AiclActivations& a) {
-  check_aicl_batch(cfg, B, T);
+  check_aicl_infer_batch(cfg, B, T);
   a.reserve(B, T, cfg, false);
   const int F = cfg.feature_dim, R = cfg.rgb_dim, W = F - R, D = cfg.embed_dim, C = cfg.num_classes;
   const int N = B * T;
@@ -113,8 +121,15 @@ void aicl_forward(Ops& ops, const AiclConfig& cfg, const ParamView& p, const flo
   ops.class_aware_actionness_forward(a.actionness_aware.data(), a.cas.data(), N, C);
   ops.stream_mean_forward(a.actionness_agnostic.data(), a.action_flow.data(), a.action_rgb.data(), n);
   // Top-k MIL video scores over the combined CAS.
-  ops.topk_mil_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(), a.action_flow.data(),
-                       a.action_rgb.data(), B, T, C, T / cfg.topk_ratio);
+  if (cfg.equal_thirds()) {
+    ops.topk_mil_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(), a.action_flow.data(),
+                         a.action_rgb.data(), B, T, C, T / cfg.topk_ratio);
+  } else {
+    const double w_stream = (1.0 - cfg.select_cas_weight) / 2;
+    const MilSelection sel{true, cfg.select_cas_weight, w_stream, w_stream};
+    ops.topk_mil_weighted_forward(a.cas_top.data(), a.topk_idx.data(), a.combined.data(), a.cas.data(),
+                                  a.action_flow.data(), a.action_rgb.data(), sel, B, T, C, T / cfg.topk_ratio);
+  }
 }
 
 namespace {
@@ -203,6 +218,19 @@ void aicl_forward_backward(Ops& ops, const AiclConfig& cfg, const ParamView& p, 
                          F, p.value(kFlowW), B, T, W, D, 3, true);
 }
 
+AiclConfig aicl_activitynet_config(bool v13) {
+  // The AICL supplement (supplement.pdf in lizhilin-ustc/AAAI2023-AICL), "Implementation Details": embedding 512 on
+  // v1.2 and 1024 on v1.3, k = T/2, γ = 1/2 for the Ascore, K = k/20 (= T/40 with integer division: floor(floor(T/2)
+  // / 20) = floor(T/40)), q = 0.7, γ1 = 0.01 (contrast), γ2 = 5 (modality), γ3 = 0.1 (consistency).
+  AiclConfig c;
+  c.variant = "activitynet";
+  c.embed_dim = v13 ? 1024 : 512;
+  c.topk_ratio = 2;
+  c.snippet_ratio = 40;
+  c.select_cas_weight = 0.5;
+  return c;
+}
+
 // ---- the Method ----
 
 AiclMethod::AiclMethod(const AiclConfig& cfg) : cfg_(cfg) {}
@@ -213,10 +241,16 @@ const ParameterSet& AiclMethod::layout() const {
 }
 
 json AiclMethod::config() const {
-  return json{{"embed_dim", cfg_.embed_dim},     {"topk_ratio", cfg_.topk_ratio},
-              {"snippet_ratio", cfg_.snippet_ratio}, {"gce_q", cfg_.gce_q},
-              {"nce_tau", cfg_.nce_tau},         {"w_modality", cfg_.w_modality},
-              {"w_contrast", cfg_.w_contrast},   {"w_consistency", cfg_.w_consistency}};
+  return json{{"variant", cfg_.variant},
+              {"embed_dim", cfg_.embed_dim},
+              {"topk_ratio", cfg_.topk_ratio},
+              {"snippet_ratio", cfg_.snippet_ratio},
+              {"select_cas_weight", cfg_.select_cas_weight},
+              {"gce_q", cfg_.gce_q},
+              {"nce_tau", cfg_.nce_tau},
+              {"w_modality", cfg_.w_modality},
+              {"w_contrast", cfg_.w_contrast},
+              {"w_consistency", cfg_.w_consistency}};
 }
 
 const std::vector<std::string>& AiclMethod::loss_names() const {
@@ -264,12 +298,19 @@ void AiclMethod::parity_step(const std::string& weights, const std::string& batc
 
 namespace {
 
-AiclConfig aicl_config_from_json(const json& j, const std::string& source) {
-  AiclConfig c;
+// The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
+AiclConfig aicl_config_from_json(const json& j, const std::string& source, const std::string& profile) {
+  if (!j.is_null() && !j.is_object()) fail(source + ": the AICL method config must be a JSON object");
+  std::string variant = profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14";
+  if (!j.is_null() && j.contains("variant")) {
+    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
+      fail(source + ": method aicl key 'variant' must be \"thumos14\" or \"activitynet\"");
+    variant = j["variant"].get<std::string>();
+  }
+  AiclConfig c = variant == "activitynet" ? aicl_activitynet_config(profile == "anet13") : AiclConfig{};
   if (j.is_null()) return c;
-  if (!j.is_object()) fail(source + ": the AICL method config must be a JSON object");
-  check_config_keys(j, {"embed_dim", "topk_ratio", "snippet_ratio", "gce_q", "nce_tau", "w_modality", "w_contrast",
-                        "w_consistency"}, source + " (method aicl)");
+  check_config_keys(j, {"variant", "embed_dim", "topk_ratio", "snippet_ratio", "select_cas_weight", "gce_q",
+                        "nce_tau", "w_modality", "w_contrast", "w_consistency"}, source + " (method aicl)");
   auto positive_int = [&](const char* k, int& dst) {
     if (!j.contains(k)) return;
     if (!j[k].is_number_integer() || j[k].get<int64_t>() < 1 || j[k].get<int64_t>() > 1000000)
@@ -287,6 +328,9 @@ AiclConfig aicl_config_from_json(const json& j, const std::string& source) {
   positive_int("embed_dim", c.embed_dim);
   positive_int("topk_ratio", c.topk_ratio);
   positive_int("snippet_ratio", c.snippet_ratio);
+  real("select_cas_weight", c.select_cas_weight, false);
+  if (c.select_cas_weight > 1)
+    fail(source + ": method aicl key 'select_cas_weight' must be in [0, 1] (the softmax(cas) share of the score)");
   real("gce_q", c.gce_q, true);
   real("nce_tau", c.nce_tau, true);
   real("w_modality", c.w_modality, false);
@@ -298,7 +342,7 @@ AiclConfig aicl_config_from_json(const json& j, const std::string& source) {
 }  // namespace
 
 std::unique_ptr<Method> make_aicl_method(const MethodContext& ctx, const json& config, const std::string& source) {
-  AiclConfig c = aicl_config_from_json(config, source);
+  AiclConfig c = aicl_config_from_json(config, source, ctx.profile);
   if (ctx.stream_widths.size() != 2)
     fail(source + ": AICL needs two feature streams (RGB, flow); the dataset has " +
          std::to_string(ctx.stream_widths.size()));

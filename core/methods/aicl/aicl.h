@@ -1,6 +1,7 @@
 // The AICL method (AAAI 2023): hyper-parameters, parameters, loss terms and the forward/backward composition of the
 // ops, written once against the op table (CPU and CUDA run the same code).
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,9 +17,16 @@ struct AiclConfig {
   int feature_dim = 2048;  // RGB (first rgb_dim columns) + flow (the rest)
   int rgb_dim = 1024;
   int num_classes = 20;
+  // "thumos14" (the official code) | "activitynet" (the supplement's ActivityNet settings; no official code exists:
+  // docs/aicl.md, "ActivityNet"). Picked from the dataset profile unless the config names it.
+  std::string variant = "thumos14";
   int embed_dim = 512;
   int topk_ratio = 8;      // MIL top-k: k = T / 8
   int snippet_ratio = 20;  // consistent / inconsistent snippets: k_C = k_I = T / 20
+  // The instance-selection score (the supplement's "γ for the Ascore"): γ·softmax(cas) + (1-γ)/2·(rgb + flow).
+  // 1/3 is the official (softmax(cas) + flow + rgb) / 3, computed in that order.
+  double select_cas_weight = 1.0 / 3.0;
+  bool equal_thirds() const { return select_cas_weight == 1.0 / 3.0; }
   double gce_q = 0.7;
   double nce_tau = 0.1;
   double w_modality = 5.0, w_contrast = 0.01, w_consistency = 0.1;
@@ -93,6 +101,9 @@ void aicl_forward(Ops& ops, const AiclConfig& cfg, const ParamView& p, const flo
 void aicl_forward_backward(Ops& ops, const AiclConfig& cfg, const ParamView& p, const float* x,
                            const float* labels, int B, int T, AiclActivations& a, float* loss_slots);
 
+// The ActivityNet settings of the AICL supplement (v13: ActivityNet 1.3's 1024-wide embedding, else 1.2's 512).
+AiclConfig aicl_activitynet_config(bool v13);
+
 // The method as the trainer, backends and inference see it.
 class AiclMethod final : public Method {
  public:
@@ -104,7 +115,8 @@ class AiclMethod final : public Method {
   const std::vector<std::string>& loss_names() const override;
   int num_loss_slots() const override { return kNumAiclLossSlots; }
   std::vector<double> losses(const float* slots) const override;
-  int min_segments() const override { return cfg_.snippet_ratio; }
+  int min_segments() const override { return std::max(cfg_.topk_ratio, cfg_.snippet_ratio); }
+  int min_infer_segments() const override { return cfg_.topk_ratio; }  // inference needs the MIL top-k only
   void check_batch(const float* labels_host, int B, int T) const override;
   std::unique_ptr<Workspace> make_workspace(Ops& ops) const override;
   void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,

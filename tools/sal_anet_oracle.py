@@ -3,6 +3,7 @@
 
   sal_anet_oracle.py step WEIGHTS.h5 BATCH.h5 OUT.h5 [--dtype float32|float64] [--threads 2]
   sal_anet_oracle.py make-inputs WEIGHTS.h5 BATCH.h5 --B 2 --T 50 --seed 0 [--ema-mu M --ema-var V]
+  sal_anet_oracle.py time [--B 32 --T 50 --classes 200 --steps 10 --warmup 2 --threads 2 --out-json F]
 
 Nothing of the official code is copied here: it is loaded at run time from OFFICIAL_SAL_ANET (a checkout, or a git
 directory read with `git archive $OFFICIAL_SAL_ANET_REV`, default HEAD; default
@@ -208,6 +209,58 @@ def read_batch(path):
     return x, y, ema
 
 
+class _TimedAdam(object):
+    """The official optimizer (torch.optim.Adam(lr, betas (0.9, 0.999), weight_decay 5e-4), as Trainer.train builds
+    it) behind a proxy that times each step from zero_grad() to the end of step()."""
+
+    def __init__(self, inner):
+        self.inner, self.seconds = inner, []
+
+    def zero_grad(self, *a, **k):
+        self.t0 = time.time()
+        return self.inner.zero_grad(*a, **k)
+
+    def step(self, *a, **k):
+        r = self.inner.step(*a, **k)
+        self.seconds.append(time.time() - self.t0)
+        return r
+
+
+def time_steps(a):
+    """The official train_one_step timed with the official Adam and dropout on (the training recipe), on random
+    batches held in memory: forward, losses, backward and Adam, no data loading."""
+    import statistics
+    O = load(a.threads)
+    torch = O.torch
+    torch.manual_seed(a.seed)
+    rng = np.random.RandomState(a.seed)
+    net = O.model.SALModel(FEATURE_DIM, a.classes)
+    net.train()
+    tr = O.main.Trainer(official_config(O, a.classes))
+    opt = _TimedAdam(torch.optim.Adam(net.parameters(), lr=1e-4, betas=(0.9, 0.999), weight_decay=0.0005))
+    batches = []
+    for _ in range(2):
+        x = (rng.uniform(size=(a.B, a.T, FEATURE_DIM)) * rng.uniform(size=(a.B, a.T, FEATURE_DIM)) * 2)
+        y = np.zeros((a.B, a.classes), np.float32)
+        y[np.arange(a.B), rng.randint(0, a.classes, size=a.B)] = 1
+        batches.append((torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y)))
+    n = a.steps + a.warmup
+    it = iter([batches[i % 2] for i in range(n)])
+    for step in range(1, n + 1):
+        tr.train_one_step(net, it, opt, so._Nop(), step)
+    timed = opt.seconds[a.warmup:]
+    med = statistics.median(timed)
+    print('official SAL_ActivityNet step (time-only): B=%d T=%d C=%d threads %d torch %s: %d timed steps after %d '
+          'warm-up: median %.3f s/step (min %.3f, max %.3f)' % (a.B, a.T, a.classes, torch.get_num_threads(),
+                                                             torch.__version__, len(timed), a.warmup, med,
+                                                             min(timed), max(timed)), flush=True)
+    if a.out_json:
+        import json
+        with open(a.out_json, 'w') as f:
+            json.dump({'B': a.B, 'T': a.T, 'C': a.classes, 'threads': torch.get_num_threads(),
+                       'torch': torch.__version__, 'warmup': a.warmup, 'seconds': opt.seconds, 'median_s': med}, f)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -226,7 +279,21 @@ def main():
     pm.add_argument('--seed', type=int, required=True)
     pm.add_argument('--ema-mu', type=float, default=None)
     pm.add_argument('--ema-var', type=float, default=None)
+    pt = sub.add_parser('time', help='time the official train_one_step with the official Adam, dropout on')
+    pt.add_argument('--B', type=int, default=32)
+    pt.add_argument('--T', type=int, default=50)
+    pt.add_argument('--classes', type=int, default=200)
+    pt.add_argument('--steps', type=int, default=10, help='timed steps')
+    pt.add_argument('--warmup', type=int, default=2)
+    pt.add_argument('--seed', type=int, default=0)
+    pt.add_argument('--threads', type=int, default=2)
+    pt.add_argument('--out-json')
     a = p.parse_args()
+    if a.cmd == 'time':
+        if a.B < 2 or a.T < 40 or a.classes < 2 or a.steps < 1 or a.warmup < 0:
+            p.error('time: --B >= 2, --T >= 40, --classes >= 2, --steps >= 1, --warmup >= 0')
+        time_steps(a)
+        return
     if a.cmd == 'make-inputs':
         if a.B < 1 or a.T < 40 or a.seed < 0:
             p.error('--B must be >= 1, --T >= 40 and --seed >= 0')

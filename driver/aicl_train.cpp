@@ -6,6 +6,7 @@
 #include "core/base/cli.h"
 #include "core/base/error.h"
 #include "core/base/io.h"
+#include "core/train/seeds.h"
 #include "core/train/trainer.h"
 
 static const char* kHelp = R"(aicl_train: train a weakly-supervised temporal action localization method on the CPU or a GPU.
@@ -14,6 +15,7 @@ usage:
   aicl_train --data D.h5 --run-dir RUN [options]
   aicl_train --config cfg.json [options that override it]
   aicl_train --resume RUN [--steps N]
+  aicl_train --seeds 1-5 --data D.h5 --run-dir RUN [options]
   aicl_train --parity-step [--method NAME] [--method-config F] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
@@ -30,11 +32,16 @@ options (defaults are the official AICL settings):
   --weight-decay X     L2 decay added to the gradient, as torch Adam (5e-4)
   --optimizer NAME     adam | sgd (adam)
   --seed N             seed of the weight init and the data order (1)
+  --seeds LIST         one run per seed (1-5, 1,3,7 or 1-3,9) into RUN/seed-<S>, then RUN/summary.json and
+                       summary.md: mAP per tIoU and average as mean ± std [min, max] per selection rule, beside the
+                       paper's number (core/train/paper_numbers.json) and the gap in standard deviations. Finished
+                       seeds are read, unfinished ones resumed: rerun the same command after a preemption
   --eval-every N       evaluate every N steps for model selection (50; 0 = at the end only)
   --eval-start N       no evaluation before step N (0); the official SAL run starts after its first epoch
   --val-fraction F     hold out F of the training videos for honest model selection (0)
   --select RULE        val (best on held-out training videos), test (official: best on the test split),
-                       last (no selection); default val with --val-fraction, else last
+                       last (no selection), all (the three side by side: best.h5 by val, best_test.h5, last.h5;
+                       eval.json's by_rule; needs --val-fraction); default val with --val-fraction, else last
   --init-weights W.h5  start from these weights (official state_dict keys) instead of a random init
   --threads N          CPU threads for BLAS and OpenMP (all cores)
   --device NAME        cpu | cuda (cpu). cuda runs the whole step on the GPU (features, weights, Adam state and
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
-                   "method-config", "precision"},
+                   "method-config", "precision", "seeds"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -89,6 +96,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     aicl::TrainOptions o;
+    if (f.has("seeds"))
+      for (const char* bad : {"seed", "resume"})
+        if (f.has(bad)) aicl::fail(std::string("--seeds: cannot be combined with --") + bad);
     if (f.has("resume")) {
       for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer", "method",
                               "method-config", "train-sampling"})
@@ -125,6 +135,12 @@ int main(int argc, char** argv) {
     o.precision = f.str("precision", o.precision);
     o.log_every = f.integer("log-every", o.log_every, 1, 100000000);
     o.quiet = f.has("quiet");
+    if (f.has("seeds")) {
+      const aicl::json summary = aicl::train_seeds(o, aicl::parse_seed_list(f.str("seeds", ""), "--seeds"));
+      std::printf("\n%s\nwrote %s/summary.json and summary.md\n", aicl::seed_summary_table(summary).c_str(),
+                  o.run_dir.c_str());
+      return 0;
+    }
     aicl::json rep = aicl::train(o);
     std::printf("final (%s): average mAP %.2f\n", rep["selection"]["rule"].get<std::string>().c_str(),
                 rep.contains("average_mAP") ? 100 * rep["average_mAP"].get<double>() : 0.0);

@@ -29,6 +29,8 @@ void save_checkpoint(const std::string& path, const json& options, const Method&
     f.set_attr_double("/", "cursor", static_cast<double>(st.cursor));
     f.set_attr_double("/", "best_metric", st.best_metric);
     f.set_attr_double("/", "best_step", static_cast<double>(st.best_step));
+    f.set_attr_double("/", "best_test_metric", st.best_test_metric);
+    f.set_attr_double("/", "best_test_step", static_cast<double>(st.best_test_step));
     f.set_attr_string("/", "complete", "yes");  // written last: a file without it is not a checkpoint
   });
 }
@@ -59,6 +61,10 @@ void load_checkpoint(const std::string& path, Method& method, ParameterSet& para
   st.cursor = static_cast<size_t>(f.attr_double("/", "cursor"));
   st.best_metric = f.attr_double("/", "best_metric");
   st.best_step = static_cast<long>(f.attr_double("/", "best_step"));
+  if (f.has_attr("/", "best_test_metric")) {  // checkpoints before --select all have neither
+    st.best_test_metric = f.attr_double("/", "best_test_metric");
+    st.best_test_step = static_cast<long>(f.attr_double("/", "best_test_step"));
+  }
   if (st.cursor > st.order.size()) fail(path + ": inconsistent loop position");
 }
 

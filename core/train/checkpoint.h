@@ -17,8 +17,10 @@ struct LoopState {
   long epoch = -1;
   size_t cursor = 0;          // position in `order`
   std::vector<size_t> order;  // this epoch's permutation of the training videos
-  double best_metric = -1;
+  double best_metric = -1;     // the run's selection rule (--select all: the held-out rule)
   long best_step = 0;
+  double best_test_metric = -1;  // --select all only: the best on the test split so far
+  long best_test_step = 0;
 };
 
 // `options` is the run's resolved config.json content. v may be empty (SGD keeps no second moment).

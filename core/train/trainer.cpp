@@ -117,8 +117,10 @@ void validate(TrainOptions& o) {
   if (o.eval_start < 0) fail("--eval-start: must be >= 0");
   if (o.checkpoint_every < 1) fail("--checkpoint-every: must be >= 1");
   if (o.select.empty()) o.select = o.val_fraction > 0 ? "val" : "last";
-  if (o.select != "val" && o.select != "test" && o.select != "last") fail("--select: must be val, test or last");
-  if (o.select == "val" && o.val_fraction <= 0) fail("--select val: needs --val-fraction > 0");
+  if (o.select != "val" && o.select != "test" && o.select != "last" && o.select != "all")
+    fail("--select: must be val, test, last or all");
+  if ((o.select == "val" || o.select == "all") && o.val_fraction <= 0)
+    fail("--select " + o.select + ": needs --val-fraction > 0");
   if (o.log_every < 1) fail("--log-every: must be >= 1");
   if (!o.train_sampling.empty() && !DatasetProfile::known_train_sampling(o.train_sampling))
     fail("--train-sampling: must be random_perturb or random_sample (or empty: the dataset profile's)");
@@ -147,8 +149,8 @@ class TrainRun {
     if (static_cast<size_t>(o_.batch) > split_.train.size())
       fail("--batch: " + std::to_string(o_.batch) + " is larger than the " + std::to_string(split_.train.size()) +
            " training videos");
-    if (o_.select == "test" && split_.test.empty())
-      fail(o_.data + ": --select test but the dataset has no test videos");
+    if ((o_.select == "test" || o_.select == "all") && split_.test.empty())
+      fail(o_.data + ": --select " + o_.select + " but the dataset has no test videos");
   }
 
   json run();
@@ -159,6 +161,8 @@ class TrainRun {
   void next_batch(int& b_now);
   void read_losses(long step, bool log_line);
   void evaluate(long step);
+  void evaluate_on(long step, const EvalTarget& tgt, double& best, long& best_step, const std::string& file);
+  json test_report(const std::string& weights, json* dets);
   void sync_state(long step);
   json finish();
   InferenceModel inference() { return InferenceModel{method_.get(), &backend_->ops(), backend_->params()}; }
@@ -302,8 +306,8 @@ void TrainRun::sync_state(long step) {
   if (!backend_->ops().synchronous()) check_buffer_finite(step, params_, params_.values.data(), "parameter");
 }
 
-void TrainRun::evaluate(long step) {
-  const EvalTarget& tgt = o_.select == "val" ? split_.val_target : split_.test_target;
+// One evaluation for model selection: a metrics line, and `file` rewritten when the average mAP beats `best`.
+void TrainRun::evaluate_on(long step, const EvalTarget& tgt, double& best, long& best_step, const std::string& file) {
   json rep = run_evaluation(inference(), ds_, features(), tgt, o_.infer_segments, post_, nullptr);
   const double metric = rep["average_mAP"];
   append_line(metrics_path_, json{{"step", step}, {"eval", tgt.name}, {"mAP", rep["mAP"]}, {"tiou", rep["tiou"]},
@@ -311,12 +315,19 @@ void TrainRun::evaluate(long step) {
   if (!o_.quiet)
     std::printf("%seval step %ld on %s: average mAP %.2f\n", tty_ && step != o_.steps ? "\n" : "", step,
                 tgt.name.c_str(), 100 * metric);
-  if (metric > st_.best_metric) {
-    st_.best_metric = metric;
-    st_.best_step = step;
+  if (metric > best) {
+    best = metric;
+    best_step = step;
     sync_state(step);
-    save_weights(o_.run_dir + "/best.h5", params_, method_->name(), method_->config());
+    save_weights(o_.run_dir + "/" + file, params_, method_->name(), method_->config());
   }
+}
+
+// best.h5 follows the run's rule (val for --select all); --select all also keeps the best on test in best_test.h5.
+void TrainRun::evaluate(long step) {
+  const EvalTarget& tgt = o_.select == "test" ? split_.test_target : split_.val_target;
+  evaluate_on(step, tgt, st_.best_metric, st_.best_step, "best.h5");
+  if (o_.select == "all") evaluate_on(step, split_.test_target, st_.best_test_metric, st_.best_test_step, "best_test.h5");
 }
 
 json TrainRun::run() {
@@ -343,26 +354,56 @@ json TrainRun::run() {
   return finish();
 }
 
-// The selected weights on the test split: detections.json and eval.json.
-json TrainRun::finish() {
-  if (o_.select == "last") {
-    st_.best_step = o_.steps;
-    sync_state(o_.steps);
-    save_weights(o_.run_dir + "/best.h5", params_, method_->name(), method_->config());
-  } else {
-    load_weights(o_.run_dir + "/best.h5", params_, method_->name());
+// The test-split report of the weights in `weights` (loaded into the backend; "" = the current ones); detections
+// into *dets if given.
+json TrainRun::test_report(const std::string& weights, json* dets) {
+  if (!weights.empty()) {
+    load_weights(weights, params_, method_->name());
     backend_->params_changed_on_host();
   }
-  json report;
-  if (!split_.test.empty()) {
-    json dets;
-    report = run_evaluation(inference(), ds_, features(), split_.test_target, o_.infer_segments, post_, &dets);
-    write_json_file(o_.run_dir + "/detections.json", dets, -1);
+  if (split_.test.empty()) return json::object();
+  return run_evaluation(inference(), ds_, features(), split_.test_target, o_.infer_segments, post_, dets);
+}
+
+const char* selection_note(const std::string& rule) {
+  return rule == "test"  ? "best on TEST (official protocol; optimistic)"
+         : rule == "val" ? "best on held-out training videos (honest)"
+                         : "last step (no selection)";
+}
+
+// The selected weights on the test split: detections.json and eval.json. --select all reports the three rules
+// (by_rule), the held-out one at the top level.
+json TrainRun::finish() {
+  if (o_.select == "last" || o_.select == "all") {
+    sync_state(o_.steps);
+    save_weights(o_.run_dir + (o_.select == "last" ? "/best.h5" : "/last.h5"), params_, method_->name(),
+                 method_->config());
+    if (o_.select == "last") st_.best_step = o_.steps;
   }
-  report["selection"] = {{"rule", o_.select}, {"step", st_.best_step}, {"metric", st_.best_metric},
-                         {"note", o_.select == "test" ? "best on TEST (official protocol; optimistic)"
-                                  : o_.select == "val" ? "best on held-out training videos (honest)"
-                                                       : "last step (no selection)"}};
+  json by_rule;
+  if (o_.select == "all") {
+    auto brief = [](const json& r, long step, double metric) {
+      return json{{"mAP", r.value("mAP", json::array())}, {"average_mAP", r.value("average_mAP", 0.0)},
+                  {"step", step}, {"metric", metric}};
+    };
+    by_rule["last"] = brief(test_report(o_.run_dir + "/last.h5", nullptr), o_.steps, -1.0);
+    by_rule["test"] = brief(test_report(o_.run_dir + "/best_test.h5", nullptr), st_.best_test_step,
+                            st_.best_test_metric);
+  }
+  json dets;
+  json report = test_report(o_.select == "last" ? "" : o_.run_dir + "/best.h5", split_.test.empty() ? nullptr : &dets);
+  if (!split_.test.empty()) write_json_file(o_.run_dir + "/detections.json", dets, -1);
+  const std::string rule = o_.select == "all" ? "val" : o_.select;
+  report["selection"] = {{"rule", rule}, {"step", st_.best_step}, {"metric", st_.best_metric},
+                         {"note", selection_note(rule)}};
+  if (o_.select == "all") {
+    by_rule["val"] = json{{"mAP", report.value("mAP", json::array())},
+                          {"average_mAP", report.value("average_mAP", 0.0)},
+                          {"step", st_.best_step},
+                          {"metric", st_.best_metric}};
+    for (auto it = by_rule.begin(); it != by_rule.end(); ++it) it.value()["note"] = selection_note(it.key());
+    report["by_rule"] = by_rule;
+  }
   report["method"] = method_->name();
   report["steps"] = o_.steps;
   report["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();

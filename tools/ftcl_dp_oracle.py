@@ -148,7 +148,8 @@ def load(threads=2):
         args = cfg.build_args()
     finally:
         sys.argv = old
-    ns = types.SimpleNamespace(torch=torch, nu=nu, crit=crit, args=args, feeder=feeder, rev=rev, stubbed=stubbed,
+    ns = types.SimpleNamespace(torch=torch, cfg=cfg, nu=nu, crit=crit, args=args, feeder=feeder, rev=rev, root=root,
+                               stubbed=stubbed,
                                ftcl=crit.FTCLLoss(args), acm=nu.ACMLoss(args))
     _STATE['ns'] = ns
     return ns

@@ -331,12 +331,19 @@ class _StandInOptimizer(object):
 
 @contextlib.contextmanager
 def _default_dtype(torch, dt):
+    """torch's default dtype = dt, and (dt float64) the official modules' torch.tensor(..., dtype=torch.float32) made
+    double too (ftcl_dp_oracle's proxy): assign2Tensor's float32 mask times a 0-dim double new_val is float32 by torch's
+    promotion rules, which would round every FSD cell to float32 in a double run."""
     old = torch.get_default_dtype()
+    proxy = _STATE['ns'].nu.torch
+    old_as = proxy.float32_as
     torch.set_default_dtype(dt)
+    proxy.float32_as = dt if dt == torch.float64 else None
     try:
         yield
     finally:
         torch.set_default_dtype(old)
+        proxy.float32_as = old_as
 
 
 def run_official(O, stage, net, batch, tdt, neg_pairs, pair_seed):
@@ -523,7 +530,7 @@ def official_step(O, stage, net, batch, dtype, neg_pairs, pair_seed, pos_pairs=N
                 rows += [o[11], o[12][..., :h], o[12][..., h:], o[13][..., :h], o[13][..., h:]]
         for r in rows:
             zero_rows += int((torch.linalg.vector_norm(r.detach(), ord=2, dim=-1) == 0).sum())
-    meta.update({'skipped_nan': int(skipped), 'seconds': rec['seconds'], 'gap_att': gap_att, 'gap_cas': gap_cas,
+    meta.update({'lambda_guide_feat_sparse_lcs_fsd': np.asarray(lam, np.float64), 'skipped_nan': int(skipped), 'seconds': rec['seconds'], 'gap_att': gap_att, 'gap_cas': gap_cas,
                  'lcs_margin': min([m[0] for m in margins] or [float('inf')]),
                  'lcs_matches': sum(m[1] for m in margins), 'lcs_nan_cells': sum(m[2] for m in margins),
                  'zero_rows': zero_rows})
@@ -552,9 +559,30 @@ def write_out(path, out, meta, stage, dtype, O):
 
 def fd_check(O, stage, net, batch, neg_pairs, grads, h=1e-6):
     """Central differences of the official loss (float64) on two entries per parameter (its largest |grad| and a
-    hashed one), against the recorded autograd gradient. Returns rows (key, index, autograd, fd)."""
+    hashed one), against the recorded autograd gradient. Returns rows (key, index, autograd, fd).
+
+    The guide loss detaches the instance attention (|1 - P_ins[..., 20] - a_ins.detach()|), so autograd leaves out
+    that path while a plain difference of losses does not: each perturbed loss is taken with the guide term
+    re-evaluated on the unperturbed run's a_ins (total - lamb1*guide + lamb1*guide(P_ins(w), a_ins(w0)))."""
     torch = O.torch
     params = dict(net.named_parameters())
+
+    def sides(rec):
+        return [rec['model'][0]] if stage == 'a' else list(rec['model'][0])
+
+    def guide(outs, a0):
+        return float(torch.sum(torch.abs(1 - outs[7][:, :, -1] - a0), dim=1).mean())
+
+    base = run_official(O, stage, net, batch, torch.float64, neg_pairs, 0)
+    a0 = [o[6][:, :, 0].detach().clone() for o in sides(base)]
+    lamb1 = base['criterion'].lamb1
+
+    def adjusted(rec):
+        outs = sides(rec)
+        g_rec = sum(guide(o, o[6][:, :, 0].detach()) for o in outs) / len(outs)
+        g_fix = sum(guide(o, a) for o, a in zip(outs, a0)) / len(outs)
+        return float(rec['crit'][0][0].detach()) - lamb1 * g_rec + lamb1 * g_fix
+
     rows = []
     for t, (name, _, _) in enumerate(KEYS):
         g = grads[name].reshape(-1)
@@ -565,8 +593,7 @@ def fd_check(O, stage, net, batch, neg_pairs, grads, h=1e-6):
             vals = []
             for d in (h, -h):
                 p[idx] = w0 + d
-                r = run_official(O, stage, net, batch, torch.float64, neg_pairs, 0)
-                vals.append(float(r['crit'][0][0].detach()))
+                vals.append(adjusted(run_official(O, stage, net, batch, torch.float64, neg_pairs, 0)))
             p[idx] = w0
             rows.append((name, idx, float(g[idx]), (vals[0] - vals[1]) / (2 * h)))
     return rows

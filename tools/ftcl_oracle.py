@@ -239,9 +239,9 @@ def read_batch(path, stage):
         return {'features': x, 'labels': y, 'pairs': pairs}
     x0, x1, y0, y1 = f32(x0), f32(x1), f32(y0), f32(y1)
     _check_features(path, 'features0', x0, y0)
-    _check_features(path, 'features1', x1, y1)
     if x1.shape != x0.shape:
         die('%s: features1 has shape %s, features0 %s: they must be equal' % (path, x1.shape, x0.shape))
+    _check_features(path, 'features1', x1, y1)
     official = ((y0 * y1).sum(1) > 0).astype(np.float32)
     if pl is not None:
         if pl.shape != (x0.shape[0],):

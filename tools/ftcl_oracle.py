@@ -6,16 +6,17 @@
   ftcl_oracle.py make-inputs WEIGHTS.h5 BATCH.h5 --stage a --B N --T T --seed S
   ftcl_oracle.py make-inputs WEIGHTS.h5 BATCH.h5 --stage b --P N --T T --seed S
 
-Nothing of the official code is copied here: it is loaded at run time by tools/ftcl_dp_oracle.py's loader (OFFICIAL_FTCL,
-a checkout or a git directory, `git archive $OFFICIAL_FTCL_REV`, default HEAD, into a temporary directory removed at
-exit; default /work/.mirror/MengyuanChen21+CVPR2022-FTCL/repo). See docs/ftcl-oracle.md.
+Nothing of the official code is copied here: it is loaded at run time by tools/ftcl_dp_oracle.py's loader
+(OFFICIAL_FTCL, a checkout or a git directory, `git archive $OFFICIAL_FTCL_REV`, default HEAD, into a temporary
+directory removed at exit; default /work/.mirror/MengyuanChen21+CVPR2022-FTCL/repo). See docs/ftcl-oracle.md.
+Missing third-party modules are stubbed by that loader (tqdm: a pass-through); wandb is never imported.
 
 The step IS the official train_thu.train(args, model, dataloader, pair_dataloader, criterion, optimizer), with:
   - args: the official config.model_config.build_args(dataset="THUMOS") on the command line `main_thu.py` (stage A) or
     `main_thu.py --ftcl` (stage B), as main_thu.py builds it; args.device = cpu;
   - model: the official model/ACMNet.ACMNet(args) (stage A) or model/FTCLNet.FTCLNet(args) (stage B), loaded from
-    WEIGHTS.h5 (load_state_dict strict), every nn.Dropout at p = 0 (the snippet dropout r and the element-wise dropout of
-    spec 1.2 step 4 become the identity), train mode (the official train() sets it);
+    WEIGHTS.h5 (load_state_dict strict), every nn.Dropout at p = 0 (the snippet dropout r and the element-wise
+    dropout of spec 1.2 step 4 become the identity), train mode (the official train() sets it);
   - criterion: the official utils/net_utils.ACMLoss(args) (stage A) or utils/ftcl_criterion.FTCLLoss(args) (stage B);
   - the data loaders: a one-element list yielding the batch ((features, labels) for stage A; (features0, features1,
     labels0, labels1) for stage B);
@@ -26,7 +27,9 @@ The step IS the official train_thu.train(args, model, dataloader, pair_dataloade
     to be n_pos distinct official candidates) or, without them, Python's random.Random(--pair-seed).sample(...).
   - float64 (--dtype float64): model, batch and torch's default dtype are float64 for the step, so that the
     official torch.zeros(...) DP tables and loss vectors are double too (otherwise FSD/LCS values would be rounded to
-    float32 when stored into them).
+    float32 when stored into them), and the official modules' torch.tensor(..., dtype=torch.float32) is float64:
+    assign2Tensor's float32 mask times a 0-dim double value is float32 under torch's promotion rules, which would
+    round every FSD cell to float32.
 Loss terms are recorded by forward hooks on the model and the criterion and by recording wrappers (instance attributes)
 of the criterion's get_lcs_loss / get_fsd_loss (and, stage B, forward_once, dp_for_lcs, dp_for_fsd). The official
 total is then re-evaluated from the terms and must agree (total_minus_formula).
@@ -45,7 +48,8 @@ OUT.h5 (float32, or float64 with --dtype float64):
     stage B: the six ACM terms are the means of the two sides (loss/side0/*, loss/side1/* hold each side), lcs =
       sum_neg LCS/(n_neg+1e-10) - sum_pos LCS/(n_pos+1e-10), fsd likewise with FSD(act0,act1) for positive and
       FSD(act0, bak1) for negative pairs; total = the same formula (the official ((acm0 + acm1)/2 + 0.1 lcs + 0.8 fsd)).
-  grad/<key> for every parameter (all zero when the step was skipped: skipped_nan = 1);
+  grad/<key> for every parameter (all zero when the step was skipped: skipped_nan = 1; a parameter the backward did
+    not reach has grad None in torch, written as zeros and named in the attribute grad_none);
   cas: the instance-branch class probabilities softmax(Z * a_ins) [B,T,21] (stage B: side 0);
   debug[/side0|/side1]/{att [B,T,3], p_ins, p_con, p_bak [B,21], feat_norms [B,3] (|f_ins|, |f_con|, |f_bak|),
     att_order [B,T,3] (descending torch.sort order of each attention channel), lcs_idx [B,30], fsd_act_idx,
@@ -62,8 +66,10 @@ OUT.h5 (float32, or float64 with --dtype float64):
 What a C++ reimplementation must match (observed in the official step, besides ../shared/specs/ftcl.md):
   - a NaN total skips backward and step (Q14): gradients zero, no update; OUT.h5 then has skipped_nan = 1;
   - stage A: lcs and fsd are both exactly 0 (no DP, no gradient) when the batch has no positive pair (even if
-    --without_* is not given); negatives are sampled down to n_pos, so a batch with fewer negative candidates than
-    positives makes the official random.sample raise (the oracle refuses such a batch);
+    --without_* is not given); feature_trans then gets no gradient at all (grad None: torch's Adam skips a parameter
+    whose grad is None, weight decay included, but torch 1.x's zero_grad() leaves zeros once a gradient existed, and
+    Adam then steps it with g = 0 + weight_decay * w); negatives are sampled down to n_pos, so a batch with
+    fewer negative candidates than positives makes the official random.sample raise (the oracle refuses such a batch);
   - stage A positives need sum(y_i*y_j) == 1 AND y_i == y_j: two identical two-label videos form neither a positive
     nor (sharing classes) a negative;
   - stage B ignores any given pair label: the official one is recomputed as sum(y0*y1) > 0 (any shared class);
@@ -78,7 +84,6 @@ import os
 import random
 import sys
 import time
-import types
 
 import numpy as np
 
@@ -288,7 +293,7 @@ def official_pairs(O, y):
 
 
 def check_stage_a_pairs(O, path, y, given, pair_seed):
-    """The positive pairs and the negative pairs of a stage-A step; given pairs are checked against the official rule."""
+    """The positive and the negative pairs of a stage-A step; given pairs are checked against the official rule."""
     pos, cand = official_pairs(O, y)
     if 'pos_pairs' in given and given['pos_pairs'] != pos:
         die('%s: pos_pairs %s differ from the official in-batch positives %s (i<j, same single class)' % (
@@ -317,6 +322,7 @@ class _StandInOptimizer(object):
         self.net = net
         self.code = code
         self.steps = []
+        self.none = []
 
     def zero_grad(self, *a, **k):
         for p in self.net.parameters():
@@ -326,7 +332,9 @@ class _StandInOptimizer(object):
         frame = sys._getframe(1)
         if frame.f_code is not self.code:
             die('the official train() loop changed: optimizer.step() called from %s' % frame.f_code.co_name, 3)
-        self.steps.append({n: p.grad.detach().clone() for n, p in self.net.named_parameters()})
+        self.none = [n for n, p in self.net.named_parameters() if p.grad is None]
+        self.steps.append({n: p.grad.detach().clone() if p.grad is not None else p.detach().new_zeros(p.shape)
+                           for n, p in self.net.named_parameters()})
 
 
 @contextlib.contextmanager
@@ -397,6 +405,7 @@ def run_official(O, stage, net, batch, tdt, neg_pairs, pair_seed):
     rec['args'] = args
     rec['criterion'] = criterion
     rec['grads'] = opt.steps
+    rec['grad_none'] = opt.none
     rec['sampler'] = sampler
     if len(rec['model']) != 1 or len(rec['crit']) != 1:
         die('the official train() ran the model %d and the criterion %d times, expected once' % (
@@ -530,7 +539,9 @@ def official_step(O, stage, net, batch, dtype, neg_pairs, pair_seed, pos_pairs=N
                 rows += [o[11], o[12][..., :h], o[12][..., h:], o[13][..., :h], o[13][..., h:]]
         for r in rows:
             zero_rows += int((torch.linalg.vector_norm(r.detach(), ord=2, dim=-1) == 0).sum())
-    meta.update({'lambda_guide_feat_sparse_lcs_fsd': np.asarray(lam, np.float64), 'skipped_nan': int(skipped), 'seconds': rec['seconds'], 'gap_att': gap_att, 'gap_cas': gap_cas,
+    meta.update({'lambda_guide_feat_sparse_lcs_fsd': np.asarray(lam, np.float64), 'skipped_nan': int(skipped),
+                 'grad_none': ','.join(rec['grad_none']), 'seconds': rec['seconds'], 'gap_att': gap_att,
+                 'gap_cas': gap_cas,
                  'lcs_margin': min([m[0] for m in margins] or [float('inf')]),
                  'lcs_matches': sum(m[1] for m in margins), 'lcs_nan_cells': sum(m[2] for m in margins),
                  'zero_rows': zero_rows})
@@ -622,8 +633,8 @@ def video_features(v, T, seed, classes):
 
 
 def stage_a_labels(B, seed):
-    """Video b: group g = b // 3; b % 3 in {0, 1}: the single class (5g + 3 seed + 1) mod 20; b % 3 == 2: the two classes
-    (5g + 3 seed + 8) mod 20 and (5g + 3 seed + 13) mod 20."""
+    """Video b: group g = b // 3; b % 3 in {0, 1}: the single class (5g + 3 seed + 1) mod 20; b % 3 == 2: the two
+    classes (5g + 3 seed + 8) mod 20 and (5g + 3 seed + 13) mod 20."""
     y = np.zeros((B, NUM_CLASSES), np.float32)
     for b in range(B):
         c = 5 * (b // 3) + 3 * seed + 1
@@ -780,6 +791,8 @@ def main():
               meta['lcs_matches'], meta['lcs_nan_cells'], meta['zero_rows'], meta['seconds'], a.out))
     if meta['skipped_nan']:
         print('WARNING: the loss is NaN: the official step skipped backward and update (gradients written as 0)')
+    if meta['grad_none']:
+        print('note: no gradient reached %s (written as 0)' % meta['grad_none'])
     if a.fd_check:
         used_neg = out['pairs/neg'].tolist() if a.stage == 'a' else None
         rows = fd_check(O, a.stage, net, batch, used_neg, grads)

@@ -17,7 +17,8 @@ The functions called are the official ones, unchanged:
 with the loss objects built by the official constructors from the official argument defaults (config/model_config.py
 build_args: thres 0.92, lcs_len 30, fsd_len 5; the lengths are then set to the L of the input).
 CPU shims, set on the loaded modules only: their `torch` name is a proxy whose zeros() drops device="cuda"
-(torch.zeros(..., device="cuda") fails without CUDA); tqdm is a pass-through when not installed; and their
+(torch.zeros(..., device="cuda") fails without CUDA) and whose tensor() can map a hard-coded dtype=float32 to
+another dtype (off here; tools/ftcl_oracle.py --dtype float64 sets it); tqdm is a pass-through when not installed; and their
 `get_similarity` is replaced by a feeder that returns the given score matrices in call order (the DP under test
 takes score matrices; the cosine itself is not part of these ops). `bench --features` keeps the official
 get_similarity and feeds random features instead (L=30, D=2048 for LCS; L=5, D=1024 for FSD), as a training step does.
@@ -82,6 +83,7 @@ class _TorchCpu(types.ModuleType):
     def __init__(self, torch):
         super().__init__('torch')
         self._torch = torch
+        self.float32_as = None  # tools/ftcl_oracle.py --dtype float64: the dtype that replaces a hard-coded float32
 
     def __getattr__(self, name):
         return getattr(self._torch, name)
@@ -90,6 +92,11 @@ class _TorchCpu(types.ModuleType):
         if str(k.get('device', 'cpu')).startswith('cuda'):
             k['device'] = 'cpu'
         return self._torch.zeros(*a, **k)
+
+    def tensor(self, *a, **k):
+        if self.float32_as is not None and k.get('dtype') is self._torch.float32:
+            k['dtype'] = self.float32_as  # assign2Tensor's mask: float32 would round every FSD cell in a double run
+        return self._torch.tensor(*a, **k)
 
 
 class _Feeder(object):
@@ -148,7 +155,8 @@ def load(threads=2):
         args = cfg.build_args()
     finally:
         sys.argv = old
-    ns = types.SimpleNamespace(torch=torch, nu=nu, crit=crit, args=args, feeder=feeder, rev=rev, stubbed=stubbed,
+    ns = types.SimpleNamespace(torch=torch, cfg=cfg, nu=nu, crit=crit, args=args, feeder=feeder, rev=rev, root=root,
+                               stubbed=stubbed,
                                ftcl=crit.FTCLLoss(args), acm=nu.ACMLoss(args))
     _STATE['ns'] = ns
     return ns

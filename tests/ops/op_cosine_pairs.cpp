@@ -29,8 +29,8 @@ void invariants(const Shape& s, const CpuState& st, Report& rep) {
 OpCase cosine_case(const Shape& s, unsigned checks) {
   OpCase c;
   c.op = "cosine_pairs";
-  c.params = "sets=" + std::to_string(s.sets) + " L=" + std::to_string(s.L) + " cols=[" + std::to_string(s.c0) + "," +
-             std::to_string(s.c0 + s.w) + ") of " + std::to_string(s.ld) + " P=" + std::to_string(s.P);
+  c.params = "sets=" + std::to_string(s.sets) + " L=" + std::to_string(s.L) + " cols=" + std::to_string(s.c0) + "-" +
+             std::to_string(s.c0 + s.w) + " ld=" + std::to_string(s.ld) + " P=" + std::to_string(s.P);
   c.checks = checks;
   const int rows = s.sets * s.L;
   const std::size_t nx = std::size_t(rows) * s.ld, ns = std::size_t(s.P) * s.L * s.L;

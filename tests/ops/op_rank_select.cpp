@@ -21,8 +21,8 @@ struct Shape {
 OpCase rank_case(const Shape& s, unsigned checks) {
   OpCase c;
   c.op = "rank_select";
-  c.params = "B=" + std::to_string(s.B) + " T=" + std::to_string(s.T) + " ranks=[" + std::to_string(s.r0) + "," +
-             std::to_string(s.r0 + s.n) + ")" + (s.time_order ? " time-order" : " rank-order");
+  c.params = "B=" + std::to_string(s.B) + " T=" + std::to_string(s.T) + " ranks=" + std::to_string(s.r0) + "-" +
+             std::to_string(s.r0 + s.n) + (s.time_order ? " time-order" : " rank-order");
   c.checks = checks;
   c.inputs = {float_in("score", std::size_t(s.B) * s.T * s.stride, false)};
   c.outputs = {int_out("idx", std::size_t(s.B) * s.n)};

@@ -5,10 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 #include <vector>
 
+#include "core/base/h5.h"
 #include "core/base/rng.h"
+#include "core/train/trainer.h"
+#include "data/synth.h"
+#include "test_util.h"
 #include "core/methods/ftcl/ftcl.h"
 #include "core/methods/registry.h"
 #include "kernels/attention_losses.h"
@@ -78,7 +83,8 @@ Reference reference(const aicl::FtclConfig& cfg, const aicl::ParameterSet& layou
   for (int b = 0; b < 3; ++b) {
     std::vector<int> idx(size_t(B) * k[b] * C);
     aicl::row_scale_forward(Zb.data() + size_t(b) * N * C, Z.data(), A.data(), 3, b, N, C);
-    aicl::topk_mil_weighted_forward(v.data() + size_t(b) * B * C, idx.data(), comb.data(), Zb.data() + size_t(b) * N * C,
+    aicl::topk_mil_weighted_forward(v.data() + size_t(b) * B * C, idx.data(), comb.data(),
+                                    Zb.data() + size_t(b) * N * C,
                                     static_cast<const double*>(nullptr), static_cast<const double*>(nullptr),
                                     aicl::MilSelection{false, 1, 0, 0}, B, T, C, k[b]);
     sign_sets(r.signature, idx.data(), B * C, k[b], C);
@@ -181,7 +187,8 @@ std::vector<double> run_method(SmallStep& s) {
   aicl::FtclActivations a(aicl::cpu_ops());
   s.params.zero_grad();
   std::vector<float> slots(aicl::kNumFtclLossSlots);
-  aicl::ftcl_forward_backward(aicl::cpu_ops(), cfg, aicl::ParamView{&s.params, s.params.values.data(), s.params.grads.data()},
+  const aicl::ParamView pv{&s.params, s.params.values.data(), s.params.grads.data()};
+  aicl::ftcl_forward_backward(aicl::cpu_ops(), cfg, pv,
                               aicl::StepBatch{s.x.data(), s.y.data(), s.y.data(), s.B, s.T, 1, 0}, a, slots.data(),
                               &s.pairs);
   const aicl::FtclLosses L = aicl::ftcl_losses_from_slots(slots.data(), cfg);
@@ -264,7 +271,8 @@ TEST_CASE("ftcl: the ACMNet state_dict (keys, shapes, 14,732,312 parameters at T
         std::vector<std::string>{"loss", "cls_ins", "cls_con", "cls_bak", "guide", "feat", "sparse", "lcs", "fsd"});
   CHECK_THROWS_WITH(aicl::make_method("ftcl", ctx(20, 2048), aicl::json{{"stage", "c"}}, "cfg"),
                     Catch::Contains("'stage' must be \"a\""));
-  CHECK_THROWS_WITH(aicl::make_method("ftcl", ctx(20, 2048), aicl::json{{"bogus", 1}}, "cfg"), Catch::Contains("bogus"));
+  CHECK_THROWS_WITH(aicl::make_method("ftcl", ctx(20, 2048), aicl::json{{"bogus", 1}}, "cfg"),
+                    Catch::Contains("bogus"));
   CHECK_THROWS_WITH(m->check_batch(std::vector<float>(40, 0.0f).data(), 2, 750), Catch::Contains("no label"));
   CHECK_THROWS_WITH(m->check_batch(std::vector<float>(40, 1.0f).data(), 2, 29), Catch::Contains("at least 30"));
 }
@@ -285,7 +293,7 @@ TEST_CASE("ftcl: the loss total weights the terms as ACMLoss and FTCLLoss do", "
   CHECK(aicl::ftcl_losses_from_slots(slots, b).total == Approx(Lb.total - 0.1 * 13).epsilon(1e-12));
 }
 
-TEST_CASE("ftcl: stage A pairs: same single class positive, disjoint negative, negatives sampled to the positives' count",
+TEST_CASE("ftcl: stage A pairs: same single class positive, disjoint negative, negatives sampled down to the positives",
           "[ftcl]") {
   const int K = 3;
   // videos: {0}, {0}, {1}, {0, 2}, {0}, {2}
@@ -321,4 +329,40 @@ TEST_CASE("ftcl: a stage B step (pairs (p, P + p)) equals the double reference a
   REQUIRE(s.pairs.pos.size() == 1);
   REQUIRE(s.pairs.neg.size() == 1);
   check_step(s);
+}
+
+TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and resumes bitwise, stage B refuses to train",
+          "[ftcl]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = aicl_test::temp_dir("ftcl_method");
+  aicl::SynthOptions so;  // training videos only: FTCL's inference is not implemented yet
+  so.train_videos = 8;
+  so.test_videos = 0;
+  so.max_segments = 60;
+  so.stream_dim = 16;
+  so.num_classes = 3;
+  so.seed = 4;
+  const std::string data = (dir / "ftcl_small.h5").string();
+  aicl::write_synth(so, data);
+  auto options = [&](const std::string& run, int steps) {
+    aicl::TrainOptions o;
+    o.data = data, o.run_dir = (dir / run).string(), o.method = "ftcl";
+    o.method_config = aicl::json{{"fc_dim", 6}, {"lcs_len", 4}, {"fsd_len", 2}};
+    o.steps = steps, o.batch = 4, o.segments = 16, o.eval_every = 0, o.checkpoint_every = 1, o.select = "last";
+    o.threads = 1, o.quiet = true;
+    return o;
+  };
+  aicl::train(options("full", 4));
+  aicl::train(options("part", 2));
+  aicl::TrainOptions again = aicl::load_run_options((dir / "part").string());
+  again.run_dir = (dir / "part").string(), again.resume = true, again.steps = 4;
+  aicl::train(again);
+  const aicl::H5File a = aicl::H5File::open_read((dir / "full" / "best.h5").string());
+  const aicl::H5File b = aicl::H5File::open_read((dir / "part" / "best.h5").string());
+  for (const char* key :
+       {"feature_embedding.0.weight", "att_branch.bias", "snippet_cls.weight", "feature_trans.weight"})
+    CHECK(a.read_floats(key) == b.read_floats(key));
+  aicl::TrainOptions stage_b = options("b", 2);
+  stage_b.method_config["stage"] = "b";
+  CHECK_THROWS_WITH(aicl::train(stage_b), Catch::Contains("stage B training is not implemented"));
 }

@@ -47,7 +47,8 @@ void invariants(int B, int K, BranchTarget target, double eps, const CpuState& s
     double row = 0;
     for (int c = 0; c < C; ++c) row += s.grad[0][std::size_t(b) * C + c];
     // With eps > 0 the gradient row sums to −(dloss/B)·Σ_c t_c·eps/(p_c + eps), not 0: checked only at eps = 0.
-    if (eps == 0) rep.check(std::fabs(row) < 1e-12, "dlogits row " + std::to_string(b) + " sums to " + std::to_string(row));
+    if (eps == 0)
+      rep.check(std::fabs(row) < 1e-12, "dlogits row " + std::to_string(b) + " sums to " + std::to_string(row));
   }
 }
 

@@ -57,7 +57,8 @@ OpCase gather_case(const Shape& s, unsigned checks) {
 std::vector<OpCase> gather_rows_cases() {
   const unsigned all = kGradCheck | kCuda | kPerf;
   // Small (rows with a padded ld, mean), FTCL's LCS set (30 of 750 rows of 2048) and its mean over the top 93.
-  return {gather_case({2, 9, 4, 3, 5, false}, kGradCheck | kCuda), gather_case({3, 8, 5, 4, 4, true}, kGradCheck | kCuda),
+  return {gather_case({2, 9, 4, 3, 5, false}, kGradCheck | kCuda),
+          gather_case({3, 8, 5, 4, 4, true}, kGradCheck | kCuda),
           gather_case({16, 750, 2048, 30, 30, false}, kCuda | kPerf),
           gather_case({16, 750, 2048, 93, 93, true}, kCuda | kPerf), gather_case({2, 11, 3, 2, 2, true}, all)};
 }

@@ -47,8 +47,8 @@ std::vector<OpCase> pair_contrast_cases() {
   // Stage A (plain means: eps 0, as many positives as negatives), stage B (1e-10), all-negative and all-positive
   // steps (the empty group contributes 0).
   const unsigned all = kGradCheck | kCuda | kPerf;
-  return {contrast_case(8, 2, 0.0, all), contrast_case(16, 3, 1e-10, all), contrast_case(5, 0, 1e-10, kGradCheck | kCuda),
-          contrast_case(4, 1, 0.0, kGradCheck | kCuda)};
+  return {contrast_case(8, 2, 0.0, all), contrast_case(16, 3, 1e-10, all),
+          contrast_case(5, 0, 1e-10, kGradCheck | kCuda), contrast_case(4, 1, 0.0, kGradCheck | kCuda)};
 }
 
 }  // namespace

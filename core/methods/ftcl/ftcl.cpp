@@ -196,7 +196,8 @@ void candidates_forward(Ops& ops, const FtclConfig& cfg, const ParamView& p, con
     int* idx = a.feat_idx.data() + size_t(x) * d.B * d.kmax;
     ops.rank_select_forward(idx, d.kmax, a.att.data(), 3, x, d.B, d.T, 0, d.k[x], false);
     for (int s = 0; s < d.sides; ++s)
-      ops.gather_rows_forward(a.feat.data() + size_t(s * 3 + x) * d.Bs * d.D, a.emb.data() + size_t(s) * d.Bs * d.T * d.D,
+      ops.gather_rows_forward(a.feat.data() + size_t(s * 3 + x) * d.Bs * d.D,
+                              a.emb.data() + size_t(s) * d.Bs * d.T * d.D,
                               idx + size_t(s) * d.Bs * d.kmax, d.kmax, d.Bs, d.T, d.D, d.k[x], true);
   }
   if (cfg.use_lcs) {  // instance-attention ranks 1..L, in time order
@@ -452,6 +453,16 @@ void FtclMethod::check_batch(const float* labels, int B, int T) const {
     if (std::all_of(labels + size_t(b) * K, labels + size_t(b + 1) * K, [](float l) { return l == 0.0f; }))
       fail("video " + std::to_string(b) +
            " of the batch has no label (FTCL's instance target [y, 0] / sum(y) would be 0/0)");
+}
+
+void FtclMethod::form_batch(std::vector<size_t>& videos, Rng& rng) const {
+  (void)videos, (void)rng;
+  // Stage B trains on the official pair list (every same-label pair of the training split plus as many sampled
+  // disjoint pairs, frozen samplings; spec 2.1, Q4-Q5), which a batch of the epoch's video permutation cannot form:
+  // refuse rather than train on random pairs. The stage-B step itself runs (--parity-step, tests).
+  if (cfg_.stage_b())
+    fail("FTCL stage B training is not implemented yet: it needs the official epoch of label pairs, not a batch of "
+         "the video permutation (the stage-B step runs in --parity-step); train stage A with --stage a");
 }
 
 std::unique_ptr<Workspace> FtclMethod::make_workspace(Ops& ops) const {

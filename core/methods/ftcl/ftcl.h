@@ -127,6 +127,7 @@ class FtclMethod final : public Method {
   int min_segments() const override { return ftcl_min_segments(cfg_); }
   int min_infer_segments() const override { return 2; }
   void check_batch(const float* labels_host, int B, int T) const override;
+  void form_batch(std::vector<size_t>& videos, Rng& rng) const override;
   std::unique_ptr<Workspace> make_workspace(Ops& ops) const override;
   void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,
                         float* loss_slots) override;

@@ -16,12 +16,14 @@ usage:
   aicl_train --config cfg.json [options that override it]
   aicl_train --resume RUN [--steps N]
   aicl_train --seeds 1-5 --data D.h5 --run-dir RUN [options]
-  aicl_train --parity-step [--method NAME] [--method-config F] --weights W.h5 --batch B.h5 --out O.h5
+  aicl_train --parity-step [--method NAME] [--method-config F] [--stage S] --weights W.h5 --batch B.h5 --out O.h5
 
 options (defaults are the official AICL settings):
-  --method NAME        the method to train (aicl | sal); its hyper-parameters are recorded in RUN/config.json,
+  --method NAME        the method to train (aicl | sal | ftcl); its hyper-parameters are recorded in RUN/config.json,
                        checkpoints and weights files
   --method-config F    a JSON object of the method's hyper-parameters (e.g. {"gce_q": 0.7}); unknown keys are errors
+  --stage S            shorthand for the method config key "stage" (methods trained in stages, e.g. ftcl a | b);
+                       a method without stages refuses it
   --steps N            optimizer steps (2000)
   --batch N            videos per batch (16)
   --segments T         segments per video after sampling (750); at least the method's top-k sizes allow (AICL: 20, SAL: 19)
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
-                   "method-config", "precision", "seeds"},
+                   "method-config", "precision", "seeds", "stage"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -91,6 +93,7 @@ int main(int argc, char** argv) {
         config = aicl::read_json_file(f.str("method-config", ""));
         if (!config.is_object()) aicl::fail("--method-config: " + f.str("method-config", "") + " must hold a JSON object");
       }
+      if (f.has("stage")) config["stage"] = f.str("stage", "");
       const auto method = aicl::make_method(f.str("method", "aicl"), aicl::MethodContext{}, config, "--method-config");
       method->parity_step(f.required("weights"), f.required("batch"), f.required("out"));
       return 0;
@@ -101,7 +104,7 @@ int main(int argc, char** argv) {
         if (f.has(bad)) aicl::fail(std::string("--seeds: cannot be combined with --") + bad);
     if (f.has("resume")) {
       for (const char* bad : {"config", "data", "run-dir", "batch", "segments", "seed", "lr", "optimizer", "method",
-                              "method-config", "train-sampling"})
+                              "method-config", "train-sampling", "stage"})
         if (f.has(bad)) aicl::fail(std::string("--") + bad + ": cannot be changed when resuming (see RUN/config.json)");
       o = aicl::load_run_options(f.str("resume", ""));
       o.run_dir = f.str("resume", "");
@@ -118,6 +121,10 @@ int main(int argc, char** argv) {
     if (f.has("method-config")) {
       o.method_config = aicl::read_json_file(f.str("method-config", ""));
       if (!o.method_config.is_object()) aicl::fail("--method-config: " + f.str("method-config", "") + " must hold a JSON object");
+    }
+    if (f.has("stage")) {
+      if (o.method_config.is_null()) o.method_config = aicl::json::object();
+      o.method_config["stage"] = f.str("stage", "");
     }
     o.lr = f.real("lr", o.lr, 1e-12, 10);
     o.weight_decay = f.real("weight-decay", o.weight_decay, 0, 10);

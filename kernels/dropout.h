@@ -20,20 +20,21 @@ struct DropoutKey {
 // Whether element i is kept (the mask both devices use).
 bool dropout_keep(const DropoutKey& key, std::size_t i, double p);
 
-// out[i] = keep_i ? x[i] · 1/(1 − p) : 0 (inverted dropout, as torch's F.dropout in training mode). 0 <= p < 1;
-// out may equal x. Throws aicl::Error for p outside [0, 1).
+// out[i] = keep_{i/group} ? x[i] · 1/(1 − p) : 0 (inverted dropout, as torch's F.dropout in training mode). group = 1:
+// element-wise; group = D on [N, D] rows: one draw per row (FTCL's snippet dropout, a dropped ones tensor [B,T,1]
+// broadcast over the channels). 0 <= p < 1, group >= 1; out may equal x. Throws aicl::Error otherwise.
 template <class T>
-void dropout_forward(T* out, const T* x, std::size_t n, double p, const DropoutKey& key);
+void dropout_forward(T* out, const T* x, std::size_t n, double p, const DropoutKey& key, std::size_t group = 1);
 
-// dx[i] += keep_i ? g[i] · 1/(1 − p) : 0 (ACCUMULATES), the same mask regenerated.
+// dx[i] += keep_{i/group} ? g[i] · 1/(1 − p) : 0 (ACCUMULATES), the same mask regenerated.
 template <class T>
-void dropout_backward(T* dx, const T* g, std::size_t n, double p, const DropoutKey& key);
+void dropout_backward(T* dx, const T* g, std::size_t n, double p, const DropoutKey& key, std::size_t group = 1);
 
 // ---- CUDA twin (kernels/dropout.cu, in libaicl_cuda.so): float, DEVICE pointers, queued on `stream` ----
 // The same Philox draws on the device: masks identical to the CPU's, values bit for bit.
 void dropout_forward_cuda(float* out, const float* x, std::size_t n, double p, const DropoutKey& key,
-                          cudaStream_t stream);
+                          cudaStream_t stream, std::size_t group = 1);
 void dropout_backward_cuda(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key,
-                           cudaStream_t stream);
+                           cudaStream_t stream, std::size_t group = 1);
 
 }  // namespace aicl

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/branch_ce.h"
 #include "kernels/dropout.h"
 #include "kernels/roll_mix.h"
 #include "kernels/topk_mil.h"
@@ -112,8 +113,11 @@ class Ops {
                                          int T, int C) = 0;
 
   virtual void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) = 0;
-  virtual void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) = 0;
-  virtual void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) = 0;
+  // group: consecutive elements sharing one draw (1: element-wise; D: one draw per [.., D] row, FTCL's snippets).
+  virtual void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key,
+                               std::size_t group = 1) = 0;
+  virtual void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key,
+                                std::size_t group = 1) = 0;
 
   // ---- MIL and selection (kernels/topk_mil.h, snippet_select.h); flow = rgb = nullptr: softmax(cas) alone ----
   virtual void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
@@ -172,6 +176,39 @@ class Ops {
   virtual void lcs_dp_backward(float* dS, const float* dvalue, const float* S, int P, int L, float tau,
                                bool stage_a) = 0;
   // ==== end FTCL DP losses ====
+
+  // ==== begin FTCL / ACM-Net ops (kernels/softmax_rows.h, row_scale.h, branch_ce.h, attention_losses.h,
+  // feat_norm_loss.h, rank_select.h, gather_rows.h, cosine_pairs.h, pair_contrast.h) ====
+  // Losses write their value to the device slot `loss`; backwards ACCUMULATE.
+  virtual void softmax_rows_forward(float* out, const float* x, int N, int C) = 0;
+  virtual void softmax_rows_backward(float* dx, const float* g, const float* p, int N, int C) = 0;
+  virtual void row_scale_forward(float* out, const float* x, const float* a, int stride, int col, int N, int C) = 0;
+  virtual void row_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int stride,
+                                  int col, int N, int C) = 0;
+  virtual void branch_ce_forward(float* loss, const float* logits, const float* labels, int B, int K,
+                                 BranchTarget target, double eps) = 0;
+  virtual void branch_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B, int K,
+                                  BranchTarget target, double eps) = 0;
+  virtual void guide_loss_forward(float* loss, const float* p, const float* att, int B, int T, int C, int A) = 0;
+  virtual void guide_loss_backward(float* dp, float dloss, const float* p, const float* att, int B, int T, int C,
+                                   int A) = 0;
+  virtual void att_sparsity_forward(float* loss, const float* att, int B, int T, int A, int cols) = 0;
+  virtual void att_sparsity_backward(float* datt, float dloss, int B, int T, int A, int cols) = 0;
+  virtual void feat_norm_loss_forward(float* loss, const float* f, int B, int D, double margin) = 0;
+  virtual void feat_norm_loss_backward(float* df, float dloss, const float* f, int B, int D, double margin) = 0;
+  virtual void rank_select_forward(int* idx, int ld, const float* score, int stride, int col, int B, int T, int r0,
+                                   int n, bool time_order) = 0;
+  virtual void gather_rows_forward(float* out, const float* x, const int* idx, int ld, int B, int T, int D, int n,
+                                   bool mean) = 0;
+  virtual void gather_rows_backward(float* dx, const float* dout, const int* idx, int ld, int B, int T, int D, int n,
+                                    bool mean) = 0;
+  virtual void cosine_pairs_forward(float* S, const float* X, int rows, int ld, int c0, int w, const int* ra,
+                                    const int* rb, int P, int L) = 0;
+  virtual void cosine_pairs_backward(float* dX, const float* dS, const float* X, int rows, int ld, int c0, int w,
+                                     const int* ra, const int* rb, int P, int L) = 0;
+  virtual void pair_contrast_forward(float* loss, const float* value, const int* pos, int P, double eps) = 0;
+  virtual void pair_contrast_backward(float* dvalue, float dloss, const int* pos, int P, double eps) = 0;
+  // ==== end FTCL / ACM-Net ops ====
 };
 
 // The CPU instance (kernels/ops_cpu.cpp).

@@ -23,6 +23,17 @@
 #include "kernels/fsd_dp.h"
 #include "kernels/lcs_dp.h"
 // ---- end FTCL DP losses ----
+// ---- begin FTCL / ACM-Net ops ----
+#include "kernels/softmax_rows.h"
+#include "kernels/row_scale.h"
+#include "kernels/branch_ce.h"
+#include "kernels/attention_losses.h"
+#include "kernels/feat_norm_loss.h"
+#include "kernels/rank_select.h"
+#include "kernels/gather_rows.h"
+#include "kernels/cosine_pairs.h"
+#include "kernels/pair_contrast.h"
+// ---- end FTCL / ACM-Net ops ----
 
 namespace aicl {
 
@@ -137,11 +148,13 @@ class CpuOps final : public Ops {
   void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) override {
     aicl::roll_mix_forward(out, x, B, n, mode);
   }
-  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
-    aicl::dropout_forward(out, x, n, p, key);
+  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key,
+                       std::size_t group) override {
+    aicl::dropout_forward(out, x, n, p, key, group);
   }
-  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) override {
-    aicl::dropout_backward(dx, g, n, p, key);
+  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key,
+                        std::size_t group) override {
+    aicl::dropout_backward(dx, g, n, p, key, group);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
@@ -242,6 +255,75 @@ class CpuOps final : public Ops {
     aicl::lcs_dp_backward(dS, dvalue, S, P, L, tau, stage_a);
   }
   // ==== end FTCL DP losses ====
+
+  // ==== begin FTCL / ACM-Net ops ====
+  void softmax_rows_forward(float* out, const float* x, int N, int C) override {
+    aicl::softmax_rows_forward(out, x, N, C);
+  }
+  void softmax_rows_backward(float* dx, const float* g, const float* p, int N, int C) override {
+    aicl::softmax_rows_backward(dx, g, p, N, C);
+  }
+  void row_scale_forward(float* out, const float* x, const float* a, int stride, int col, int N, int C) override {
+    aicl::row_scale_forward(out, x, a, stride, col, N, C);
+  }
+  void row_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int stride, int col,
+                          int N, int C) override {
+    aicl::row_scale_backward(dx, da, g, x, a, stride, col, N, C);
+  }
+  void branch_ce_forward(float* loss, const float* logits, const float* labels, int B, int K, BranchTarget target,
+                         double eps) override {
+    *loss = aicl::branch_ce_forward(logits, labels, B, K, target, eps);
+  }
+  void branch_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B, int K,
+                          BranchTarget target, double eps) override {
+    aicl::branch_ce_backward(dlogits, dloss, logits, labels, B, K, target, eps);
+  }
+  void guide_loss_forward(float* loss, const float* p, const float* att, int B, int T, int C, int A) override {
+    *loss = aicl::guide_loss_forward(p, att, B, T, C, A);
+  }
+  void guide_loss_backward(float* dp, float dloss, const float* p, const float* att, int B, int T, int C,
+                           int A) override {
+    aicl::guide_loss_backward(dp, dloss, p, att, B, T, C, A);
+  }
+  void att_sparsity_forward(float* loss, const float* att, int B, int T, int A, int cols) override {
+    *loss = aicl::att_sparsity_forward(att, B, T, A, cols);
+  }
+  void att_sparsity_backward(float* datt, float dloss, int B, int T, int A, int cols) override {
+    aicl::att_sparsity_backward(datt, dloss, B, T, A, cols);
+  }
+  void feat_norm_loss_forward(float* loss, const float* f, int B, int D, double margin) override {
+    *loss = aicl::feat_norm_loss_forward(f, B, D, margin);
+  }
+  void feat_norm_loss_backward(float* df, float dloss, const float* f, int B, int D, double margin) override {
+    aicl::feat_norm_loss_backward(df, dloss, f, B, D, margin);
+  }
+  void rank_select_forward(int* idx, int ld, const float* score, int stride, int col, int B, int T, int r0, int n,
+                           bool time_order) override {
+    aicl::rank_select_forward(idx, ld, score, stride, col, B, T, r0, n, time_order);
+  }
+  void gather_rows_forward(float* out, const float* x, const int* idx, int ld, int B, int T, int D, int n,
+                           bool mean) override {
+    aicl::gather_rows_forward(out, x, idx, ld, B, T, D, n, mean);
+  }
+  void gather_rows_backward(float* dx, const float* dout, const int* idx, int ld, int B, int T, int D, int n,
+                            bool mean) override {
+    aicl::gather_rows_backward(dx, dout, idx, ld, B, T, D, n, mean);
+  }
+  void cosine_pairs_forward(float* S, const float* X, int rows, int ld, int c0, int w, const int* ra, const int* rb,
+                            int P, int L) override {
+    aicl::cosine_pairs_forward(S, X, rows, ld, c0, w, ra, rb, P, L);
+  }
+  void cosine_pairs_backward(float* dX, const float* dS, const float* X, int rows, int ld, int c0, int w, const int* ra,
+                             const int* rb, int P, int L) override {
+    aicl::cosine_pairs_backward(dX, dS, X, rows, ld, c0, w, ra, rb, P, L);
+  }
+  void pair_contrast_forward(float* loss, const float* value, const int* pos, int P, double eps) override {
+    *loss = aicl::pair_contrast_forward(value, pos, P, eps);
+  }
+  void pair_contrast_backward(float* dvalue, float dloss, const int* pos, int P, double eps) override {
+    aicl::pair_contrast_backward(dvalue, dloss, pos, P, eps);
+  }
+  // ==== end FTCL / ACM-Net ops ====
 };
 
 }  // namespace

@@ -27,6 +27,17 @@
 #include "kernels/fsd_dp.h"
 #include "kernels/lcs_dp.h"
 // ---- end FTCL DP losses ----
+// ---- begin FTCL / ACM-Net ops ----
+#include "kernels/softmax_rows.h"
+#include "kernels/row_scale.h"
+#include "kernels/branch_ce.h"
+#include "kernels/attention_losses.h"
+#include "kernels/feat_norm_loss.h"
+#include "kernels/rank_select.h"
+#include "kernels/gather_rows.h"
+#include "kernels/cosine_pairs.h"
+#include "kernels/pair_contrast.h"
+// ---- end FTCL / ACM-Net ops ----
 
 namespace aicl {
 
@@ -152,11 +163,13 @@ class CudaOps final : public Ops {
   void roll_mix_forward(float* out, const float* x, int B, std::size_t n, RollMix mode) override {
     roll_mix_forward_cuda(out, x, B, n, mode, s_);
   }
-  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key) override {
-    dropout_forward_cuda(out, x, n, p, key, s_);
+  void dropout_forward(float* out, const float* x, std::size_t n, double p, const DropoutKey& key,
+                       std::size_t group) override {
+    dropout_forward_cuda(out, x, n, p, key, s_, group);
   }
-  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key) override {
-    dropout_backward_cuda(dx, g, n, p, key, s_);
+  void dropout_backward(float* dx, const float* g, std::size_t n, double p, const DropoutKey& key,
+                        std::size_t group) override {
+    dropout_backward_cuda(dx, g, n, p, key, s_, group);
   }
 
   void topk_mil_forward(float* cas_top, int* topk_idx, float* combined, const float* cas, const float* flow,
@@ -259,6 +272,75 @@ class CudaOps final : public Ops {
     lcs_dp_backward_cuda(dS, dvalue, S, P, L, tau, stage_a, s_);
   }
   // ==== end FTCL DP losses ====
+
+  // ==== begin FTCL / ACM-Net ops ====
+  void softmax_rows_forward(float* out, const float* x, int N, int C) override {
+    softmax_rows_forward_cuda(out, x, N, C, s_);
+  }
+  void softmax_rows_backward(float* dx, const float* g, const float* p, int N, int C) override {
+    softmax_rows_backward_cuda(dx, g, p, N, C, s_);
+  }
+  void row_scale_forward(float* out, const float* x, const float* a, int stride, int col, int N, int C) override {
+    row_scale_forward_cuda(out, x, a, stride, col, N, C, s_);
+  }
+  void row_scale_backward(float* dx, float* da, const float* g, const float* x, const float* a, int stride, int col,
+                          int N, int C) override {
+    row_scale_backward_cuda(dx, da, g, x, a, stride, col, N, C, s_);
+  }
+  void branch_ce_forward(float* loss, const float* logits, const float* labels, int B, int K, BranchTarget target,
+                         double eps) override {
+    branch_ce_forward_cuda(loss, logits, labels, B, K, target, eps, s_);
+  }
+  void branch_ce_backward(float* dlogits, float dloss, const float* logits, const float* labels, int B, int K,
+                          BranchTarget target, double eps) override {
+    branch_ce_backward_cuda(dlogits, dloss, logits, labels, B, K, target, eps, s_);
+  }
+  void guide_loss_forward(float* loss, const float* p, const float* att, int B, int T, int C, int A) override {
+    guide_loss_forward_cuda(loss, p, att, B, T, C, A, s_);
+  }
+  void guide_loss_backward(float* dp, float dloss, const float* p, const float* att, int B, int T, int C,
+                           int A) override {
+    guide_loss_backward_cuda(dp, dloss, p, att, B, T, C, A, s_);
+  }
+  void att_sparsity_forward(float* loss, const float* att, int B, int T, int A, int cols) override {
+    att_sparsity_forward_cuda(loss, att, B, T, A, cols, s_);
+  }
+  void att_sparsity_backward(float* datt, float dloss, int B, int T, int A, int cols) override {
+    att_sparsity_backward_cuda(datt, dloss, B, T, A, cols, s_);
+  }
+  void feat_norm_loss_forward(float* loss, const float* f, int B, int D, double margin) override {
+    feat_norm_loss_forward_cuda(loss, f, B, D, margin, s_);
+  }
+  void feat_norm_loss_backward(float* df, float dloss, const float* f, int B, int D, double margin) override {
+    feat_norm_loss_backward_cuda(df, dloss, f, B, D, margin, s_);
+  }
+  void rank_select_forward(int* idx, int ld, const float* score, int stride, int col, int B, int T, int r0, int n,
+                           bool time_order) override {
+    rank_select_forward_cuda(idx, ld, score, stride, col, B, T, r0, n, time_order, s_);
+  }
+  void gather_rows_forward(float* out, const float* x, const int* idx, int ld, int B, int T, int D, int n,
+                           bool mean) override {
+    gather_rows_forward_cuda(out, x, idx, ld, B, T, D, n, mean, s_);
+  }
+  void gather_rows_backward(float* dx, const float* dout, const int* idx, int ld, int B, int T, int D, int n,
+                            bool mean) override {
+    gather_rows_backward_cuda(dx, dout, idx, ld, B, T, D, n, mean, s_);
+  }
+  void cosine_pairs_forward(float* S, const float* X, int rows, int ld, int c0, int w, const int* ra, const int* rb,
+                            int P, int L) override {
+    cosine_pairs_forward_cuda(S, X, rows, ld, c0, w, ra, rb, P, L, s_);
+  }
+  void cosine_pairs_backward(float* dX, const float* dS, const float* X, int rows, int ld, int c0, int w, const int* ra,
+                             const int* rb, int P, int L) override {
+    cosine_pairs_backward_cuda(dX, dS, X, rows, ld, c0, w, ra, rb, P, L, s_);
+  }
+  void pair_contrast_forward(float* loss, const float* value, const int* pos, int P, double eps) override {
+    pair_contrast_forward_cuda(loss, value, pos, P, eps, s_);
+  }
+  void pair_contrast_backward(float* dvalue, float dloss, const int* pos, int P, double eps) override {
+    pair_contrast_backward_cuda(dvalue, dloss, pos, P, eps, s_);
+  }
+  // ==== end FTCL / ACM-Net ops ====
 
  private:
   CudaStream s_;

@@ -6,6 +6,7 @@
 
 #include "core/base/error.h"
 #include "core/methods/aicl/aicl.h"
+#include "core/methods/ftcl/ftcl.h"
 #include "core/methods/sal/sal.h"
 
 namespace aicl {
@@ -15,6 +16,7 @@ namespace {
 std::map<std::string, MethodFactory>& registry() {
   static std::map<std::string, MethodFactory> methods = {
       {"aicl", make_aicl_method},
+      {"ftcl", make_ftcl_method},
       {"sal", make_sal_method},
   };
   return methods;

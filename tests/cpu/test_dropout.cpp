@@ -33,3 +33,19 @@ TEST_CASE("dropout: the Philox mask keeps 1 - p of the entries and depends on se
   CHECK(y == x);
   CHECK_THROWS_AS(aicl::dropout_forward(y.data(), x.data(), x.size(), 1.0, k), aicl::Error);
 }
+
+TEST_CASE("dropout: group > 1 draws once per row of `group` elements (FTCL's snippet dropout)", "[dropout]") {
+  const aicl::DropoutKey k{7, 3, 2};
+  const std::size_t rows = 400, D = 5;
+  std::vector<float> x(rows * D, 1.0f), y(rows * D), dx(rows * D, 0.0f);
+  aicl::dropout_forward(y.data(), x.data(), x.size(), 0.7, k, D);
+  aicl::dropout_backward(dx.data(), x.data(), x.size(), 0.7, k, D);
+  const float scale = static_cast<float>(1.0 / (1.0 - 0.7));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t d = 0; d < D; ++d) {  // row r uses draw r, the element-wise mask's entry r
+      const float want = aicl::dropout_keep(k, r, 0.7) ? scale : 0.0f;
+      CHECK(y[r * D + d] == want);
+      CHECK(dx[r * D + d] == want);
+    }
+  CHECK_THROWS_AS(aicl::dropout_forward(y.data(), x.data(), x.size(), 0.5, k, 0), aicl::Error);
+}

@@ -252,9 +252,22 @@ double get_attr_double(hid_t obj, const std::string& name, const std::string& co
 std::string get_attr_string(hid_t obj, const std::string& name, const std::string& context) {
   Handle attr = open_attr(obj, name, H5T_STRING, context);
   Handle t = checked(H5Aget_type(attr.get()), H5Tclose, context, "reading a type");
-  if (H5Tis_variable_str(t.get()) > 0) fail(context + ": attribute '" + name + "' should be a fixed-length string");
+  Handle space = checked(H5Aget_space(attr.get()), H5Sclose, context, "reading a dataspace");
+  if (H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail(context + ": attribute '" + name + "' should be one string, not an array");
+  if (H5Tis_variable_str(t.get()) > 0) {  // h5py writes a Python str this way
+    Handle vtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(vtype.get(), H5T_VARIABLE);
+    H5Tset_cset(vtype.get(), H5Tget_cset(t.get()));
+    char* p = nullptr;
+    check(H5Aread(attr.get(), vtype.get(), &p), context, "reading attribute '" + name + "'");
+    const std::string v = p ? p : "";
+    H5free_memory(p);
+    return v;
+  }
   size_t width = H5Tget_size(t.get());
   Handle mtype = string_type(width);
+  H5Tset_cset(mtype.get(), H5Tget_cset(t.get()));
   std::vector<char> buf(width + 1, '\0');
   check(H5Aread(attr.get(), mtype.get(), buf.data()), context, "reading attribute '" + name + "'");
   return std::string(buf.data(), strnlen(buf.data(), width));

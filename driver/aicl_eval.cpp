@@ -8,6 +8,7 @@
 #include "core/base/cli.h"
 #include "core/methods/registry.h"
 #include "core/base/error.h"
+#include "core/eval/compare.h"
 #include "core/eval/evaluator.h"
 #include "core/base/io.h"
 #include "core/train/inference.h"
@@ -83,7 +84,15 @@ Examples:
   aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --report eval.json
   aicl_eval --data thumos14.h5 --weights runs/a/best.h5 --out dets.json --plot figs --plot-run runs/a
 
-Exit status: 0 on success, 2 on any error (one line on stderr naming the file or flag).
+Comparing two results:
+  aicl_eval --compare A.json B.json
+                     two reports (--report files or a run's eval.json): first whether they measure the same
+                     thing (protocol, tIoU thresholds, the hash of the evaluated video list, subset, classes,
+                     ground-truth size); if so the mAP of each per tIoU and B - A (exit 0), else the reasons
+                     (exit 1)
+
+Exit status: 0 on success, 2 on any error (one line on stderr naming the file or flag); --compare: 1 when the
+reports are not comparable.
 )";
 
 // The videos of --plot-videos (checked against `available`), or the first 6 of `available`.
@@ -251,6 +260,16 @@ int inference_mode(const aicl::Flags& flags) {
   return 0;
 }
 
+// `--compare A.json B.json`: exit 0 and the difference when comparable, exit 1 and the reasons when not.
+int compare_mode(const aicl::Flags& flags) {
+  const std::string a = flags.required("compare");
+  if (flags.positional().size() != 1) aicl::fail("--compare: give two reports: --compare A.json B.json");
+  const std::string b = flags.positional()[0];
+  const aicl::json cmp = aicl::compare_reports(aicl::read_json_file(a), aicl::read_json_file(b), a, b);
+  std::fputs(aicl::format_comparison(cmp, a, b).c_str(), stdout);
+  return cmp["comparable"].get<bool>() ? 0 : 1;
+}
+
 bool has_arg(int argc, char** argv, const char* name) {
   const size_t n = std::strlen(name);
   for (int i = 1; i < argc; ++i)
@@ -266,6 +285,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, argc < 2 ? stderr : stdout);
       return argc < 2 ? 2 : 0;
     }
+    if (has_arg(argc, argv, "--compare")) return compare_mode(aicl::Flags(argc, argv, 1, {"compare"}, {}));
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
                                            "device", "plot", "plot-videos", "plot-run", "method", "protocol",

@@ -71,6 +71,8 @@ void set_num_threads(int n) {
   omp_set_num_threads(n);
 }
 
+int num_threads() { return omp_get_max_threads(); }
+
 
 const char* blas_threading() {
   switch (openblas_get_parallel()) {

@@ -17,6 +17,8 @@ double gemm_seconds();
 
 // Sets the thread count of OpenBLAS and of OpenMP (the elementwise loops) together.
 void set_num_threads(int n);
+// The CPU threads BLAS and OpenMP use now (provenance records).
+int num_threads();
 
 // How the OpenBLAS loaded at run time threads its GEMMs: "openmp" (the build CMake prefers: one thread pool with
 // our loops), "pthread" (its own pool) or "sequential".

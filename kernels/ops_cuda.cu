@@ -1,5 +1,6 @@
 // The CUDA instance of the op table (in libaicl_cuda.so, opened only when a CUDA device is asked for): device
 // memory, every op queued on one stream, nothing waits except upload/download/sync.
+#include <cstdio>
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -368,5 +369,21 @@ int aicl_cuda_device_count() {
 aicl::Ops* aicl_cuda_ops() { return &aicl::cuda_ops(); }
 void aicl_cuda_set_tf32(int on) {
   aicl::set_cuda_math_mode(on ? aicl::CudaMathMode::tf32 : aicl::CudaMathMode::fp32);
+}
+// "NAME (compute capability M.m, N MiB), driver D, runtime R" of the current device, for provenance records.
+const char* aicl_cuda_device_description() {
+  static char text[256];
+  int dev = 0, driver = 0, runtime = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return "unknown CUDA device";
+  }
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  std::snprintf(text, sizeof text, "%s (compute capability %d.%d, %zu MiB), driver %d.%d, runtime %d.%d", p.name,
+                p.major, p.minor, p.totalGlobalMem >> 20, driver / 1000, driver % 1000 / 10, runtime / 1000,
+                runtime % 1000 / 10);
+  return text;
 }
 }

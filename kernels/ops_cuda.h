@@ -12,4 +12,5 @@ Ops& cuda_ops();
 extern "C" {
 int aicl_cuda_device_count();    // 0 without a driver or device (never throws)
 aicl::Ops* aicl_cuda_ops();      // the process-wide instance (one stream)
+const char* aicl_cuda_device_description();  // name, compute capability, memory, driver and runtime versions
 }

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <fstream>
+#include <thread>
 #include <string>
 
 #include "core/base/error.h"
@@ -20,6 +22,7 @@ struct CudaLibrary {
   int (*device_count)() = nullptr;
   Ops* (*ops)() = nullptr;
   void (*set_tf32)(int) = nullptr;  // cuBLAS math mode of the op table's GEMMs: 0 FP32, 1 TF32
+  const char* (*describe)() = nullptr;  // optional: libraries built before it lack it
 };
 
 // The directory of the running program: libaicl_cuda.so is built next to the CLIs and tests.
@@ -48,6 +51,7 @@ const CudaLibrary& cuda_library() {
     l.device_count = reinterpret_cast<int (*)()>(::dlsym(l.handle, "aicl_cuda_device_count"));
     l.ops = reinterpret_cast<Ops* (*)()>(::dlsym(l.handle, "aicl_cuda_ops"));
     l.set_tf32 = reinterpret_cast<void (*)(int)>(::dlsym(l.handle, "aicl_cuda_set_tf32"));
+    l.describe = reinterpret_cast<const char* (*)()>(::dlsym(l.handle, "aicl_cuda_device_description"));
     if (!l.device_count || !l.ops || !l.set_tf32) l.error = "libaicl_cuda.so lacks the aicl entry points";
     return l;
   }();
@@ -84,6 +88,27 @@ void set_device_precision(const std::string& device, const std::string& precisio
   if (device != "cuda") return;
   check_device_option(device, "--device");
   cuda_library().set_tf32(precision == "tf32" ? 1 : 0);
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      const std::string v = line.substr(line.find(':') + 1);
+      return v.substr(v.find_first_not_of(' '));
+    }
+  return "unknown CPU";
+}
+
+std::string device_description(const std::string& device, int threads) {
+  if (device == "cuda") {
+    const CudaLibrary& l = cuda_library();
+    return l.describe ? l.describe() : "CUDA device (libaicl_cuda.so without a description entry)";
+  }
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return cpu_model() + ", " + std::to_string(threads > 0 ? threads : cores) + " of " + std::to_string(cores) +
+         " threads";
 }
 
 bool cuda_usable() {

@@ -27,4 +27,8 @@ void set_device_precision(const std::string& device, const std::string& precisio
 // True when --device cuda can work here (the library opens and a device is present); never throws.
 bool cuda_usable();
 
+// For provenance records: "CPU model, N of M threads" (threads 0 = all), or the CUDA device's name, compute
+// capability, memory, driver and runtime versions.
+std::string device_description(const std::string& device, int threads);
+
 }  // namespace aicl

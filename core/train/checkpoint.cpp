@@ -8,7 +8,8 @@
 namespace aicl {
 
 void save_checkpoint(const std::string& path, const json& options, const Method& method, const ParameterSet& params,
-                     const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st) {
+                     const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st,
+                     const json& provenance) {
   write_atomic_with(path, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp);
     write_params_to(f, "params", params);
@@ -22,6 +23,7 @@ void save_checkpoint(const std::string& path, const json& options, const Method&
     method.save_state(f, "method_state");
     f.set_attr_string("/", "format", kCheckpointFormat);
     f.set_attr_string("/", "config", options.dump());
+    f.set_attr_string("/", "provenance", provenance.dump());
     f.set_attr_string("/", "method", method.name());
     f.set_attr_string("/", "method_config", method.config().dump());
     f.set_attr_double("/", "step", static_cast<double>(st.step));

@@ -24,8 +24,10 @@ struct LoopState {
 };
 
 // `options` is the run's resolved config.json content. v may be empty (SGD keeps no second moment).
+// `provenance` (core/train/provenance.h) is stored as the root attribute "provenance" (JSON text).
 void save_checkpoint(const std::string& path, const json& options, const Method& method, const ParameterSet& params,
-                     const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st);
+                     const std::vector<float>& m, const std::vector<float>& v, const Rng& rng, const LoopState& st,
+                     const json& provenance = json::object());
 
 // Fails with one line for a file that is not a complete aicl checkpoint, or was written by another method.
 // v is read only when `want_v` (Adam).

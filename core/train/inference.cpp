@@ -7,6 +7,7 @@
 #include "core/methods/registry.h"
 #include "core/runtime/device.h"
 #include "core/runtime/weights.h"
+#include "core/train/provenance.h"
 #include "core/train/run_data.h"
 #include "data/dataset.h"
 
@@ -81,6 +82,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
     j["segments"] = o.segments;
     j["device"] = o.device;
     j["precision"] = o.precision;
+    j["provenance"] = provenance(ProvenanceInput{method->name(), method->config(), &ds, o.device, o.precision, 0, -1,
+                                                 o.weights});
     write_json_file(o.report, j);
   }
   return out;

@@ -197,7 +197,8 @@ json train_seeds(const TrainOptions& base, const std::vector<int>& seeds) {
     runs.push_back(json{{"seed", seeds[i]}, {"run_dir", o.run_dir}, {"eval", read_json_file(eval_path)}});
     method = runs.back()["eval"].value("method", method);
   }
-  const json summary = summarize_seed_runs(runs, method, profile, synthetic);
+  json summary = summarize_seed_runs(runs, method, profile, synthetic);
+  summary["provenance"] = runs[0]["eval"].value("provenance", json(nullptr));  // of the first run (each has its own)
   write_json_file(base.run_dir + "/summary.json", summary);
   write_file_atomic(base.run_dir + "/summary.md", seed_summary_table(summary));
   return summary;

@@ -20,6 +20,7 @@
 #include "core/runtime/sampling.h"
 #include "core/runtime/weights.h"
 #include "core/train/checkpoint.h"
+#include "core/train/provenance.h"
 #include "core/train/run_data.h"
 #include "core/train/run_dir.h"
 #include "data/dataset.h"
@@ -188,6 +189,7 @@ class TrainRun {
   std::vector<PendingStep> pending_;
   std::vector<size_t> rows_, batch_videos_;
   std::vector<float> labels_;
+  json provenance_;  // the run's record (core/train/provenance.h), made at start
   bool tty_ = false;
   long first_step_ = 1;
   std::chrono::steady_clock::time_point t_start_, window_start_;
@@ -215,6 +217,8 @@ void TrainRun::start() {
   ckpt_path_ = o_.run_dir + "/checkpoint.h5";
   write_json_file(o_.run_dir + "/config.json", o_.to_json());
   fc_ = load_features(ds_);
+  provenance_ = provenance(ProvenanceInput{method_->name(), method_->config(), &ds_, o_.device, o_.precision,
+                                           o_.threads, o_.seed, o_.init_weights});
   if (!o_.init_weights.empty()) load_weights(o_.init_weights, params_, method_->name());
   else method_->init_params(params_, static_cast<unsigned long long>(o_.seed));
   m_.assign(params_.size(), 0.0f);
@@ -348,7 +352,7 @@ json TrainRun::run() {
     st_.step = step;
     if (do_checkpoint) {
       sync_state(step);
-      save_checkpoint(ckpt_path_, o_.to_json(), *method_, params_, m_, v_, data_rng_, st_);
+      save_checkpoint(ckpt_path_, o_.to_json(), *method_, params_, m_, v_, data_rng_, st_, provenance_);
     }
   }
   return finish();
@@ -406,6 +410,8 @@ json TrainRun::finish() {
   }
   report["method"] = method_->name();
   report["steps"] = o_.steps;
+  report["provenance"] = provenance_;
+  report["provenance"]["selection"] = report["selection"];
   report["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();
   write_json_file(o_.run_dir + "/eval.json", report);
   return report;

@@ -7,6 +7,7 @@
 
 #include "core/base/error.h"
 #include "core/base/io.h"
+#include "core/train/provenance.h"
 #include "core/train/seeds.h"
 #include "test_util.h"
 
@@ -94,12 +95,22 @@ TEST_CASE("aicl_train --seeds --select all: runs, summary equal to the eval.json
   const aicl::json s = aicl::read_json_file(run + "/summary.json");
   CHECK(s["seeds"] == aicl::json{4, 7});
   CHECK(s["synthetic_data"] == true);
+  CHECK(s["provenance"]["method"] == "aicl");
   for (const char* rule : {"val", "test", "last"}) {
     double sum = 0;
     std::vector<double> v;
     for (int seed : {4, 7}) {
       const aicl::json e = aicl::read_json_file(run + "/seed-" + std::to_string(seed) + "/eval.json");
       CHECK(aicl::read_json_file(run + "/seed-" + std::to_string(seed) + "/config.json")["seed"] == seed);
+      // Provenance: the build, the seed, the data and the device of each run.
+      const aicl::json& p = e["provenance"];
+      CHECK(p["seed"] == seed);
+      CHECK(!p["aicl_commit"].get<std::string>().empty());
+      CHECK(p["method"] == "aicl");
+      CHECK(p["dataset"]["profile"] == "thumos14");
+      CHECK(p["dataset"]["fingerprint_sha256"] == aicl::file_fingerprint(data));
+      CHECK(p["device"] == "cpu");
+      CHECK(p["selection"]["rule"] == "val");
       v.push_back(e["by_rule"][rule]["average_mAP"]);
       sum += v.back();
     }
@@ -126,5 +137,25 @@ TEST_CASE("aicl_train --seeds --select all: runs, summary equal to the eval.json
   bad = run_command(bin("aicl_train") + " --data " + data + " --run-dir " + run + "2 --seeds 1-2 --select all");
   CHECK(bad.exit_code == 2);
   CHECK(bad.output.find("--select all: needs --val-fraction > 0") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("provenance: the file fingerprint covers the size and both ends of a file") {
+  const fs::path dir = aicl_test::temp_dir("fingerprint");
+  const std::string f = (dir / "x.bin").string();
+  std::string bytes(3 << 20, 'a');
+  aicl::write_file_atomic(f, bytes);
+  const std::string base = aicl::file_fingerprint(f);
+  CHECK(base.size() == 64);
+  bytes.back() = 'b';  // the last MiB
+  aicl::write_file_atomic(f, bytes);
+  CHECK(aicl::file_fingerprint(f) != base);
+  bytes.back() = 'a';
+  bytes.push_back('a');  // the size
+  aicl::write_file_atomic(f, bytes);
+  CHECK(aicl::file_fingerprint(f) != base);
+  CHECK(aicl::file_fingerprint((dir / "none").string()).empty());
+  aicl::write_file_atomic(f, "small");
+  CHECK(aicl::file_fingerprint(f).size() == 64);
   fs::remove_all(dir);
 }

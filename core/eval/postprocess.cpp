@@ -49,7 +49,7 @@ void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, 
     else if (key == "test_sampling" && v.is_string() &&
              (v == "uniform" || v == "uniform_keep_short"))
       c.test_sampling = v.get<std::string>();
-    else if ((key == "act_thresh" || key == "att_thresh") && (v.is_array() || v.is_object())) {
+    else if ((key == "act_thresh" || key == "att_thresh" || key == "tiou") && (v.is_array() || v.is_object())) {
       std::vector<double> th;
       auto finite = [](const nlohmann::json& x) { return x.is_number() && std::isfinite(x.get<double>()); };
       if (v.is_object()) {
@@ -63,7 +63,9 @@ void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, 
           fail(who + ": post-processing key '" + key + "' must be a list of finite numbers");
         for (const auto& x : v) th.push_back(x.get<double>());
       }
-      (key == "act_thresh" ? c.act_thresh : c.att_thresh) = std::move(th);
+      if (key == "tiou" && !std::all_of(th.begin(), th.end(), [](double t) { return t > 0 && t <= 1; }))
+        fail(who + ": post-processing key 'tiou' must hold thresholds in (0, 1]");
+      (key == "act_thresh" ? c.act_thresh : key == "att_thresh" ? c.att_thresh : c.tiou) = std::move(th);
     }
     else fail(who + ": unknown or malformed post-processing key '" + key + "'");
   }

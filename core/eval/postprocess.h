@@ -27,6 +27,9 @@ struct PostprocessConfig {
   // The test sampling rule ("uniform" or "uniform_keep_short", as DatasetProfile::test_sampling) when a method
   // sets it; "" (postprocess_config_for's) = the dataset profile's.
   std::string test_sampling;
+  // The evaluation tIoUs when a method sets them (FTCL: the first 7 of np.arange(0.1, 1.0, 0.1)); empty = the
+  // dataset profile's. Read by core/train's evaluation options, not by the post-processing.
+  std::vector<double> tiou;
   // Video-level class selection threshold (official --class_th). Compared in float32 with the float32 video
   // score, as numpy does for a Python float against a float32 array.
   double class_thresh = 0.25;
@@ -55,9 +58,9 @@ struct PostprocessConfig {
 PostprocessConfig postprocess_config_for(const DatasetProfile& profile);
 
 // Sets the fields named in `overrides` (class_thresh, scale, outer_ratio, class_score_weight, nms_thresh,
-// soft_nms, nms_alpha, kind, act_thresh, att_thresh, test_sampling); another key or a bad value is an aicl::Error
-// naming `who`. act_thresh / att_thresh take a list of numbers or {"arange": [start, stop, step]} (numpy_arange's
-// doubles, e.g. 0.30000000000000004).
+// soft_nms, nms_alpha, kind, act_thresh, att_thresh, test_sampling, tiou); another key or a bad value is an
+// aicl::Error naming `who`. act_thresh / att_thresh / tiou take a list of numbers or {"arange": [start, stop, step]}
+// (numpy_arange's doubles, e.g. 0.30000000000000004).
 
 void apply_postprocess_overrides(PostprocessConfig& cfg, const nlohmann::json& overrides, const std::string& who);
 

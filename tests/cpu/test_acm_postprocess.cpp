@@ -169,6 +169,8 @@ TEST_CASE("acm postprocess golden: FTCL's declared post-processing gives the off
   PostprocessConfig cfg = aicl::postprocess_config_for(aicl::DatasetProfile::thumos14());
   aicl::apply_postprocess_overrides(cfg, m->postprocess_overrides(), "method ftcl");
   REQUIRE(cfg.kind == "acm");
+  CHECK(cfg.test_sampling == "uniform_keep_short");
+  CHECK(cfg.tiou == std::vector<double>{0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7000000000000001});
   const std::vector<std::string> names = g["class_names"].get<std::vector<std::string>>();
   const int K = 20;
   size_t n_det = 0, n_exact = 0, correct = 0;

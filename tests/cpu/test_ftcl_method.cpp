@@ -368,6 +368,7 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
   // job reads the method from the weights file and gives the same detections.
   const aicl::json report = aicl::read_json_file((dir / "full" / "eval.json").string());
   CHECK(report.contains("average_mAP"));
+  CHECK(report["tiou"] == aicl::json{0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7000000000000001});
   const aicl::json dets = aicl::read_json_file((dir / "full" / "detections.json").string());
   CHECK(dets["results"].size() == 4);
   aicl::InferOptions io;
@@ -375,6 +376,7 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
   io.segments = 16;
   const aicl::InferOutcome out = aicl::infer_and_evaluate(io);
   CHECK(out.method == "ftcl");
+  CHECK(out.report.average_mAP == report["average_mAP"].get<double>());
   CHECK(aicl::read_json_file(io.out)["results"] == dets["results"]);
   aicl::TrainOptions stage_b = options("b", 2);
   stage_b.method_config["stage"] = "b";

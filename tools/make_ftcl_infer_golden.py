@@ -3,6 +3,12 @@
 model outputs, for tests/cpu/test_acm_postprocess.cpp ("acm postprocess golden").
 
   make_ftcl_infer_golden.py OUT.json [--seed 0]
+  make_ftcl_infer_golden.py --forward OUT.json [--seed 1]
+
+--forward: the official ACMNet(args) forward in eval mode (no dropout; float32, CPU) on the FTCL oracle's formula
+weights and features (tools/ftcl_oracle.py make-inputs: sal_oracle.write_formula_weights, video_features), batch 1
+per video as test() runs it; writes each video's act_inst_cls (21-way video softmax), temp_att [T,3] and
+act_inst_cas [T,21] for tests/cpu/test_ftcl_parity.cpp ("parity: FTCL inference outputs ...").
 
 Nothing of the official code is copied: test_thu.py and utils/net_evaluation.py are loaded at run time through
 tools/ftcl_oracle.py's loader (OFFICIAL_FTCL, default /work/.mirror/MengyuanChen21+CVPR2022-FTCL/repo). What runs
@@ -61,12 +67,40 @@ def synth_video(rng, T, classes, strength):
     return cas, att, softmax32(video)
 
 
+def forward(O, out, seed):
+    torch = O.torch
+    args = ftcl_oracle.official_args(O, 'a')
+    net = O.ACMNet(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        w = os.path.join(tmp, 'w.h5')
+        with ftcl_oracle.sal_oracle.atomic_h5(w) as f:
+            ftcl_oracle.sal_oracle.write_formula_weights(f, seed, ftcl_oracle.KEYS)
+        ftcl_oracle.read_weights(w, net)
+    net.eval()
+    videos = []
+    for v, (T, classes) in enumerate([(48, [3]), (13, [7, 12]), (2, [5])]):
+        x = ftcl_oracle.video_features(v, T, seed, classes)
+        with torch.no_grad():
+            o = net(torch.from_numpy(x)[None])
+        videos.append({'v': v, 'T': T, 'classes': classes, 'feature_sum': float(x.astype(np.float64).sum()),
+                       'video': [float(z) for z in o[0][0].numpy().reshape(-1)],
+                       'att': [float(z) for z in o[6][0].numpy().reshape(-1)],
+                       'cas': [float(z) for z in o[7][0].numpy().reshape(-1)]})
+    with open(out, 'w') as f:
+        json.dump({'seed': seed, 'torch': torch.__version__, 'videos': videos}, f)
+    print('%d videos -> %s' % (len(videos), out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
-    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--seed', type=int, default=None)
+    ap.add_argument('--forward', action='store_true')
     a = ap.parse_args()
     O = ftcl_oracle.load()
+    if a.forward:
+        return forward(O, a.out, 1 if a.seed is None else a.seed)
+    a.seed = 0 if a.seed is None else a.seed
     torch = O.torch
     if 'sklearn' not in sys.modules:
         try:

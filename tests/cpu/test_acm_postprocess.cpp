@@ -98,7 +98,7 @@ TEST_CASE("acm postprocess: the CAS branch scores the thresholded CAS, the atten
   CHECK(g[0].score == 3.5 / 5 + 0.5 * double(0.9f));
 }
 
-TEST_CASE("acm postprocess: one-point runs and a run of only index 0 give nothing; classes pooled in first appearance",
+TEST_CASE("acm postprocess: one-point runs and a run of only index 0 give nothing, a 2-point run at 0 counts",
           "[acm]") {
   PostprocessConfig c = plain_cfg();
   std::vector<Detection> out;
@@ -114,7 +114,7 @@ TEST_CASE("acm postprocess: one-point runs and a run of only index 0 give nothin
   CHECK(out[0].score == (0.9 + 0.8) / 2);  // outer: [0, 0) and (1, int(1 + 0.4) = 1]: empty, so 0
 }
 
-TEST_CASE("acm postprocess: x20 upsampling extrapolates the last 19 points; runs reaching both ends have no outer",
+TEST_CASE("acm postprocess: x20 upsampling extrapolates the last 19 points, a run reaching both ends has no outer",
           "[acm]") {
   PostprocessConfig c = plain_cfg();
   c.scale = 20;

@@ -64,7 +64,8 @@ Inference mode (the method's inference + post-processing as its official code, t
   --data FILE        dataset (aicl_data format); its ground truth is used for the evaluation
   --weights FILE     weights (.h5 with the official state_dict keys; from aicl_train or tools/pkl_to_h5.py)
   --out FILE         detections JSON to write (official result format)
-  --segments T       test videos are sampled uniformly to T segments, as the official test loader (750)
+  --segments T       test videos are sampled uniformly to T segments, as the official test loader (750); under
+                     the profile's or the method's uniform_keep_short rule a video of at most T keeps its length
   --subset NAME      the dataset subset to run on (default: the dataset profile's test subset)
   --method NAME      the method of the weights (default: the one the weights file records; aicl for official
                      weights converted with tools/pkl_to_h5.py); a file of another method is an error

@@ -63,7 +63,9 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
   // Each video's segment indices by the profile's test sampling: T rows, or (uniform_keep_short) a short video
   // whole, so that the sampled length T_v varies per video. Videos are batched in runs of equal T_v (dataset
   // order kept); a video with T_v below the method's min_infer_segments() gets no detections.
-  const std::string& rule = ds.profile().test_sampling;
+  const std::string& rule = cfg.test_sampling.empty() ? ds.profile().test_sampling : cfg.test_sampling;
+  const bool acm = cfg.kind == "acm";
+  if (!acm && cfg.kind != "oic") fail("post-processing kind '" + cfg.kind + "' is not \"oic\" or \"acm\"");
   std::vector<std::vector<int>> samples(videos.size());
   int max_T = T;
   for (size_t i = 0; i < videos.size(); ++i) {
@@ -76,7 +78,7 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
   const int chunk_size = ops.host_memory() ? 8 : 16;
   ChunkLoader loader(ops, ds, features, chunk_size, max_T);
   std::unique_ptr<Workspace> ws = method.make_workspace(ops);
-  std::vector<float> raw, act, score(C);
+  std::vector<float> raw, act, att, score(C);
   std::vector<VideoDetections> all;
   std::map<std::string, std::vector<float>> kept;
   size_t correct = 0;
@@ -97,23 +99,50 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
     const std::vector<std::vector<int>> sample(samples.begin() + start, samples.begin() + end);
     start = end;
     const InferScores out = method.infer(ops, model.params, loader.load(chunk, sample, Tv), nb, Tv, *ws);
-    const size_t n_raw = static_cast<size_t>(nb) * V, n_act = static_cast<size_t>(nb) * Tv * C;
+    const int act_stride = out.activation_stride > 0 ? out.activation_stride : C;
+    if (act_stride < C) fail("method " + method.name() + ": activation rows of " + std::to_string(act_stride) +
+                             " floats hold fewer than the " + std::to_string(C) + " classes");
+    if (acm && (!out.attention || out.attention_stride < 1))
+      fail("method " + method.name() + ": post-processing \"acm\" needs an attention from the method's inference");
+    const size_t n_raw = static_cast<size_t>(nb) * V, n_act = static_cast<size_t>(nb) * Tv * act_stride;
+    const size_t n_att = acm ? static_cast<size_t>(nb) * Tv * out.attention_stride : 0;
     const float* raw_h = out.video;
     const float* act_h = out.activation;
+    const float* att_h = out.attention;
     if (!ops.host_memory()) {
-      raw.resize(n_raw), act.resize(n_act);
+      raw.resize(n_raw), act.resize(n_act), att.resize(n_att);
       ops.download(raw.data(), out.video, n_raw * sizeof(float));
       ops.download(act.data(), out.activation, n_act * sizeof(float));
-      raw_h = raw.data(), act_h = act.data();
+      if (acm) ops.download(att.data(), out.attention, n_att * sizeof(float));
+      raw_h = raw.data(), act_h = act.data(), att_h = att.data();
     }
     for (int b = 0; b < nb; ++b) {
       const VideoInfo& v = ds.video(chunk[b]);
       method.video_scores(raw_h + static_cast<size_t>(b) * V, score.data());
-      const ClassSelection sel = select_classes(score.data(), C, cfg);
+      const ClassSelection sel = acm ? select_classes_acm(score.data(), C, cfg) : select_classes(score.data(), C, cfg);
       if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
-      const float* activation = act_h + static_cast<size_t>(b) * Tv * C;
-      if (keep_activations.count(v.name)) kept[v.name].assign(activation, activation + static_cast<size_t>(Tv) * C);
-      all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), Tv, C, v.num_segments, cfg)});
+      const float* activation = act_h + static_cast<size_t>(b) * Tv * act_stride;
+      if (keep_activations.count(v.name)) {
+        std::vector<float>& k = kept[v.name];
+        k.clear();
+        for (int t = 0; t < Tv; ++t)
+          k.insert(k.end(), activation + static_cast<size_t>(t) * act_stride,
+                   activation + static_cast<size_t>(t) * act_stride + C);
+      }
+      if (acm) {
+        const float* attention = att_h + static_cast<size_t>(b) * Tv * out.attention_stride;
+        all.push_back(VideoDetections{v.name, localize_video_acm(activation, act_stride, attention, out.attention_stride,
+                                                                 score.data(), Tv, C, v.num_segments, cfg)});
+      } else if (act_stride == C) {
+        all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), Tv, C, v.num_segments, cfg)});
+      } else {  // localize_video reads [T, C] rows
+        std::vector<float> dense;
+        dense.reserve(static_cast<size_t>(Tv) * C);
+        for (int t = 0; t < Tv; ++t)
+          dense.insert(dense.end(), activation + static_cast<size_t>(t) * act_stride,
+                       activation + static_cast<size_t>(t) * act_stride + C);
+        all.push_back(VideoDetections{v.name, localize_video(dense.data(), score.data(), Tv, C, v.num_segments, cfg)});
+      }
     }
   }
   LocalizeResult r;

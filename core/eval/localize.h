@@ -39,11 +39,13 @@ struct InferenceModel {
   ParamView params;
 };
 
-// Runs the method on each video sampled to T segments by the dataset profile's test_sampling (the official test
+// Runs the method on each video sampled to T segments by the test sampling rule (cfg.test_sampling, else the dataset
+// profile's; the official test
 // loader: "uniform" gives every video T rows, "uniform_keep_short" keeps a video of L <= T rows whole), in chunks
 // of videos with equal sampled length, and post-processes every video as the official inference does. A video
 // sampled to fewer than method.min_infer_segments() rows gets no detections. The kept activations are [T_v, C]
-// per video (T_v = T unless the sampling keeps short videos whole).
+// per video (T_v = T unless the sampling keeps short videos whole). cfg.kind picks the post-processing: "oic"
+// (localize_video) or "acm" (localize_video_acm, on the method's activation and attention).
 LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
                                const VideoFeatures& features, int T, const PostprocessConfig& cfg,
                                const std::set<std::string>& keep_activations = {});

@@ -23,7 +23,7 @@ PostprocessConfig postprocess_config_for(const DatasetProfile& p) {
   c.nms_thresh = p.nms_thresh;
   c.soft_nms = p.soft_nms;
   c.nms_alpha = p.nms_alpha;
-  return c;
+  return c;  // test_sampling stays "": localize_videos reads the dataset's profile unless a method sets it
 }
 
 void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, const std::string& who) {
@@ -45,6 +45,28 @@ void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, 
     else if (key == "nms_alpha") c.nms_alpha = number(0, true);
     else if (key == "scale") c.scale = static_cast<int>(number(1, false));
     else if (key == "soft_nms" && v.is_boolean()) c.soft_nms = v.get<bool>();
+    else if (key == "kind" && v.is_string() && (v == "oic" || v == "acm")) c.kind = v.get<std::string>();
+    else if (key == "test_sampling" && v.is_string() &&
+             (v == "uniform" || v == "uniform_keep_short"))
+      c.test_sampling = v.get<std::string>();
+    else if ((key == "act_thresh" || key == "att_thresh" || key == "tiou") && (v.is_array() || v.is_object())) {
+      std::vector<double> th;
+      auto finite = [](const nlohmann::json& x) { return x.is_number() && std::isfinite(x.get<double>()); };
+      if (v.is_object()) {
+        const bool ok = v.size() == 1 && v.contains("arange") && v["arange"].is_array() && v["arange"].size() == 3 &&
+                        std::all_of(v["arange"].begin(), v["arange"].end(), finite) &&
+                        v["arange"][0].get<double>() < v["arange"][1].get<double>() && v["arange"][2].get<double>() > 0;
+        if (!ok) fail(who + ": post-processing key '" + key + "' must be {\"arange\": [start, stop, step]} with start < stop, step > 0");
+        th = numpy_arange(v["arange"][0].get<double>(), v["arange"][1].get<double>(), v["arange"][2].get<double>());
+      } else {
+        if (!std::all_of(v.begin(), v.end(), finite))
+          fail(who + ": post-processing key '" + key + "' must be a list of finite numbers");
+        for (const auto& x : v) th.push_back(x.get<double>());
+      }
+      if (key == "tiou" && !std::all_of(th.begin(), th.end(), [](double t) { return t > 0 && t <= 1; }))
+        fail(who + ": post-processing key 'tiou' must hold thresholds in (0, 1]");
+      (key == "act_thresh" ? c.act_thresh : key == "att_thresh" ? c.att_thresh : c.tiou) = std::move(th);
+    }
     else fail(who + ": unknown or malformed post-processing key '" + key + "'");
   }
 }
@@ -202,6 +224,109 @@ std::vector<Detection> localize_video(const float* activation, const float* vide
       if (before == 0 && !pool[p].empty()) class_order.push_back(p);
     }
   }
+  std::vector<Detection> out;
+  for (size_t p : class_order) {
+    std::vector<Detection> kept = basnet_nms(pool[p], cfg.nms_thresh, cfg.soft_nms, cfg.nms_alpha);
+    out.insert(out.end(), kept.begin(), kept.end());
+  }
+  return out;
+}
+
+ClassSelection select_classes_acm(const float* video_score, int num_classes, const PostprocessConfig& cfg) {
+  AICL_CHECK(video_score != nullptr && num_classes >= 1, "select_classes_acm: need a video score of >= 1 classes");
+  const auto th = static_cast<float>(cfg.class_thresh);  // numpy: float32 array against a Python float
+  ClassSelection sel;
+  sel.binarized.resize(static_cast<size_t>(num_classes));
+  int best = 0;  // np.argmax: the first maximum, or the first NaN
+  for (int c = 0; c < num_classes; ++c) {
+    sel.binarized[static_cast<size_t>(c)] = video_score[c] >= th ? 1.0f : 0.0f;
+    if (video_score[c] > th) sel.predicted.push_back(c);
+    if (!std::isnan(video_score[best]) && (video_score[c] > video_score[best] || std::isnan(video_score[c]))) best = c;
+  }
+  if (sel.predicted.empty()) sel.predicted.push_back(best);
+  return sel;
+}
+
+void acm_proposals(const double* mask, const double* values, bool zero_below, size_t num_points, double thresh,
+                   int label, float class_score, double t_factor, const PostprocessConfig& cfg,
+                   std::vector<Detection>& out) {
+  // The scored values: the thresholded copy (values < th set to 0; the CAS branch, whose mask is that copy) or
+  // the values themselves. 1.0·x + 0.0·att in the official call adds a zero, which changes no value.
+  thread_local std::vector<double> scored;
+  const double* v = values;
+  if (zero_below) {
+    scored.assign(values, values + num_points);
+    for (double& x : scored)
+      if (x < thresh) x = 0;
+    v = mask = scored.data();
+  }
+  auto selected = [&](size_t j) { return mask[j] >= thresh; };  // np.where(x >= th); NaN is not selected
+  size_t first = 0;
+  while (first < num_points && !selected(first)) ++first;
+  if (first == num_points) return;
+  if (first == 0) {  // temp_list.any() is False for [0]
+    size_t next = 1;
+    while (next < num_points && !selected(next)) ++next;
+    if (next == num_points) return;
+  }
+  const double class_term =
+      cfg.class_score_weight == 0 ? 0.0 : rounded_product(cfg.class_score_weight, static_cast<double>(class_score));
+  const auto last_index = static_cast<int64_t>(num_points) - 1;
+  thread_local std::vector<double> outer;
+  for (size_t j = first; j < num_points;) {
+    if (!selected(j)) {
+      ++j;
+      continue;
+    }
+    const size_t s = j;
+    while (j < num_points && selected(j)) ++j;
+    const size_t e = j - 1;
+    const size_t len = e - s + 1;
+    if (len < 2) continue;
+    const double inner = numpy_mean(v + s, len);
+    const double reach = rounded_product(cfg.outer_ratio, static_cast<double>(len));
+    const int64_t outer_s = std::max<int64_t>(0, static_cast<int64_t>(std::trunc(static_cast<double>(s) - reach)));
+    const int64_t outer_e = std::min<int64_t>(last_index, static_cast<int64_t>(std::trunc(static_cast<double>(e) + reach)));
+    outer.clear();
+    for (int64_t k = outer_s; k < static_cast<int64_t>(s); ++k) outer.push_back(v[k]);
+    for (int64_t k = static_cast<int64_t>(e) + 1; k <= outer_e; ++k) outer.push_back(v[k]);
+    const double outer_score = outer.empty() ? 0.0 : numpy_mean(outer.data(), outer.size());
+    Detection d;
+    d.label = label;
+    d.score = (inner - outer_score) + class_term;
+    d.t_start = static_cast<double>(s) * t_factor;
+    d.t_end = static_cast<double>(e + 1) * t_factor;
+    out.push_back(d);
+  }
+}
+
+std::vector<Detection> localize_video_acm(const float* cas, int cas_stride, const float* attention, int att_stride,
+                                          const float* video_score, int T, int num_classes, int vid_num_seg,
+                                          const PostprocessConfig& cfg) {
+  AICL_CHECK(cas != nullptr && attention != nullptr, "localize_video_acm: the CAS and the attention are needed");
+  AICL_CHECK(T >= 2, "localize_video_acm: need at least 2 segments, got T=" + std::to_string(T));
+  AICL_CHECK(cas_stride >= num_classes && att_stride >= 1, "localize_video_acm: bad strides");
+  AICL_CHECK(vid_num_seg >= 1, "localize_video_acm: vid_num_seg must be >= 1, got " + std::to_string(vid_num_seg));
+  AICL_CHECK(cfg.scale >= 1, "localize_video_acm: scale must be >= 1");
+  const ClassSelection sel = select_classes_acm(video_score, num_classes, cfg);
+  const std::vector<int>& pred = sel.predicted;
+  std::vector<std::vector<double>> up(pred.size());
+  for (size_t p = 0; p < pred.size(); ++p) up[p] = upsample_linear(cas + pred[p], T, cas_stride, cfg.scale);
+  const std::vector<double> att = upsample_linear(attention, T, att_stride, cfg.scale);  // the same for every class
+  const double t_factor = seconds_per_point(vid_num_seg, T, cfg);
+  std::vector<std::vector<Detection>> pool(pred.size());
+  std::vector<size_t> class_order;
+  auto pass = [&](const std::vector<double>& thresholds, bool cas_branch) {
+    for (double th : thresholds)
+      for (size_t p = 0; p < pred.size(); ++p) {
+        const size_t before = pool[p].size();
+        acm_proposals(cas_branch ? up[p].data() : att.data(), up[p].data(), cas_branch, up[p].size(), th, pred[p],
+                      video_score[pred[p]], t_factor, cfg, pool[p]);
+        if (before == 0 && !pool[p].empty()) class_order.push_back(p);
+      }
+  };
+  pass(cfg.act_thresh, true);
+  pass(cfg.att_thresh, false);
   std::vector<Detection> out;
   for (size_t p : class_order) {
     std::vector<Detection> kept = basnet_nms(pool[p], cfg.nms_thresh, cfg.soft_nms, cfg.nms_alpha);

@@ -18,6 +18,18 @@
 namespace aicl {
 
 struct PostprocessConfig {
+  // Which post-processing: "oic" (official AICL/SAL: thresholds on the activation, OIC with the class-score term,
+  // (soft-)NMS) or "acm" (official ACM-Net/FTCL test: CAS thresholds act_thresh scored on the thresholded CAS,
+  // attention thresholds att_thresh scored on the raw CAS, runs of >= 2 points, hard NMS; localize_video_acm).
+  std::string kind = "oic";
+  // "acm": thresholds on the upsampled attention (official att_act_thresh = np.arange(0.15, 1.00, 0.05)).
+  std::vector<double> att_thresh;
+  // The test sampling rule ("uniform" or "uniform_keep_short", as DatasetProfile::test_sampling) when a method
+  // sets it; "" (postprocess_config_for's) = the dataset profile's.
+  std::string test_sampling;
+  // The evaluation tIoUs when a method sets them (FTCL: the first 7 of np.arange(0.1, 1.0, 0.1)); empty = the
+  // dataset profile's. Read by core/train's evaluation options, not by the post-processing.
+  std::vector<double> tiou;
   // Video-level class selection threshold (official --class_th). Compared in float32 with the float32 video
   // score, as numpy does for a Python float against a float32 array.
   double class_thresh = 0.25;
@@ -46,7 +58,10 @@ struct PostprocessConfig {
 PostprocessConfig postprocess_config_for(const DatasetProfile& profile);
 
 // Sets the fields named in `overrides` (class_thresh, scale, outer_ratio, class_score_weight, nms_thresh,
-// soft_nms, nms_alpha); another key or a bad value is an aicl::Error naming `who`.
+// soft_nms, nms_alpha, kind, act_thresh, att_thresh, test_sampling, tiou); another key or a bad value is an
+// aicl::Error naming `who`. act_thresh / att_thresh / tiou take a list of numbers or {"arange": [start, stop, step]}
+// (numpy_arange's doubles, e.g. 0.30000000000000004).
+
 void apply_postprocess_overrides(PostprocessConfig& cfg, const nlohmann::json& overrides, const std::string& who);
 
 struct Detection {
@@ -89,6 +104,28 @@ void oic_proposals(const double* upsampled, size_t num_points, double thresh, in
 // Official basnet_nms on one class's pooled proposals (IoU with +1, single pass, suppressed ones appended).
 std::vector<Detection> basnet_nms(const std::vector<Detection>& proposals, double thresh, bool soft_nms,
                                   double nms_alpha);
+
+// ---- "acm": the official ACM-Net / FTCL test post-processing (FTCL test_thu.py; docs/inference.md) ----
+
+// Class selection: binarized = (score >= class_thresh) with no fallback (the official accuracy's pred_np);
+// predicted = the classes with score > class_thresh, or the (first) argmax when none is. Compared in float32.
+ClassSelection select_classes_acm(const float* video_score, int num_classes, const PostprocessConfig& cfg);
+
+// Proposals of one class at one threshold, appended to `out`: runs of consecutive points with mask[j] >= thresh
+// (none, or only index 0: nothing, official `temp_list.any()`), runs shorter than 2 points dropped; each run scored
+// by OIC on `values` (outer_ratio λ; class_score_weight·class_score added). With zero_below (the CAS branch) the
+// values < thresh are set to 0 first and that copy is both the mask and the scored values (`mask` unused).
+void acm_proposals(const double* mask, const double* values, bool zero_below, size_t num_points, double thresh,
+                   int label, float class_score, double t_factor, const PostprocessConfig& cfg,
+                   std::vector<Detection>& out);
+
+// One video: `cas` [T, cas_stride] (first num_classes columns: the class CAS), `attention` [T, att_stride]
+// (column 0), `video_score` [C]. Upsampling by cfg.scale with extrapolation; for each act_thresh (CAS branch) then
+// each att_thresh (attention branch), each predicted class; pooled per class in order of first appearance; NMS
+// (basnet_nms with cfg.nms_thresh, cfg.soft_nms). Needs T >= 2.
+std::vector<Detection> localize_video_acm(const float* cas, int cas_stride, const float* attention, int att_stride,
+                                          const float* video_score, int T, int num_classes, int vid_num_seg,
+                                          const PostprocessConfig& cfg);
 
 // ---- Results ----
 

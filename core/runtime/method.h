@@ -46,6 +46,13 @@ struct StepBatch {
 struct InferScores {
   const float* video = nullptr;
   const float* activation = nullptr;
+  // Floats per row of `activation` (0: C). A method whose activation has more columns (e.g. a background column
+  // last) gives its width; post-processing reads the first C of each row.
+  int activation_stride = 0;
+  // Optional per-segment attention [B,T,attention_stride], its column 0 the localization attention; needed by the
+  // post-processing kinds that threshold an attention (PostprocessConfig::kind "acm"), null otherwise.
+  const float* attention = nullptr;
+  int attention_stride = 1;
 };
 
 // A method's activations and scratch, allocated through the op table it was made for.
@@ -94,7 +101,9 @@ class Method {
   // One video's raw scores [video_outputs()] -> class scores [C] (normalised, background dropped), on the host.
   virtual void video_scores(const float* raw, float* scores) const = 0;
   // Per-method post-processing settings on top of the dataset profile's, by PostprocessConfig field name
-  // (e.g. {"nms_alpha": 0.3}); core/eval applies them (apply_postprocess_overrides).
+  // (e.g. {"nms_alpha": 0.3}); core/eval applies them (apply_postprocess_overrides). A method declares its
+  // post-processing here too: {"kind": "acm", "att_thresh": {"arange": [...]}, ...} (default kind "oic"), and may
+  // set the test sampling rule ("test_sampling") its official inference uses.
   virtual json postprocess_overrides() const { return json::object(); }
 
   // Training state beyond the parameters and the optimizer (EMA statistics, RNG streams, stages), kept in

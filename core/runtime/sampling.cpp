@@ -45,7 +45,13 @@ std::vector<int> uniform_keep_short(int L, int T) {
     for (int i = 0; i < L; ++i) idx[i] = i;
     return idx;
   }
-  return uniform_sampling(L, L == 1 ? 2 : T);  // L = 1: floor(i * 1/2) for i < 2 = {0, 0}
+  // np.arange(T) * (L / T), then floor: the ratio is rounded first, unlike uniform_sampling's arange(T) * L / T
+  // (e.g. L = 58, T = 50: i = 25 gives 28.999999999999996, so 28 where the exact floor is 29). L = 1: T = 2, {0, 0}.
+  const int n = L == 1 ? 2 : T;
+  const double scale = static_cast<double>(L) / n;
+  std::vector<int> idx(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = static_cast<int>(std::floor(static_cast<double>(i) * scale));
+  return idx;
 }
 
 std::vector<int> random_sample(int L, int T, Rng& rng) {

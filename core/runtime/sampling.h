@@ -16,7 +16,9 @@ std::vector<int> random_perturb(int L, int T, Rng& rng);
 
 // Test-time sampling of SAL_ActivityNet (uniform_sample): a video of 1 < L <= T rows is kept whole (L indices
 // 0..L-1, so the sampled length varies per video), a single row is duplicated ({0, 0}), a longer video is
-// floor(i*L/T) for i < T.
+// floor(i * (L/T)) for i < T, the ratio rounded to float64 first (numpy's arange(T) * (L / T)): at T = 750, 443 of
+// the lengths L = 751..7999 have an index that differs from uniform_sampling's exact floor(i*L/T). FTCL/ACM-Net's
+// test loader (uniform_sample) is the same.
 std::vector<int> uniform_keep_short(int L, int T);
 
 // Training-time sampling of SAL_ActivityNet (random_sample): L < T: T draws with replacement from [0, L), sorted;

@@ -24,8 +24,9 @@ std::unique_ptr<Method> method_for_weights(const InferOptions& o, const Dataset&
 }
 
 // The dataset's evaluation options under the requested protocol (see InferOptions).
-EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std::string& subset) {
-  EvalOptions eo = eval_options_for(ds, subset, o.out);
+EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std::string& subset,
+                            const PostprocessConfig& post) {
+  EvalOptions eo = eval_options_for(ds, subset, o.out, &post);
   eo.protocol = o.protocol;
   if (!o.tiou.empty()) eo.tiou_thresholds = o.tiou;
   else if (o.protocol != EvalProtocol::anet) eo.tiou_thresholds = default_tiou(o.protocol);
@@ -58,8 +59,8 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
     values = dev.data();
   }
   const InferenceModel model{method.get(), &ops, ParamView{&params, values, nullptr}};
-  LocalizeResult res = localize_videos(model, ds, videos, VideoFeatures{}, o.segments, postprocess_for(ds, *method),
-                                       o.keep_activations);
+  const PostprocessConfig post = postprocess_for(ds, *method);
+  LocalizeResult res = localize_videos(model, ds, videos, VideoFeatures{}, o.segments, post, o.keep_activations);
   json dets = res.detections;
   if (o.score_key != "score")
     for (auto& [name, list] : dets["results"].items())
@@ -69,7 +70,7 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
       }
   write_json_file(o.out, dets, -1);
   InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset));
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset, post));
   out.class_accuracy = res.class_accuracy;
   out.method = method->name();
   out.activations = std::move(res.activations);

@@ -83,12 +83,13 @@ PostprocessConfig postprocess_for(const Dataset& ds, const Method& method) {
   return cfg;
 }
 
-EvalOptions eval_options_for(const Dataset& ds, const std::string& subset, const std::string& detections_name) {
+EvalOptions eval_options_for(const Dataset& ds, const std::string& subset, const std::string& detections_name,
+                             const PostprocessConfig* post) {
   EvalOptions eo;
   eo.subset = subset;
   eo.gt_name = ds.path();
   eo.detections_name = detections_name;
-  eo.tiou_thresholds = ds.profile().tiou;
+  eo.tiou_thresholds = post && !post->tiou.empty() ? post->tiou : ds.profile().tiou;
   eo.known_labels = ds.class_names();
   return eo;
 }
@@ -98,7 +99,7 @@ json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoF
   LocalizeResult res = localize_videos(model, ds, target.videos, features, T, post);
   // A class without ground truth in the target (expected for model selection on a small held-out set) is left out
   // of the score by the evaluator and counted in the report.
-  const EvalReport rep = evaluate_detection(target.gt, res.detections, eval_options_for(ds, target.subset, "detections"));
+  const EvalReport rep = evaluate_detection(target.gt, res.detections, eval_options_for(ds, target.subset, "detections", &post));
   json j = report_to_json(rep);
   j["cls_acc"] = res.class_accuracy;
   j["evaluated_on"] = target.name;

@@ -44,9 +44,11 @@ MethodContext method_context(const Dataset& ds);
 // The dataset profile's post-processing settings, adjusted by the method.
 PostprocessConfig postprocess_for(const Dataset& ds, const Method& method);
 
-// Evaluation options for a model's own detections on a subset of the dataset: the profile's tIoUs, and the
-// dataset's classes as known labels (a class without ground truth in the subset is left out, never an error).
-EvalOptions eval_options_for(const Dataset& ds, const std::string& subset, const std::string& detections_name);
+// Evaluation options for a model's own detections on a subset of the dataset: the profile's tIoUs (or the method's,
+// post->tiou when set), and the dataset's classes as known labels (a class without ground truth in the subset is left
+// out, never an error).
+EvalOptions eval_options_for(const Dataset& ds, const std::string& subset, const std::string& detections_name,
+                             const PostprocessConfig* post = nullptr);
 
 // Localizes the target's videos and scores them with the official evaluator; the JSON report (with cls_acc and
 // the detections dropped for classes without ground truth in the target). detections_out: the detections.

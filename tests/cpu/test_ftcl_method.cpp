@@ -11,6 +11,7 @@
 
 #include "core/base/h5.h"
 #include "core/base/rng.h"
+#include "core/train/inference.h"
 #include "core/train/trainer.h"
 #include "data/synth.h"
 #include "test_util.h"
@@ -331,13 +332,14 @@ TEST_CASE("ftcl: a stage B step (pairs (p, P + p)) equals the double reference a
   check_step(s);
 }
 
-TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and resumes bitwise, stage B refuses to train",
+TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and resumes bitwise, ends with the test "
+          "evaluation (acm post-processing), stage B refuses to train",
           "[ftcl]") {
   namespace fs = std::filesystem;
   const fs::path dir = aicl_test::temp_dir("ftcl_method");
-  aicl::SynthOptions so;  // training videos only: FTCL's inference is not implemented yet
+  aicl::SynthOptions so;
   so.train_videos = 8;
-  so.test_videos = 0;
+  so.test_videos = 4;
   so.max_segments = 60;
   so.stream_dim = 16;
   so.num_classes = 3;
@@ -362,6 +364,20 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
   for (const char* key :
        {"feature_embedding.0.weight", "att_branch.bias", "snippet_cls.weight", "feature_trans.weight"})
     CHECK(a.read_floats(key) == b.read_floats(key));
+  // The run ended with inference on the test videos through FTCL's declared "acm" post-processing; aicl_eval's
+  // job reads the method from the weights file and gives the same detections.
+  const aicl::json report = aicl::read_json_file((dir / "full" / "eval.json").string());
+  CHECK(report.contains("average_mAP"));
+  CHECK(report["tiou"] == aicl::json{0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7000000000000001});
+  const aicl::json dets = aicl::read_json_file((dir / "full" / "detections.json").string());
+  CHECK(dets["results"].size() == 4);
+  aicl::InferOptions io;
+  io.data = data, io.weights = (dir / "full" / "best.h5").string(), io.out = (dir / "infer.json").string();
+  io.segments = 16;
+  const aicl::InferOutcome out = aicl::infer_and_evaluate(io);
+  CHECK(out.method == "ftcl");
+  CHECK(out.report.average_mAP == report["average_mAP"].get<double>());
+  CHECK(aicl::read_json_file(io.out)["results"] == dets["results"]);
   aicl::TrainOptions stage_b = options("b", 2);
   stage_b.method_config["stage"] = "b";
   CHECK_THROWS_WITH(aicl::train(stage_b), Catch::Contains("stage B training is not implemented"));

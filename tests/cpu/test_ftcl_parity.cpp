@@ -166,3 +166,45 @@ TEST_CASE("parity: one FTCL stage-B step equals the official code (P=3, T=48, pa
   CHECK_FALSE(r.skipped_nan);
   check_step(g, r, p);
 }
+
+// FtclMethod::infer (eval mode) against the official ACMNet forward in eval mode, batch 1 per video as the official
+// test() runs it: tests/golden/ftcl/infer_forward.json (tools/make_ftcl_infer_golden.py --forward; formula weights and
+// features of the oracle's make-inputs). The post-processing reads exactly these three outputs.
+TEST_CASE("parity: FTCL inference outputs (video softmax, attention, CAS) equal the official eval-mode forward",
+          "[ftcl][parity]") {
+  const json g = golden("infer_forward.json");
+  const aicl::FtclConfig cfg;
+  aicl::ParameterSet p = aicl::ftcl_parameters(cfg);
+  aicl_test::formula_weights(p, g["seed"].get<int>());
+  const std::unique_ptr<aicl::Method> m = aicl::make_method("ftcl", aicl::MethodContext{}, json::object(), "t");
+  aicl::Ops& ops = aicl::cpu_ops();
+  const std::unique_ptr<aicl::Workspace> ws = m->make_workspace(ops);
+  const aicl::ParamView view{&p, p.values.data(), nullptr};
+  for (const json& v : g["videos"]) {
+    const int T = v["T"].get<int>();
+    std::vector<float> x;
+    append_video(x, v["v"].get<int>(), T, g["seed"].get<int>(), v["classes"].get<std::vector<int>>());
+    double s = 0;
+    for (float f : x) s += f;
+    REQUIRE(std::fabs(s - v["feature_sum"].get<double>()) <= 1e-9 * std::fabs(s));
+    const aicl::InferScores out = m->infer(ops, view, x.data(), 1, T, *ws);
+    REQUIRE(out.activation_stride == kK + 1);
+    REQUIRE(out.attention_stride == 3);
+    std::vector<float> score(kK);
+    m->video_scores(out.video, score.data());
+    auto worst = [](const float* ours, const json& want, size_t n) {
+      double w = 0;
+      for (size_t i = 0; i < n; ++i) w = std::max(w, std::fabs(double(ours[i]) - want[i].get<double>()));
+      return w;
+    };
+    const double w_video = worst(score.data(), v["video"], kK);
+    const double w_att = worst(out.attention, v["att"], size_t(T) * 3);
+    const double w_cas = worst(out.activation, v["cas"], size_t(T) * (kK + 1));
+    INFO("T = " << T << ": worst |diff| video " << w_video << ", attention " << w_att << ", CAS " << w_cas);
+    CHECK(w_video <= 1e-5);
+    CHECK(w_att <= 1e-5);
+    CHECK(w_cas <= 1e-5);
+    WARN("FTCL inference forward T = " << T << ": worst |diff| video " << w_video << ", attention " << w_att
+                                        << ", CAS " << w_cas);
+  }
+}

@@ -302,6 +302,10 @@ TEST_CASE("sal-anet: sampling rules of SAL_ActivityNet (uniform_keep_short, rand
   CHECK(uniform_keep_short(50, 50) == all50);
   CHECK(uniform_keep_short(37, 50).size() == 37);
   CHECK(uniform_keep_short(51, 50) == aicl::uniform_sampling(51, 50));
+  // np.arange(50) * (58 / 50): 25 * 1.16 = 28.999999999999996 -> 28 (the exact floor(25 * 58 / 50) is 29)
+  CHECK(uniform_keep_short(58, 50)[25] == 28);
+  CHECK(aicl::uniform_sampling(58, 50)[25] == 29);
+  CHECK(uniform_keep_short(755, 750)[450] == 452);
   CHECK(uniform_keep_short(173, 50)[49] == 169);  // floor(49 * 173 / 50)
   CHECK(aicl::sample_test_segments("uniform", 3, 50).size() == 50);
   CHECK(aicl::sample_test_segments("uniform_keep_short", 3, 50).size() == 3);

@@ -474,11 +474,37 @@ void FtclMethod::forward_backward(Ops& ops, const ParamView& p, const StepBatch&
 }
 
 InferScores FtclMethod::infer(Ops& ops, const ParamView& p, const float* x, int B, int T, Workspace& ws) const {
-  // Not yet: core/eval localizes a [B,T,K] activation with AICL's post-processing, while FTCL scores the
-  // background-inclusive CAS [B,T,K+1] with CAS and attention thresholds and hard NMS (spec 4.1).
-  (void)ops, (void)p, (void)x, (void)B, (void)T, (void)ws;
-  fail("FTCL inference is not implemented yet (its post-processing, spec 4.1, is not in core/eval); train with "
-       "--eval-every 0 --select last and use the weights, or run the official test_thu.py on them");
+  // Eval mode (no dropout): the instance branch's video logits [B,K+1] (video_scores: 21-way softmax, background
+  // dropped), its CAS P_ins [B,T,K+1] (the post-processing reads the first K columns) and the attention [B,T,3]
+  // (column 0: instance), which the "acm" post-processing thresholds (spec 4.1).
+  auto& a = static_cast<FtclActivations&>(ws);
+  ftcl_infer_forward(ops, cfg_, p, x, B, T, a);
+  InferScores out;
+  out.video = a.video.data();  // [3,B,K+1]: the instance branch first
+  out.activation = a.cas.data();
+  out.activation_stride = cfg_.classes();
+  out.attention = a.att.data();
+  out.attention_stride = 3;
+  return out;
+}
+
+json FtclMethod::postprocess_overrides() const {
+  // The official test (FTCL test_thu.py = ACM-Net's THUMOS test; spec 4.1): 21-way class scores > 0.25 (else the
+  // argmax), x20 upsampling, CAS thresholds np.arange(0.15, 0.25, 0.05) scored on the thresholded CAS, attention
+  // thresholds np.arange(0.15, 1.00, 0.05) scored on the raw CAS, OIC with lamb 0.2 and gamma 0, hard NMS 0.55,
+  // test videos kept whole up to the test length (uniform_sample).
+  return json{{"kind", "acm"},
+              {"class_thresh", 0.25},
+              {"scale", 20},
+              {"act_thresh", {{"arange", {0.15, 0.25, 0.05}}}},
+              {"att_thresh", {{"arange", {0.15, 1.00, 0.05}}}},
+              {"outer_ratio", 0.2},
+              {"class_score_weight", 0.0},
+              {"nms_thresh", 0.55},
+              {"soft_nms", false},
+              {"test_sampling", "uniform_keep_short"},
+              // the evaluator's mean over the first 7 of np.arange(0.1, 1.0, 0.1) (0.30000000000000004, ...)
+              {"tiou", {{"arange", {0.1, 0.75, 0.1}}}}};
 }
 
 void FtclMethod::video_scores(const float* x, float* out) const {

@@ -134,6 +134,7 @@ class FtclMethod final : public Method {
   int video_outputs() const override { return cfg_.classes(); }
   InferScores infer(Ops& ops, const ParamView& p, const float* x, int B, int T, Workspace& ws) const override;
   void video_scores(const float* raw, float* scores) const override;
+  json postprocess_overrides() const override;
   void parity_step(const std::string& weights, const std::string& batch, const std::string& out) const override;
 
  private:

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Golden detections of the OFFICIAL FTCL test post-processing (test_thu.test, = ACM-Net's THUMOS test) on synthetic
+model outputs, for tests/cpu/test_acm_postprocess.cpp ("acm postprocess golden").
+
+  make_ftcl_infer_golden.py OUT.json [--seed 0]
+  make_ftcl_infer_golden.py --forward OUT.json [--seed 1]
+
+--forward: the official ACMNet(args) forward in eval mode (no dropout; float32, CPU) on the FTCL oracle's formula
+weights and features (tools/ftcl_oracle.py make-inputs: sal_oracle.write_formula_weights, video_features), batch 1
+per video as test() runs it; writes each video's act_inst_cls (21-way video softmax), temp_att [T,3] and
+act_inst_cas [T,21] for tests/cpu/test_ftcl_parity.cpp ("parity: FTCL inference outputs ...").
+
+Nothing of the official code is copied: test_thu.py and utils/net_evaluation.py are loaded at run time through
+tools/ftcl_oracle.py's loader (OFFICIAL_FTCL, default /work/.mirror/MengyuanChen21+CVPR2022-FTCL/repo). What runs
+is the official test(args, model, dataloader, criterion) itself, with:
+  - args: the official build_args(dataset="THUMOS") of main_thu.py (cls_threshold 0.25, test_upgrade_scale 20,
+    nms_thresh 0.55, frames 16 / fps 25), save_dir a temporary directory, test False;
+  - model: a stand-in returning the 14 official outputs, of which test() reads act_inst_cls (the 21-way video
+    scores, softmax), temp_att (the [1,T,3] attention) and act_inst_cas (the [1,T,21] CAS); they are synthetic
+    float32 softmaxes written to OUT.json;
+  - criterion: a stand-in returning a zero loss and the official loss_dict keys;
+  - the data loader: one (name, features [1,T,1], labels, vid_len, duration) per video (features are only read for
+    their length T);
+  - ANETDetection: a stand-in (evaluate() returns 0); sklearn (absent here, only the evaluator uses it) a stub.
+The official result file written by test() is read back into OUT.json's "official" key.
+"""
+import argparse
+import importlib
+import json
+import os
+import sys
+import tempfile
+import types
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ftcl_oracle  # noqa: E402
+
+K = 20
+
+
+def softmax32(z):
+    z = z.astype(np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def synth_video(rng, T, classes, strength):
+    """A smooth CAS / attention with action bumps of the given classes (logits: random walk + bumps)."""
+    walk = np.cumsum(rng.normal(0, 0.3, size=(T, K + 1)), axis=0) * 0.2
+    logit = walk + rng.normal(0, 0.2, size=(T, K + 1))
+    logit[:, K] += 1.5  # background
+    att = np.cumsum(rng.normal(0, 0.4, size=(T, 3)), axis=0) * 0.3
+    for c in classes:
+        for _ in range(rng.integers(1, 4)):
+            s = int(rng.integers(0, max(1, T - 4)))
+            e = min(T, s + int(rng.integers(2, max(3, T // 4))))
+            logit[s:e, c] += strength * rng.uniform(0.6, 1.4)
+            att[s:e, 0] += rng.uniform(1.0, 3.0)
+    cas = softmax32(logit)
+    att = softmax32(att)
+    video = np.zeros(K + 1)
+    video[list(classes)] = strength * rng.uniform(0.9, 1.1, size=len(classes))
+    video[K] = 1.0
+    video += rng.normal(0, 0.3, size=K + 1)
+    return cas, att, softmax32(video)
+
+
+def forward(O, out, seed):
+    torch = O.torch
+    args = ftcl_oracle.official_args(O, 'a')
+    net = O.ACMNet(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        w = os.path.join(tmp, 'w.h5')
+        with ftcl_oracle.sal_oracle.atomic_h5(w) as f:
+            ftcl_oracle.sal_oracle.write_formula_weights(f, seed, ftcl_oracle.KEYS)
+        ftcl_oracle.read_weights(w, net)
+    net.eval()
+    videos = []
+    for v, (T, classes) in enumerate([(48, [3]), (13, [7, 12]), (2, [5])]):
+        x = ftcl_oracle.video_features(v, T, seed, classes)
+        with torch.no_grad():
+            o = net(torch.from_numpy(x)[None])
+        videos.append({'v': v, 'T': T, 'classes': classes, 'feature_sum': float(x.astype(np.float64).sum()),
+                       'video': [float(z) for z in o[0][0].numpy().reshape(-1)],
+                       'att': [float(z) for z in o[6][0].numpy().reshape(-1)],
+                       'cas': [float(z) for z in o[7][0].numpy().reshape(-1)]})
+    with open(out, 'w') as f:
+        json.dump({'seed': seed, 'torch': torch.__version__, 'videos': videos}, f)
+    print('%d videos -> %s' % (len(videos), out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('out')
+    ap.add_argument('--seed', type=int, default=None)
+    ap.add_argument('--forward', action='store_true')
+    a = ap.parse_args()
+    O = ftcl_oracle.load()
+    if a.forward:
+        return forward(O, a.out, 1 if a.seed is None else a.seed)
+    a.seed = 0 if a.seed is None else a.seed
+    torch = O.torch
+    if 'sklearn' not in sys.modules:
+        try:
+            importlib.import_module('sklearn.metrics')
+        except Exception:
+            sk = types.ModuleType('sklearn')
+            skm = types.ModuleType('sklearn.metrics')
+            skm.average_precision_score = None
+            sk.metrics = skm
+            sys.modules['sklearn'], sys.modules['sklearn.metrics'] = sk, skm
+    test_thu = importlib.import_module('test_thu')
+
+    class Det:  # the evaluator is not what is checked here
+        def __init__(self, **k):
+            pass
+
+        def evaluate(self):
+            return 0.0
+
+    test_thu.ANETDetection = Det
+    args = ftcl_oracle.official_args(O, 'a')
+    rng = np.random.default_rng(a.seed)
+    # (T, L, classes, strength): native lengths (L <= 750 kept whole), one of T < L (as a resampled L > 750), T = 2 (L = 1),
+    # a weak video (argmax fallback), two classes
+    specs = [(64, 64, [3], 4.0), (200, 200, [7, 12], 3.5), (300, 1713, [0], 4.0), (2, 1, [5], 3.0),
+             (48, 48, [9], 0.3), (120, 120, [4, 7], 2.5), (33, 33, [19], 5.0)]
+    videos, loader = [], []
+    for i, (T, L, classes, strength) in enumerate(specs):
+        cas, att, video = synth_video(rng, T, classes, strength)
+        name = 'video_test_%07d' % i
+        labels = np.zeros(K, dtype=np.float32)
+        labels[classes] = 1
+        videos.append({'name': name, 'T': T, 'L': L, 'labels': labels.tolist(),
+                       'cas': [float(x) for x in cas.reshape(-1)], 'att': [float(x) for x in att.reshape(-1)],
+                       'video': [float(x) for x in video]})
+        loader.append(([name], torch.zeros(1, T, 1), torch.from_numpy(labels)[None], torch.tensor([L]),
+                       torch.tensor([L * 16 / 25.0])))
+    outs = {v['name']: v for v in videos}
+
+    class Model:
+        def eval(self):
+            return self
+
+        def __call__(self, x):
+            v = outs[self.current]
+            T = v['T']
+            cas = torch.tensor(np.array(v['cas'], dtype=np.float32).reshape(1, T, K + 1))
+            att = torch.tensor(np.array(v['att'], dtype=np.float32).reshape(1, T, 3))
+            cls = torch.tensor(np.array(v['video'], dtype=np.float32).reshape(1, K + 1))
+            return (cls, cls, cls, None, None, None, att, cas, cas, cas, cas, None, None, None)
+
+    model = Model()
+
+    def data():
+        for item in loader:
+            model.current = item[0][0]
+            yield item
+
+    def criterion(*a, **k):
+        return torch.tensor(0.0), {n: 0.0 for n in ('act_inst_loss', 'act_cont_loss', 'act_back_loss', 'guide_loss',
+                                                     'sparse_loss', 'feat_loss')}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args.save_dir = tmp
+        args.test = False
+        args.ftcl = False
+        args.test_gt_file_path = os.path.join(tmp, 'gt.json')
+        log, _ = test_thu.test(args, model, data(), criterion)
+        with open(os.path.join(tmp, '%s_lateset_result.json' % args.dataset)) as f:
+            official = json.load(f)
+    result = {'official_rev': O.rev if hasattr(O, 'rev') else '', 'class_names': list(args.class_name_lst),
+              'test_acc': float(log['test_acc']), 'videos': videos, 'official': official['results']}
+    with open(a.out, 'w') as f:
+        json.dump(result, f)
+    n = sum(len(v) for v in official['results'].values())
+    print('%d videos, %d detections, test_acc %.4f -> %s' % (len(videos), n, log['test_acc'], a.out))
+
+
+if __name__ == '__main__':
+    main()

@@ -19,7 +19,7 @@ aicl::json report(double m0, double m1) {
 
 }  // namespace
 
-TEST_CASE("compare: the same protocol, thresholds and videos give the difference; anything else the reasons") {
+TEST_CASE("compare: the same protocol, thresholds and videos give the difference, anything else the reasons") {
   const aicl::json a = report(0.5, 0.25), b = report(0.6, 0.20);
   const aicl::json c = aicl::compare_reports(a, b, "a.json", "b.json");
   REQUIRE(c["comparable"] == true);

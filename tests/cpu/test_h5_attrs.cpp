@@ -21,7 +21,7 @@ void write_attr(hid_t file, const char* name, hid_t type, hid_t space, const voi
 
 }  // namespace
 
-TEST_CASE("h5: variable-length (h5py) and fixed-length string attributes read; string arrays are refused") {
+TEST_CASE("h5: variable-length (h5py) and fixed-length string attributes read, string arrays are refused") {
   const auto dir = aicl_test::temp_dir("h5_attrs");
   const std::string path = (dir / "a.h5").string();
   const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

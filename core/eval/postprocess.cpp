@@ -97,11 +97,15 @@ double seconds_per_point(int vid_num_seg, int T, const PostprocessConfig& cfg) {
          (static_cast<double>(cfg.scale) * T * cfg.feature_fps);
 }
 
-void oic_proposals(const double* up, size_t num_points, double thresh, int label, float class_score,
-                   double t_factor, const PostprocessConfig& cfg, std::vector<Detection>& out) {
-  // A point is in a run when thresholding keeps it (not < thresh) and the kept value is > 0.
-  auto selected = [&](size_t j) { return !(up[j] < thresh) && up[j] > 0; };
-  // The official skips a class whose selected indices are all zero: none, or only index 0.
+namespace {
+
+// The official outer-inner-contrast proposals shared by the OIC (AICL/SAL) and ACM (FTCL) post-processing: each run
+// of consecutive selected points (at least min_len long) of `v` becomes a detection scored by the mean inside minus
+// the mean of the outer_ratio-wide margins, plus class_term. A class whose selected points are none, or index 0
+// alone, gives nothing (the official `.any()` test on the selected indices).
+template <class Selected>
+void scored_runs(const double* v, size_t num_points, Selected selected, size_t min_len, int label, double class_term,
+                 double t_factor, const PostprocessConfig& cfg, std::vector<Detection>& out) {
   size_t first = 0;
   while (first < num_points && !selected(first)) ++first;
   if (first == num_points) return;
@@ -110,7 +114,6 @@ void oic_proposals(const double* up, size_t num_points, double thresh, int label
     while (next < num_points && !selected(next)) ++next;
     if (next == num_points) return;
   }
-  const double class_term = rounded_product(cfg.class_score_weight, static_cast<double>(class_score));
   const auto last_index = static_cast<int64_t>(num_points) - 1;
   thread_local std::vector<double> outer;  // reused: no allocation per proposal
   for (size_t j = first; j < num_points;) {
@@ -122,14 +125,15 @@ void oic_proposals(const double* up, size_t num_points, double thresh, int label
     while (j < num_points && selected(j)) ++j;
     const size_t e = j - 1;
     const size_t len = e - s + 1;
-    const double inner = numpy_mean(up + s, len);
+    if (len < min_len) continue;
+    const double inner = numpy_mean(v + s, len);
     const double reach = rounded_product(cfg.outer_ratio, static_cast<double>(len));
     // int() truncates toward zero
     const int64_t outer_s = std::max<int64_t>(0, static_cast<int64_t>(std::trunc(static_cast<double>(s) - reach)));
     const int64_t outer_e = std::min<int64_t>(last_index, static_cast<int64_t>(std::trunc(static_cast<double>(e) + reach)));
     outer.clear();
-    for (int64_t k = outer_s; k < static_cast<int64_t>(s); ++k) outer.push_back(up[k]);
-    for (int64_t k = static_cast<int64_t>(e) + 1; k <= outer_e; ++k) outer.push_back(up[k]);
+    for (int64_t k = outer_s; k < static_cast<int64_t>(s); ++k) outer.push_back(v[k]);
+    for (int64_t k = static_cast<int64_t>(e) + 1; k <= outer_e; ++k) outer.push_back(v[k]);
     const double outer_score = outer.empty() ? 0.0 : numpy_mean(outer.data(), outer.size());
     Detection d;
     d.label = label;
@@ -138,6 +142,16 @@ void oic_proposals(const double* up, size_t num_points, double thresh, int label
     d.t_end = static_cast<double>(e + 1) * t_factor;
     out.push_back(d);
   }
+}
+
+}  // namespace
+
+void oic_proposals(const double* up, size_t num_points, double thresh, int label, float class_score,
+                   double t_factor, const PostprocessConfig& cfg, std::vector<Detection>& out) {
+  // A point is in a run when thresholding keeps it (not < thresh) and the kept value is > 0.
+  auto selected = [&](size_t j) { return !(up[j] < thresh) && up[j] > 0; };
+  const double class_term = rounded_product(cfg.class_score_weight, static_cast<double>(class_score));
+  scored_runs(up, num_points, selected, 1, label, class_term, t_factor, cfg, out);
 }
 
 std::vector<Detection> basnet_nms(const std::vector<Detection>& proposals, double thresh, bool soft_nms,
@@ -261,43 +275,9 @@ void acm_proposals(const double* mask, const double* values, bool zero_below, si
     v = mask = scored.data();
   }
   auto selected = [&](size_t j) { return mask[j] >= thresh; };  // np.where(x >= th); NaN is not selected
-  size_t first = 0;
-  while (first < num_points && !selected(first)) ++first;
-  if (first == num_points) return;
-  if (first == 0) {  // temp_list.any() is False for [0]
-    size_t next = 1;
-    while (next < num_points && !selected(next)) ++next;
-    if (next == num_points) return;
-  }
   const double class_term =
       cfg.class_score_weight == 0 ? 0.0 : rounded_product(cfg.class_score_weight, static_cast<double>(class_score));
-  const auto last_index = static_cast<int64_t>(num_points) - 1;
-  thread_local std::vector<double> outer;
-  for (size_t j = first; j < num_points;) {
-    if (!selected(j)) {
-      ++j;
-      continue;
-    }
-    const size_t s = j;
-    while (j < num_points && selected(j)) ++j;
-    const size_t e = j - 1;
-    const size_t len = e - s + 1;
-    if (len < 2) continue;
-    const double inner = numpy_mean(v + s, len);
-    const double reach = rounded_product(cfg.outer_ratio, static_cast<double>(len));
-    const int64_t outer_s = std::max<int64_t>(0, static_cast<int64_t>(std::trunc(static_cast<double>(s) - reach)));
-    const int64_t outer_e = std::min<int64_t>(last_index, static_cast<int64_t>(std::trunc(static_cast<double>(e) + reach)));
-    outer.clear();
-    for (int64_t k = outer_s; k < static_cast<int64_t>(s); ++k) outer.push_back(v[k]);
-    for (int64_t k = static_cast<int64_t>(e) + 1; k <= outer_e; ++k) outer.push_back(v[k]);
-    const double outer_score = outer.empty() ? 0.0 : numpy_mean(outer.data(), outer.size());
-    Detection d;
-    d.label = label;
-    d.score = (inner - outer_score) + class_term;
-    d.t_start = static_cast<double>(s) * t_factor;
-    d.t_end = static_cast<double>(e + 1) * t_factor;
-    out.push_back(d);
-  }
+  scored_runs(v, num_points, selected, 2, label, class_term, t_factor, cfg, out);  // a one-point run gives nothing
 }
 
 std::vector<Detection> localize_video_acm(const float* cas, int cas_stride, const float* attention, int att_stride,

@@ -148,28 +148,8 @@ def official_args(O, stage):
 # ----------------------------------------------------------------------------- files
 
 def read_weights(path, net):
-    """WEIGHTS.h5 into the official model (strict); one-line errors for missing keys, shapes, types, NaN."""
-    import h5py
-    torch = _STATE['ns'].torch
-    with sal_oracle._open_h5(path, 'weights') as f:
-        want = net.state_dict()
-        have = [k for k in f.keys() if isinstance(f[k], h5py.Dataset)]
-        missing = [k for k in want if k not in have]
-        if missing:
-            die('%s: not official FTCL weights: missing %s%s' % (path, ', '.join(missing[:4]),
-                                                                 ' ...' if len(missing) > 4 else ''))
-        sd = {}
-        for k, v in want.items():
-            ds = f[k]
-            if tuple(ds.shape) != tuple(v.shape):
-                die('%s: %s has shape %s, expected %s' % (path, k, tuple(ds.shape), tuple(v.shape)))
-            if ds.dtype.kind != 'f':
-                die('%s: %s has type %s, expected floating point' % (path, k, ds.dtype))
-            t = torch.from_numpy(np.ascontiguousarray(ds[()], dtype=np.float32))
-            if not bool(torch.isfinite(t).all()):
-                die('%s: %s holds NaN or inf' % (path, k))
-            sd[k] = t
-    net.load_state_dict(sd, strict=True)
+    """WEIGHTS.h5 into the official model (strict): tools/sal_oracle.py's loader, with FTCL named in its errors."""
+    sal_oracle.load_weights(path, net, 'FTCL', _STATE['ns'].torch)
 
 
 def _dataset(f, path, name, ndim, kind='f', required=True):

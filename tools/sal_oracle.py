@@ -282,16 +282,18 @@ def _open_h5(path, what):
         die('%s: not a readable HDF5 file (%s)' % (path, str(e).splitlines()[0] if str(e) else type(e).__name__))
 
 
-def load_weights(path, net):
+def load_weights(path, net, what='SAL', torch=None):
+    """WEIGHTS.h5 into the official model `net` (strict); one-line errors for missing keys, shapes, types, NaN.
+    `what` names the method in the errors; `torch` defaults to the module this loader imported."""
     import h5py
-    torch = _STATE['ns'].torch
+    torch = torch or _STATE['ns'].torch
     with _open_h5(path, 'weights') as f:
         want = net.state_dict()
         have = [k for k in f.keys() if isinstance(f[k], h5py.Dataset)]
         missing = [k for k in want if k not in have]
         if missing:
-            die('%s: not official SAL weights: missing %s%s' % (path, ', '.join(missing[:4]),
-                                                                ' ...' if len(missing) > 4 else ''))
+            die('%s: not official %s weights: missing %s%s' % (path, what, ', '.join(missing[:4]),
+                                                               ' ...' if len(missing) > 4 else ''))
         sd = {}
         for k, v in want.items():
             ds = f[k]

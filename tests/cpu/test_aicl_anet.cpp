@@ -11,9 +11,8 @@
 #include "core/base/rng.h"
 #include "core/methods/aicl/aicl.h"
 #include "core/methods/registry.h"
-#include "core/train/inference.h"
 #include "core/train/trainer.h"
-#include "data/synth.h"
+#include "anet_run.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -120,43 +119,11 @@ TEST_CASE("aicl-anet: the selection score is 1/2 softmax(cas) + 1/4 (rgb + flow)
 
 TEST_CASE("aicl-anet: trains on an anet13 file (T = 50) and aicl_eval reproduces its detections") {
   const fs::path dir = aicl_test::temp_dir("aicl_anet_train");
-  aicl::SynthOptions so;
-  so.profile = "anet13";
-  so.train_videos = 6;
-  so.test_videos = 5;
-  so.max_segments = 70;
-  so.stream_dim = 16;
-  so.num_classes = 4;
-  so.seed = 4;
-  const std::string data = (dir / "anet.h5").string();
-  aicl::write_synth(so, data);
-  aicl::TrainOptions o;
-  o.data = data;
-  o.run_dir = (dir / "run").string();
-  o.method = "aicl";
-  o.method_config = aicl::json{{"embed_dim", 8}};
-  o.steps = 3;
-  o.batch = 3;
-  o.segments = 50;
-  o.eval_every = 3;
-  o.select = "test";
-  o.threads = 1;
-  o.quiet = true;
-  aicl::train(o);
+  const aicl::TrainOptions o = aicl_test::train_and_reinfer_anet13(dir, "aicl", 4);
   const aicl::json recorded = aicl::read_json_file(o.run_dir + "/config.json")["method_config"];
   CHECK(recorded["variant"] == "activitynet");  // the run records the config the profile selected
   CHECK(recorded["topk_ratio"] == 2);
   CHECK(recorded["select_cas_weight"] == 0.5);
-  aicl::InferOptions io;
-  io.data = data;
-  io.weights = o.run_dir + "/best.h5";
-  io.out = (dir / "dets.json").string();
-  io.segments = 50;
-  const aicl::InferOutcome out = aicl::infer_and_evaluate(io);
-  CHECK(out.method == "aicl");
-  const aicl::json dets = aicl::read_json_file(io.out)["results"];
-  CHECK(dets == aicl::read_json_file(o.run_dir + "/detections.json")["results"]);
-  CHECK(dets.size() == 5);
   fs::remove_all(dir);
 }
 

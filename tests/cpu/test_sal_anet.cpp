@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "kernels/topk_mil.h"
+#include "anet_run.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -422,44 +423,11 @@ TEST_CASE("sal-anet: inference samples each video by the profile (short videos w
 // (per-video lengths, the ActivityNet post-processing).
 TEST_CASE("sal-anet: trains on an anet13 file and aicl_eval reproduces its detections (train sampling from the profile or the run)") {
   const fs::path dir = aicl_test::temp_dir("sal_anet_train");
-  aicl::SynthOptions so;
-  so.profile = "anet13";
-  so.train_videos = 6;
-  so.test_videos = 5;
-  so.max_segments = 70;
-  so.stream_dim = 16;
-  so.num_classes = 4;
-  so.seed = 3;
-  const std::string data = (dir / "anet.h5").string();
-  aicl::write_synth(so, data);
-  aicl::TrainOptions o;
-  o.data = data;
-  o.run_dir = (dir / "run").string();
-  o.method = "sal";
-  o.method_config = aicl::json{{"embed_dim", 8}};
-  o.steps = 3;
-  o.batch = 3;
-  o.segments = 50;
-  o.eval_every = 3;
-  o.select = "test";
-  o.threads = 1;
-  o.quiet = true;
-  const aicl::json rep = aicl::train(o);
-  CHECK(rep["method"] == "sal");
+  const aicl::TrainOptions o = aicl_test::train_and_reinfer_anet13(dir, "sal", 3);
   const aicl::json recorded = aicl::read_json_file(o.run_dir + "/config.json")["method_config"];
   CHECK(recorded["variant"] == "activitynet");  // the run records the full config the profile selected
   CHECK(recorded["w_mse"] == 20);
   CHECK(recorded["embed_dim"] == 8);
-  aicl::InferOptions io;
-  io.data = data;
-  io.weights = o.run_dir + "/best.h5";
-  io.out = (dir / "dets.json").string();
-  io.segments = 50;
-  const aicl::InferOutcome out = aicl::infer_and_evaluate(io);
-  CHECK(out.method == "sal");
-  const aicl::json dets = aicl::read_json_file(io.out)["results"];
-  CHECK(dets == aicl::read_json_file(o.run_dir + "/detections.json")["results"]);
-  CHECK(dets.size() == 5);
   // The training sampling is the profile's unless the run names one (a config key / --train-sampling).
   CHECK(aicl::read_json_file(o.run_dir + "/config.json")["train_sampling"] == "");
   aicl::TrainOptions other = o;

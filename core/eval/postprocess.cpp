@@ -41,6 +41,9 @@ void apply_postprocess_overrides(PostprocessConfig& c, const nlohmann::json& o, 
     if (key == "class_thresh") c.class_thresh = number(0, false);
     else if (key == "outer_ratio") c.outer_ratio = number(0, false);
     else if (key == "class_score_weight") c.class_score_weight = number(0, false);
+    else if (key == "att_class_score_weight") c.att_class_score_weight = number(0, false);
+    else if (key == "acm_cas_weight") c.acm_cas_weight = number(0, false);
+    else if (key == "acm_att_weight") c.acm_att_weight = number(0, false);
     else if (key == "nms_thresh") c.nms_thresh = number(0, false);
     else if (key == "nms_alpha") c.nms_alpha = number(0, true);
     else if (key == "scale") c.scale = static_cast<int>(number(1, false));
@@ -261,22 +264,29 @@ ClassSelection select_classes_acm(const float* video_score, int num_classes, con
   return sel;
 }
 
-void acm_proposals(const double* mask, const double* values, bool zero_below, size_t num_points, double thresh,
-                   int label, float class_score, double t_factor, const PostprocessConfig& cfg,
+void acm_proposals(const double* own, const double* other, bool cas_branch, size_t num_points, double thresh,
+                   int label, float class_score, double class_weight, double t_factor, const PostprocessConfig& cfg,
                    std::vector<Detection>& out) {
-  // The scored values: the thresholded copy (values < th set to 0; the CAS branch, whose mask is that copy) or
-  // the values themselves. 1.0·x + 0.0·att in the official call adds a zero, which changes no value.
-  thread_local std::vector<double> scored;
-  const double* v = values;
-  if (zero_below) {
-    scored.assign(values, values + num_points);
-    for (double& x : scored)
-      if (x < thresh) x = 0;
-    v = mask = scored.data();
+  // The branch's own signal with the values < th set to 0 is the mask; the scored values are the official
+  // w_c·cas + w_a·att in float64, each product rounded on its own (numpy never fuses). With weights 1 and 0 the
+  // official 1.0·x + 0.0·y adds a zero, which changes no value: the scored values are then the CAS (thresholded on
+  // the CAS branch), as FTCL's test_thu.py scores them.
+  thread_local std::vector<double> masked, scored;
+  masked.assign(own, own + num_points);
+  for (double& x : masked)
+    if (x < thresh) x = 0;
+  const double wc = cfg.acm_cas_weight, wa = cfg.acm_att_weight;
+  const double* c = cas_branch ? masked.data() : other;
+  const double* v = c;
+  if (wc != 1 || wa != 0) {
+    const double* a = cas_branch ? other : masked.data();
+    scored.resize(num_points);
+    for (size_t j = 0; j < num_points; ++j) scored[j] = rounded_product(wc, c[j]) + rounded_product(wa, a[j]);
+    v = scored.data();
   }
-  auto selected = [&](size_t j) { return mask[j] >= thresh; };  // np.where(x >= th); NaN is not selected
-  const double class_term =
-      cfg.class_score_weight == 0 ? 0.0 : rounded_product(cfg.class_score_weight, static_cast<double>(class_score));
+  const double* m = masked.data();
+  auto selected = [&](size_t j) { return m[j] >= thresh; };  // np.where(x >= th); NaN is not selected
+  const double class_term = class_weight == 0 ? 0.0 : rounded_product(class_weight, static_cast<double>(class_score));
   scored_runs(v, num_points, selected, 2, label, class_term, t_factor, cfg, out);  // a one-point run gives nothing
 }
 
@@ -300,8 +310,9 @@ std::vector<Detection> localize_video_acm(const float* cas, int cas_stride, cons
     for (double th : thresholds)
       for (size_t p = 0; p < pred.size(); ++p) {
         const size_t before = pool[p].size();
-        acm_proposals(cas_branch ? up[p].data() : att.data(), up[p].data(), cas_branch, up[p].size(), th, pred[p],
-                      video_score[pred[p]], t_factor, cfg, pool[p]);
+        acm_proposals(cas_branch ? up[p].data() : att.data(), cas_branch ? att.data() : up[p].data(), cas_branch,
+                      up[p].size(), th, pred[p], video_score[pred[p]],
+                      cas_branch ? cfg.class_score_weight : cfg.att_class_score_weight, t_factor, cfg, pool[p]);
         if (before == 0 && !pool[p].empty()) class_order.push_back(p);
       }
   };

@@ -24,6 +24,14 @@ struct PostprocessConfig {
   std::string kind = "oic";
   // "acm": thresholds on the upsampled attention (official att_act_thresh = np.arange(0.15, 1.00, 0.05)).
   std::vector<double> att_thresh;
+  // "acm": each branch scores its runs on acm_cas_weight·CAS + acm_att_weight·attention with its own signal
+  // thresholded (values below the threshold set to 0). 1 and 0 (THUMOS14 / FTCL test_thu): the CAS branch scores
+  // the thresholded CAS, the attention branch the raw CAS; 0.7 and 0.3: ACM-Net's ActivityNet test (main_act.py).
+  // Two numbers, not w and 1 − w: 1 − 0.7 is 0.30000000000000004 in float64, the official literal 0.3 is not.
+  double acm_cas_weight = 1.0, acm_att_weight = 0.0;
+  // "acm": the OIC class-score weight of the attention branch (class_score_weight is the CAS branch's); ACM-Net's
+  // ActivityNet test uses 0.25 there and 0 on the CAS branch, its THUMOS test 0 on both.
+  double att_class_score_weight = 0.0;
   // The test sampling rule ("uniform" or "uniform_keep_short", as DatasetProfile::test_sampling) when a method
   // sets it; "" (postprocess_config_for's) = the dataset profile's.
   std::string test_sampling;
@@ -58,7 +66,7 @@ struct PostprocessConfig {
 PostprocessConfig postprocess_config_for(const DatasetProfile& profile);
 
 // Sets the fields named in `overrides` (class_thresh, scale, outer_ratio, class_score_weight, nms_thresh,
-// soft_nms, nms_alpha, kind, act_thresh, att_thresh, test_sampling, tiou); another key or a bad value is an
+// soft_nms, nms_alpha, kind, act_thresh, att_thresh, acm_cas_weight, acm_att_weight, att_class_score_weight, test_sampling, tiou); another key or a bad value is an
 // aicl::Error naming `who`. act_thresh / att_thresh / tiou take a list of numbers or {"arange": [start, stop, step]}
 // (numpy_arange's doubles, e.g. 0.30000000000000004).
 
@@ -111,12 +119,13 @@ std::vector<Detection> basnet_nms(const std::vector<Detection>& proposals, doubl
 // predicted = the classes with score > class_thresh, or the (first) argmax when none is. Compared in float32.
 ClassSelection select_classes_acm(const float* video_score, int num_classes, const PostprocessConfig& cfg);
 
-// Proposals of one class at one threshold, appended to `out`: runs of consecutive points with mask[j] >= thresh
+// Proposals of one class at one threshold, appended to `out`: runs of consecutive points with own[j] >= thresh
 // (none, or only index 0: nothing, official `temp_list.any()`), runs shorter than 2 points dropped; each run scored
-// by OIC on `values` (outer_ratio λ; class_score_weight·class_score added). With zero_below (the CAS branch) the
-// values < thresh are set to 0 first and that copy is both the mask and the scored values (`mask` unused).
-void acm_proposals(const double* mask, const double* values, bool zero_below, size_t num_points, double thresh,
-                   int label, float class_score, double t_factor, const PostprocessConfig& cfg,
+// by OIC (outer_ratio λ; class_weight·class_score added) on cfg.acm_cas_weight·c + cfg.acm_att_weight·a, where the
+// branch's own signal (`own`: the CAS on the CAS branch, the attention on the other) is thresholded (values
+// < thresh set to 0) and `other` is taken raw: cas_branch decides which of c and a `own` is.
+void acm_proposals(const double* own, const double* other, bool cas_branch, size_t num_points, double thresh,
+                   int label, float class_score, double class_weight, double t_factor, const PostprocessConfig& cfg,
                    std::vector<Detection>& out);
 
 // One video: `cas` [T, cas_stride] (first num_classes columns: the class CAS), `attention` [T, att_stride]

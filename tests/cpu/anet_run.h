@@ -13,10 +13,11 @@
 
 namespace aicl_test {
 
-// Trains `method` (embed_dim 8) on DIR/anet.h5 into DIR/run and checks the re-inferred detections; returns the
-// run's options (their run_dir holds config.json, best.h5, detections.json).
+// Trains `method` (method_config: by default embed_dim 8) on DIR/anet.h5 into DIR/run and checks the re-inferred
+// detections; returns the run's options (their run_dir holds config.json, best.h5, detections.json).
 inline aicl::TrainOptions train_and_reinfer_anet13(const std::filesystem::path& dir, const std::string& method,
-                                                   unsigned long long data_seed) {
+                                                   unsigned long long data_seed,
+                                                   const aicl::json& method_config = aicl::json{{"embed_dim", 8}}) {
   aicl::SynthOptions so;
   so.profile = "anet13";
   so.train_videos = 6;
@@ -31,7 +32,7 @@ inline aicl::TrainOptions train_and_reinfer_anet13(const std::filesystem::path& 
   o.data = data;
   o.run_dir = (dir / "run").string();
   o.method = method;
-  o.method_config = aicl::json{{"embed_dim", 8}};
+  o.method_config = method_config;
   o.steps = 3;
   o.batch = 3;
   o.segments = 50;

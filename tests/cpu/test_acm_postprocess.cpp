@@ -103,13 +103,13 @@ TEST_CASE("acm postprocess: one-point runs and a run of only index 0 give nothin
   PostprocessConfig c = plain_cfg();
   std::vector<Detection> out;
   const std::vector<double> only0 = {0.9, 0.1, 0.1, 0.1};
-  aicl::acm_proposals(only0.data(), only0.data(), true, 4, 0.5, 0, 0, 1.0, c, out);
+  aicl::acm_proposals(only0.data(), only0.data(), true, 4, 0.5, 0, 0, 0.0, 1.0, c, out);
   CHECK(out.empty());
   const std::vector<double> lone = {0.1, 0.9, 0.1, 0.9};
-  aicl::acm_proposals(lone.data(), lone.data(), false, 4, 0.5, 0, 0, 1.0, c, out);
+  aicl::acm_proposals(lone.data(), lone.data(), false, 4, 0.5, 0, 0, 0.0, 1.0, c, out);
   CHECK(out.empty());
   const std::vector<double> start = {0.9, 0.8, 0.1, 0.1};  // a run starting at 0 counts when it has 2 points
-  aicl::acm_proposals(start.data(), start.data(), false, 4, 0.5, 0, 0, 1.0, c, out);
+  aicl::acm_proposals(start.data(), start.data(), false, 4, 0.5, 0, 0, 0.0, 1.0, c, out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].score == (0.9 + 0.8) / 2);  // outer: [0, 0) and (1, int(1 + 0.4) = 1]: empty, so 0
 }
@@ -201,5 +201,65 @@ TEST_CASE("acm postprocess golden: FTCL's declared post-processing gives the off
   }
   WARN("acm golden: " << n_det << " detections, " << n_exact << " scores bit-exact, worst |diff| " << worst);
   CHECK(n_exact == n_det);
+  CHECK(static_cast<double>(correct) / g["videos"].size() == g["test_acc"].get<double>());
+}
+
+// Parity with ACM-Net's ActivityNet 1.3 test (main_act.py test()), which FTCL's ActivityNet variant declares (FTCL has
+// no ActivityNet test of its own): tests/golden/acm_anet_infer/golden.json from tools/make_acm_anet_infer_golden.py,
+// post-processed with FtclMethod's overrides on the anet13 profile: 0.7·CAS + 0.3·attention per branch, λ 0.15,
+// class-score weights 0 / 0.25, thresholds 0.005..0.02, hard NMS 0.90, class threshold 0.10.
+TEST_CASE("acm postprocess golden: FTCL's ActivityNet post-processing gives ACM-Net's main_act test detections",
+          "[acm][golden]") {
+  const aicl::json g = aicl::read_json_file(aicl_test::source_dir() + "/tests/golden/acm_anet_infer/golden.json");
+  aicl::MethodContext ctx;
+  ctx.num_classes = 200, ctx.profile = "anet13";
+  const std::unique_ptr<aicl::Method> m = aicl::make_method("ftcl", ctx, aicl::json::object(), "t");
+  PostprocessConfig cfg = aicl::postprocess_config_for(aicl::DatasetProfile::anet13());
+  aicl::apply_postprocess_overrides(cfg, m->postprocess_overrides(), "method ftcl");
+  REQUIRE(cfg.kind == "acm");
+  CHECK(cfg.feature_fps == 25);
+  CHECK(cfg.frames_per_feature == 16);
+  CHECK(cfg.tiou.empty());  // the profile's 0.5:0.05:0.95, all 10 averaged
+  const std::vector<std::string> names = g["class_names"].get<std::vector<std::string>>();
+  const int K = 200;
+  REQUIRE(names.size() == size_t(K));
+  size_t n_det = 0, n_exact = 0, correct = 0, n_att_term = 0;
+  double worst = 0;
+  for (const aicl::json& v : g["videos"]) {
+    const int T = v["T"].get<int>(), L = v["L"].get<int>();
+    const std::vector<double> base = v["cas_base"].get<std::vector<double>>(), att_d = v["att"].get<std::vector<double>>(),
+                              vid_d = v["video"].get<std::vector<double>>();
+    const std::vector<int> classes = v["classes"].get<std::vector<int>>();
+    std::vector<float> cas(size_t(T) * (K + 1));
+    for (int t = 0; t < T; ++t)
+      std::fill(cas.begin() + long(t) * (K + 1), cas.begin() + long(t + 1) * (K + 1), float(base[size_t(t)]));
+    for (size_t i = 0; i < classes.size(); ++i)
+      for (int t = 0; t < T; ++t)
+        cas[size_t(t) * (K + 1) + size_t(classes[i])] = float(v["cas_cols"][i][size_t(t)].get<double>());
+    const std::vector<float> att(att_d.begin(), att_d.end()), score(vid_d.begin(), vid_d.begin() + K);
+    const std::vector<double> lab_d = v["labels"].get<std::vector<double>>();
+    const std::vector<float> labels(lab_d.begin(), lab_d.end());
+    if (aicl::class_prediction_exact(aicl::select_classes_acm(score.data(), K, cfg), labels.data(), K)) ++correct;
+    const std::vector<Detection> d =
+        aicl::localize_video_acm(cas.data(), K + 1, att.data(), 3, score.data(), T, K, L, cfg);
+    const aicl::json& off = g["detections"][v["name"].get<std::string>()];
+    INFO(v["name"].get<std::string>());
+    REQUIRE(d.size() == off.size());
+    for (size_t i = 0; i < d.size(); ++i) {
+      CHECK(names[size_t(d[i].label)] == off[i]["label"].get<std::string>());
+      CHECK(d[i].t_start == off[i]["segment"][0].get<double>());
+      CHECK(d[i].t_end == off[i]["segment"][1].get<double>());
+      const double s = off[i]["score"].get<double>();
+      worst = std::max(worst, std::abs(d[i].score - s));
+      n_exact += d[i].score == s;
+      n_att_term += d[i].score > 0.25 * double(score[size_t(d[i].label)]);  // only the attention branch adds it
+      ++n_det;
+    }
+  }
+  WARN("acm ActivityNet golden: " << n_det << " detections, " << n_exact << " scores bit-exact, worst |diff| "
+                                  << worst);
+  CHECK(n_det > 20);
+  CHECK(n_exact == n_det);
+  CHECK(n_att_term > 0);
   CHECK(static_cast<double>(correct) / g["videos"].size() == g["test_acc"].get<double>());
 }

@@ -31,11 +31,21 @@ FtclLosses ftcl_losses_from_slots(const float* t, const FtclConfig& cfg) {
   return L;
 }
 
+FtclConfig ftcl_activitynet_config() {
+  FtclConfig c;
+  c.variant = "activitynet";
+  c.ins_topk_seg = 2, c.con_topk_seg = 10, c.bak_topk_seg = 10;
+  c.lamb_guide = 5e-3, c.lamb_feat = 5e-5, c.lamb_sparse = 0;
+  return c;
+}
+
 ParameterSet ftcl_parameters(const FtclConfig& cfg, bool with_buffers) {
   const int F = cfg.feature_dim, C = cfg.classes(), H = cfg.fc_dim;
+  // On ActivityNet the embedding is Sequential(Dropout, Conv, ReLU): the conv is its module 1
+  const std::string emb = cfg.activitynet() ? "feature_embedding.1." : "feature_embedding.0.";
   ParameterSet p;  // ACMNet's registration order (model/ACMNet.py): the state_dict order
-  p.add("feature_embedding.0.weight", {F, F, 3}, F * 3);
-  p.add("feature_embedding.0.bias", {F}, F * 3);
+  p.add(emb + "weight", {F, F, 3}, F * 3);
+  p.add(emb + "bias", {F}, F * 3);
   p.add("att_branch.weight", {3, F, 1}, F);
   p.add("att_branch.bias", {3}, F);
   p.add("snippet_cls.weight", {C, F}, F);
@@ -119,7 +129,9 @@ void FtclActivations::reserve(int B_, int T_, const FtclConfig& cfg, bool with_b
                kmax = std::max({cfg.k_ins(T_), cfg.k_con(T_), cfg.k_bak(T_)}), P = std::max<size_t>(Bs * Bs / 2, 1);
   auto f = [&](size_t count, bool train_only = false) { return Buf<float>(o, train_only && !bw ? 0 : count); };
   auto i = [&](size_t count, bool train_only = false) { return Buf<int>(o, train_only && !bw ? 0 : count); };
-  emb = f(n * D), emb_drop = f(n * D, true), att_logit = f(n * 3), att = f(n * 3), logits = f(n * C);
+  const bool an = cfg.activitynet() && cfg.dropout > 0;
+  emb = f(n * D), emb_drop = f(n * D, true), x_drop = f(an ? n * D : 0, true), emb_att = f(an ? n * D : 0, true);
+  att_logit = f(n * 3), att = f(n * 3), logits = f(n * C);
   branch_logits = f(3 * n * C), combined = f(n * C), video = f(3 * Bs * C), cas = f(n * C);
   topk_ins = i(Bs * cfg.k_ins(T_) * C), topk_con = i(Bs * cfg.k_con(T_) * C), topk_bak = i(Bs * cfg.k_bak(T_) * C);
   feat_idx = i(3 * Bs * kmax, true), feat = f(3 * Bs * D, true);
@@ -138,8 +150,9 @@ void FtclActivations::reserve(int B_, int T_, const FtclConfig& cfg, bool with_b
 
 namespace {
 
-// Dropout sites: the snippet mask is drawn first, then the element mask (the official RNG order).
-enum FtclDropSite { kDropSnippet, kDropElement };
+// Dropout sites: the snippet mask, then the element mask (the official RNG order); ActivityNet adds the input and
+// the attention input (drawn before those two officially; numbered after them so THUMOS masks stay as they were).
+enum FtclDropSite { kDropSnippet, kDropElement, kDropInput, kDropAttention };
 
 DropoutKey drop_key(const StepBatch& b, int site) {
   return DropoutKey{b.seed, static_cast<std::uint32_t>(b.step), static_cast<std::uint32_t>(site)};
@@ -165,12 +178,32 @@ int* topk_of(FtclActivations& a, int branch) {
   return branch == 0 ? a.topk_ins.data() : branch == 1 ? a.topk_con.data() : a.topk_bak.data();
 }
 
+// Whether this step drops the input and the attention's input (ActivityNet training).
+bool drops_inputs(const FtclConfig& cfg, const StepBatch* train) {
+  return train && cfg.activitynet() && cfg.dropout > 0;
+}
+
+// The conv's input and the attention branch's input: x and E, or (ActivityNet training) their dropped copies.
+const float* conv_input(const FtclActivations& a, const StepBatch& b, const FtclConfig& cfg) {
+  return drops_inputs(cfg, &b) ? a.x_drop.data() : b.x;
+}
+const float* att_input(const FtclActivations& a, const StepBatch* b, const FtclConfig& cfg) {
+  return drops_inputs(cfg, b) ? a.emb_att.data() : a.emb.data();
+}
+
 // E, the attention, the classifier on the (dropped) E, the three attention-weighted logits, their top-k video
 // scores and P_ins = softmax(Z_ins). Returns the classifier's input.
 const float* backbone_forward(Ops& ops, const FtclConfig& cfg, const ParamView& p, const float* x, const Dims& d,
                               FtclActivations& a, const StepBatch* train) {
+  if (drops_inputs(cfg, train)) {
+    ops.dropout_forward(a.x_drop.data(), x, d.nd(), cfg.dropout, drop_key(*train, kDropInput));
+    x = a.x_drop.data();
+  }
   ops.conv1d_k3_forward(a.emb.data(), x, d.D, p.value(kFtclEmbW), p.value(kFtclEmbB), d.B, d.T, d.D, d.D, 3, true);
-  ops.conv1d_k1_forward(a.att_logit.data(), a.emb.data(), p.value(kFtclAttW), p.value(kFtclAttB), d.N, d.D, 3);
+  if (drops_inputs(cfg, train))
+    ops.dropout_forward(a.emb_att.data(), a.emb.data(), d.nd(), cfg.dropout, drop_key(*train, kDropAttention));
+  ops.conv1d_k1_forward(a.att_logit.data(), att_input(a, train, cfg), p.value(kFtclAttW), p.value(kFtclAttB), d.N,
+                        d.D, 3);
   ops.softmax_rows_forward(a.att.data(), a.att_logit.data(), d.N, 3);
   const float* cls_in = a.emb.data();
   if (train && cfg.dropout > 0) {  // E·r (r: a dropped ones tensor [B,T,1]), then an element-wise dropout
@@ -344,11 +377,17 @@ void classifier_backward(Ops& ops, const FtclConfig& cfg, const ParamView& p, co
                        static_cast<size_t>(d.D));
 }
 
-// The attention branch, the mean features and the candidate sets: their gradients added into d_emb.
-void embedding_backward(Ops& ops, const FtclConfig& cfg, const ParamView& p, const Dims& d, FtclActivations& a) {
+// The attention branch, the mean features and the candidate sets: their gradients added into d_emb. With a dropped
+// attention input (ActivityNet) its gradient goes through emb_drop (free by now) and back through that mask.
+void embedding_backward(Ops& ops, const FtclConfig& cfg, const ParamView& p, const Dims& d, FtclActivations& a,
+                        const StepBatch& batch) {
   ops.softmax_rows_backward(a.d_att_logit.data(), a.d_att.data(), a.att.data(), d.N, 3);
-  ops.conv1d_k1_backward(p.grad(kFtclAttW), p.grad(kFtclAttB), a.d_emb.data(), a.d_att_logit.data(), a.emb.data(),
-                         p.value(kFtclAttW), d.N, d.D, 3);
+  const bool dropped = drops_inputs(cfg, &batch);
+  if (dropped) ops.zero(a.emb_drop.data(), d.nd() * sizeof(float));
+  ops.conv1d_k1_backward(p.grad(kFtclAttW), p.grad(kFtclAttB), dropped ? a.emb_drop.data() : a.d_emb.data(),
+                         a.d_att_logit.data(), att_input(a, &batch, cfg), p.value(kFtclAttW), d.N, d.D, 3);
+  if (dropped)
+    ops.dropout_backward(a.d_emb.data(), a.emb_drop.data(), d.nd(), cfg.dropout, drop_key(batch, kDropAttention));
   for (int x = 0; x < 3; ++x)
     for (int s = 0; s < d.sides; ++s)
       ops.gather_rows_backward(a.d_emb.data() + size_t(s) * d.Bs * d.T * d.D,
@@ -401,9 +440,9 @@ void ftcl_forward_backward(Ops& ops, const FtclConfig& cfg, const ParamView& p, 
   heads_backward(ops, d, a);
   classifier_backward(ops, cfg, p, d, a, cls_in, batch);
   ops.zero(a.d_att_logit.data(), a.d_att_logit.size() * sizeof(float));
-  embedding_backward(ops, cfg, p, d, a);
-  ops.conv1d_k3_backward(p.grad(kFtclEmbW), p.grad(kFtclEmbB), nullptr, 0, a.d_emb.data(), a.emb.data(), batch.x,
-                         d.D, p.value(kFtclEmbW), d.B, d.T, d.D, d.D, 3, true);
+  embedding_backward(ops, cfg, p, d, a, batch);
+  ops.conv1d_k3_backward(p.grad(kFtclEmbW), p.grad(kFtclEmbB), nullptr, 0, a.d_emb.data(), a.emb.data(),
+                         conv_input(a, batch, cfg), d.D, p.value(kFtclEmbW), d.B, d.T, d.D, d.D, 3, true);
 }
 
 // ---- the Method ----
@@ -414,7 +453,8 @@ const ParameterSet& FtclMethod::layout() const {
 }
 
 json FtclMethod::config() const {
-  return json{{"stage", cfg_.stage},
+  return json{{"variant", cfg_.variant},
+              {"stage", cfg_.stage},
               {"fc_dim", cfg_.fc_dim},
               {"dropout", cfg_.dropout},
               {"ins_topk_seg", cfg_.ins_topk_seg},
@@ -489,6 +529,20 @@ InferScores FtclMethod::infer(Ops& ops, const ParamView& p, const float* x, int 
 }
 
 json FtclMethod::postprocess_overrides() const {
+  if (cfg_.activitynet()) {
+    // FTCL has no ActivityNet test: its config block reused with test_thu.py would apply the THUMOS thresholds and
+    // average only the first 7 tIoUs (spec 4.4). This is ACM-Net's own ActivityNet test (main_act.py), the code
+    // that exists for this backbone on ActivityNet: class scores > 0.10, x20 upsampling, CAS and attention
+    // thresholds [0.005, 0.01, 0.015, 0.02], each branch scored on 0.7·CAS + 0.3·attention with its own signal
+    // thresholded, OIC λ 0.15 with the class score weighted 0 (CAS branch) / 0.25 (attention branch), hard NMS
+    // 0.90, test videos kept whole up to T; the tIoUs are the profile's (0.5:0.05:0.95, all 10 averaged).
+    const std::vector<double> th = {0.005, 0.01, 0.015, 0.02};
+    return json{{"kind", "acm"},        {"class_thresh", 0.10},   {"scale", 20},
+                {"act_thresh", th},     {"att_thresh", th},       {"acm_cas_weight", 0.70},
+                {"acm_att_weight", 0.30}, {"outer_ratio", 0.150}, {"class_score_weight", 0.0},
+                {"att_class_score_weight", 0.250}, {"nms_thresh", 0.90}, {"soft_nms", false},
+                {"test_sampling", "uniform_keep_short"}};
+  }
   // The official test (FTCL test_thu.py = ACM-Net's THUMOS test; spec 4.1): 21-way class scores > 0.25 (else the
   // argmax), x20 upsampling, CAS thresholds np.arange(0.15, 0.25, 0.05) scored on the thresholded CAS, attention
   // thresholds np.arange(0.15, 1.00, 0.05) scored on the raw CAS, OIC with lamb 0.2 and gamma 0, hard NMS 0.55,
@@ -519,11 +573,18 @@ void FtclMethod::video_scores(const float* x, float* out) const {
 
 namespace {
 
-FtclConfig ftcl_config_from_json(const json& j, const std::string& source) {
-  FtclConfig c;
+// The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
+FtclConfig ftcl_config_from_json(const json& j, const std::string& source, const std::string& profile) {
+  if (!j.is_null() && !j.is_object()) fail(source + ": the FTCL method config must be a JSON object");
+  std::string variant = profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14";
+  if (!j.is_null() && j.contains("variant")) {
+    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
+      fail(source + ": method ftcl key 'variant' must be \"thumos14\" or \"activitynet\"");
+    variant = j["variant"].get<std::string>();
+  }
+  FtclConfig c = variant == "activitynet" ? ftcl_activitynet_config() : FtclConfig{};
   if (j.is_null()) return c;
-  if (!j.is_object()) fail(source + ": the FTCL method config must be a JSON object");
-  check_config_keys(j, {"stage", "fc_dim", "dropout", "ins_topk_seg", "con_topk_seg", "bak_topk_seg", "lcs_len",
+  check_config_keys(j, {"variant", "stage", "fc_dim", "dropout", "ins_topk_seg", "con_topk_seg", "bak_topk_seg", "lcs_len",
                         "fsd_len", "thres", "fsd_gamma", "feat_margin", "lamb_guide", "lamb_feat", "lamb_sparse",
                         "lamb_lcs", "lamb_fsd", "cls_eps", "use_lcs", "use_fsd"},
                     source + " (method ftcl)");
@@ -575,7 +636,7 @@ FtclConfig ftcl_config_from_json(const json& j, const std::string& source) {
 }  // namespace
 
 std::unique_ptr<Method> make_ftcl_method(const MethodContext& ctx, const json& config, const std::string& source) {
-  FtclConfig c = ftcl_config_from_json(config, source);
+  FtclConfig c = ftcl_config_from_json(config, source, ctx.profile);
   c.feature_dim = ctx.feature_dim;
   c.num_classes = ctx.num_classes;
   return std::make_unique<FtclMethod>(c);

@@ -18,6 +18,10 @@ namespace aicl {
 // Hyper-parameters: the official THUMOS14 values (config/model_config.py, utils/*criterion.py; spec 1-3).
 struct FtclConfig {
   std::string stage = "a";  // "a": ACMNet + ACMLoss (in-batch pairs); "b": FTCL pairs + FTCLLoss
+  // "thumos14" or "activitynet" (the config's ActivityNet block, spec 1.1-1.3 and 4.4): dropout also on the input
+  // (the conv becomes feature_embedding.1.*) and on the attention branch's input, top-k dividers 2/10/10, loss
+  // weights (5e-3, 5e-5, 0), and ACM-Net's ActivityNet test post-processing.
+  std::string variant = "thumos14";
   int feature_dim = 2048;   // the joint I3D feature, also the embedding width (conv k=3, D -> D)
   int num_classes = 20;     // K actions; the classifier has K + 1 outputs (background last)
   int fc_dim = 1024;        // feature_trans width; FSD's match and gap scores use its two halves
@@ -37,7 +41,11 @@ struct FtclConfig {
   int k_bak(int T) const { return std::max(T / bak_topk_seg, 1); }
   double eps() const { return cls_eps >= 0 ? cls_eps : stage == "a" ? 1e-45 : 1e-10; }
   bool stage_b() const { return stage == "b"; }
+  bool activitynet() const { return variant == "activitynet"; }
 };
+
+// The ActivityNet block's defaults (model/ACMNet.py's non-THUMOS branch, config/model_config.py "ActivityNet").
+FtclConfig ftcl_activitynet_config();
 
 // Raw loss slots (floats). The six ACM terms of side 0 (stage A: the batch; stage B: the first videos of the
 // pairs), the same of side 1 (stage B only), then the two contrasts (unweighted).
@@ -78,6 +86,8 @@ struct FtclActivations final : Workspace {
   int B = 0, T = 0;
   Buf<float> emb;                  // [B,T,D] E = ReLU(conv3(x)) (never dropped: features and candidates read it)
   Buf<float> emb_drop;             // [B,T,D] the doubly dropped E (training with dropout); later backward scratch
+  Buf<float> x_drop, emb_att;      // ActivityNet training: the dropped input [B,T,D] and the dropped E [B,T,D]
+                                   // the attention branch reads
   Buf<float> att_logit, att;       // [B,T,3] and its softmax (instance, context, background)
   Buf<float> logits;               // [B,T,K+1] snippet_cls(E_dropped)
   Buf<float> branch_logits;        // [3,B,T,K+1] logits·a_b

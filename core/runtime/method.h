@@ -84,11 +84,23 @@ class Method {
   virtual int min_infer_segments() const { return min_segments(); }
   // Host checks of a batch before it is queued (every video has a label, T large enough): one-line errors.
   virtual void check_batch(const float* labels_host, int B, int T) const = 0;
-  // Turns the next videos of the epoch into the batch (single videos by default; pairs, partners otherwise).
+  // The units an epoch shuffles, `--batch` of them per step: every training video alone by default (an empty
+  // result). A method training on groups of videos (FTCL stage B: pairs) returns them, drawn from `rng` (seeded by
+  // the run's seed, so a resumed run draws the same); labels[i] is videos[i]'s label row [num_classes].
+  virtual std::vector<std::vector<size_t>> training_units(const std::vector<size_t>& videos,
+                                                          const std::vector<const float*>& labels, int num_classes,
+                                                          Rng& rng) const {
+    (void)videos, (void)labels, (void)num_classes, (void)rng;
+    return {};
+  }
+  // Turns the next units of the epoch, flattened, into the batch (e.g. pairs (a, b) into [a..., b...]).
   virtual void form_batch(std::vector<size_t>& videos, Rng& rng) const {
     (void)videos;
     (void)rng;
   }
+  // Whether every training video keeps one temporal sampling for the whole run (drawn from the run's seed and the
+  // video), as a dataset sampled once at construction does (FTCL stage B, quirk Q4), instead of one per batch.
+  virtual bool frozen_sampling() const { return false; }
 
   virtual std::unique_ptr<Workspace> make_workspace(Ops& ops) const = 0;
   // Forward and backward of one step: gradients ACCUMULATED into p.grads (zeroed by the caller), raw loss

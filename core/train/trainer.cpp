@@ -147,9 +147,10 @@ class TrainRun {
         post_(postprocess_for(ds, *method_)), params_(method_->layout()) {
     o_.method_config = method_->config();
     validate_for_method(o_, *method_);
-    if (static_cast<size_t>(o_.batch) > split_.train.size())
-      fail("--batch: " + std::to_string(o_.batch) + " is larger than the " + std::to_string(split_.train.size()) +
-           " training videos");
+    make_units();
+    if (static_cast<size_t>(o_.batch) > unit_ids_.size())
+      fail("--batch: " + std::to_string(o_.batch) + " is larger than the " + std::to_string(unit_ids_.size()) +
+           (units_.empty() ? " training videos" : " training units (" + method_->name() + " trains on groups)"));
     if ((o_.select == "test" || o_.select == "all") && split_.test.empty())
       fail(o_.data + ": --select " + o_.select + " but the dataset has no test videos");
   }
@@ -159,6 +160,7 @@ class TrainRun {
  private:
   void start();
   TrainBackendSetup backend_setup() const;
+  void make_units();
   void next_batch(int& b_now);
   void read_losses(long step, bool log_line);
   void evaluate(long step);
@@ -188,6 +190,10 @@ class TrainRun {
   std::string metrics_path_, ckpt_path_;
   std::vector<PendingStep> pending_;
   std::vector<size_t> rows_, batch_videos_;
+  // What an epoch permutes: the training videos (units_ empty), or the indices of the method's units of videos.
+  std::vector<std::vector<size_t>> units_;
+  std::vector<size_t> unit_ids_;
+  size_t max_unit_ = 1;
   std::vector<float> labels_;
   json provenance_;  // the run's record (core/train/provenance.h), made at start
   bool tty_ = false;
@@ -201,7 +207,7 @@ TrainBackendSetup TrainRun::backend_setup() const {
   setup.lr = o_.lr;
   setup.weight_decay = o_.weight_decay;
   setup.momentum = o_.momentum;
-  setup.max_batch = o_.batch;
+  setup.max_batch = o_.batch * static_cast<int>(max_unit_);
   setup.segments = o_.segments;
   setup.loss_window = o_.log_every;
   setup.num_classes = ds_.num_classes();
@@ -242,19 +248,38 @@ void TrainRun::start() {
                 o_.precision == "tf32" ? " (TF32)" : "");
 }
 
+// The method's training units (drawn from their own stream of the run's seed: the same on resume), or none.
+void TrainRun::make_units() {
+  std::vector<const float*> labels;
+  for (size_t v : split_.train) labels.push_back(ds_.video(v).labels.data());
+  Rng rng(static_cast<uint64_t>(o_.seed) * 0xD1B54A32D192ED03ull + 0x5EED);
+  units_ = method_->training_units(split_.train, labels, ds_.num_classes(), rng);
+  unit_ids_.clear();
+  if (units_.empty()) unit_ids_ = split_.train;
+  for (size_t u = 0; u < units_.size(); ++u) {
+    AICL_CHECK(!units_[u].empty(), "method " + method_->name() + " returned an empty training unit");
+    unit_ids_.push_back(u);
+    max_unit_ = std::max(max_unit_, units_[u].size());
+  }
+}
+
 // The next batch as rows of the bulk feature table and labels (sampling drawn on the host, the same on every
 // device). Epochs as the official DataLoader(shuffle=True, drop_last=False): a fresh permutation, a short last batch.
 void TrainRun::next_batch(int& b_now) {
   if (st_.cursor >= st_.order.size()) {
-    st_.order = split_.train;
+    st_.order = unit_ids_;
     for (size_t i = st_.order.size(); i > 1; --i) std::swap(st_.order[i - 1], st_.order[data_rng_.below(i)]);
     st_.cursor = 0;
     ++st_.epoch;
   }
   const int T = o_.segments, C = ds_.num_classes();
-  b_now = static_cast<int>(std::min<size_t>(o_.batch, st_.order.size() - st_.cursor));
-  batch_videos_.assign(st_.order.begin() + st_.cursor, st_.order.begin() + st_.cursor + b_now);
-  st_.cursor += b_now;
+  const size_t n = std::min<size_t>(o_.batch, st_.order.size() - st_.cursor);
+  batch_videos_.clear();
+  for (size_t k = st_.cursor; k < st_.cursor + n; ++k) {
+    if (units_.empty()) batch_videos_.push_back(st_.order[k]);
+    else batch_videos_.insert(batch_videos_.end(), units_.at(st_.order[k]).begin(), units_.at(st_.order[k]).end());
+  }
+  st_.cursor += n;
   method_->form_batch(batch_videos_, data_rng_);
   b_now = static_cast<int>(batch_videos_.size());
   rows_.resize(static_cast<size_t>(b_now) * T);
@@ -262,7 +287,9 @@ void TrainRun::next_batch(int& b_now) {
   const std::string& rule = o_.train_sampling.empty() ? ds_.profile().train_sampling : o_.train_sampling;
   for (int b = 0; b < b_now; ++b) {
     const size_t vi = batch_videos_[b];
-    const std::vector<int> idx = sample_train_segments(rule, fc_.length[vi], T, data_rng_);
+    Rng frozen(static_cast<uint64_t>(o_.seed) * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(vi) + 1) * 0xBF58476D1CE4E5B9ull);
+    const std::vector<int> idx =
+        sample_train_segments(rule, fc_.length[vi], T, method_->frozen_sampling() ? frozen : data_rng_);
     for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
   }

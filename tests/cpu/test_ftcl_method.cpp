@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <vector>
 
@@ -333,7 +334,7 @@ TEST_CASE("ftcl: a stage B step (pairs (p, P + p)) equals the double reference a
 }
 
 TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and resumes bitwise, ends with the test "
-          "evaluation (acm post-processing), stage B refuses to train",
+          "evaluation (acm post-processing); stage B trains on pairs from it and resumes bitwise",
           "[ftcl]") {
   namespace fs = std::filesystem;
   const fs::path dir = aicl_test::temp_dir("ftcl_method");
@@ -378,7 +379,66 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
   CHECK(out.method == "ftcl");
   CHECK(out.report.average_mAP == report["average_mAP"].get<double>());
   CHECK(aicl::read_json_file(io.out)["results"] == dets["results"]);
-  aicl::TrainOptions stage_b = options("b", 2);
-  stage_b.method_config["stage"] = "b";
-  CHECK_THROWS_WITH(aicl::train(stage_b), Catch::Contains("stage B training is not implemented"));
+  // Stage B from stage A's weights: epochs of pairs (positives + as many sampled negatives), 2 pairs = 4 videos per
+  // step, frozen samplings; a resumed run equals the uninterrupted one bitwise.
+  auto stage_b = [&](const std::string& run, int steps) {
+    aicl::TrainOptions o = options(run, steps);
+    o.method_config["stage"] = "b";
+    o.batch = 2;
+    o.init_weights = (dir / "full" / "best.h5").string();
+    return o;
+  };
+  aicl::train(stage_b("b_full", 5));
+  aicl::train(stage_b("b_part", 3));
+  aicl::TrainOptions b_again = aicl::load_run_options((dir / "b_part").string());
+  b_again.run_dir = (dir / "b_part").string(), b_again.resume = true, b_again.steps = 5;
+  aicl::train(b_again);
+  const aicl::H5File ba = aicl::H5File::open_read((dir / "b_full" / "best.h5").string());
+  const aicl::H5File bb = aicl::H5File::open_read((dir / "b_part" / "best.h5").string());
+  for (const char* key : {"feature_embedding.0.weight", "att_branch.bias", "feature_trans.weight"})
+    CHECK(ba.read_floats(key) == bb.read_floats(key));
+  CHECK(ba.read_floats("snippet_cls.weight") != a.read_floats("snippet_cls.weight"));  // stage B moved stage A's weights
+  size_t lines = 0;
+  std::ifstream metrics(dir / "b_full" / "metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    const aicl::json m = aicl::json::parse(line);
+    if (!m.contains("loss")) continue;
+    ++lines;
+    CHECK(m["batch"] == 4);  // two pairs: 4 videos
+    CHECK(m["fsd"].get<double>() != 0);  // the pairs reach the contrast
+  }
+  CHECK(lines == 5);
+}
+
+TEST_CASE("ftcl: stage B's epoch is every equal-label pair and as many sampled disjoint pairs, negatives first",
+          "[ftcl]") {
+  const int K = 3;
+  // videos: {0}, {0}, {1}, {0, 2}, {0, 2}, {2}
+  const std::vector<float> y = {1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1};
+  std::vector<const float*> rows;
+  for (int v = 0; v < 6; ++v) rows.push_back(y.data() + v * K);
+  aicl::Rng rng(5);
+  const std::vector<std::array<size_t, 2>> e = aicl::ftcl_stage_b_epoch(rows, K, rng);
+  // positives (equal label vectors, two-label ones too): (0, 1), (3, 4); negatives (no shared class): (0, 2),
+  // (0, 5), (1, 2), (1, 5), (2, 3), (2, 4), (2, 5): two of them drawn
+  REQUIRE(e.size() == 4);
+  CHECK(e[2] == std::array<size_t, 2>{0, 1});
+  CHECK(e[3] == std::array<size_t, 2>{3, 4});
+  const std::vector<std::array<size_t, 2>> neg = {{0, 2}, {0, 5}, {1, 2}, {1, 5}, {2, 3}, {2, 4}, {2, 5}};
+  for (int i = 0; i < 2; ++i) CHECK(std::find(neg.begin(), neg.end(), e[size_t(i)]) != neg.end());
+  CHECK(e[0] != e[1]);
+  const std::vector<float> none = {1, 0, 0, 0, 1, 0};
+  CHECK_THROWS_WITH(aicl::ftcl_stage_b_epoch({none.data(), none.data() + 3}, K, rng),
+                    Catch::Contains("no positive pair"));
+  // the method's units and batch order: pairs (a, b) flattened into [a..., b...]
+  auto m = aicl::make_method("ftcl", ctx(K, 12), aicl::json{{"stage", "b"}}, "t");
+  CHECK(m->frozen_sampling());
+  aicl::Rng r2(5);
+  const auto units = m->training_units({10, 11, 12, 13, 14, 15}, rows, K, r2);
+  REQUIRE(units.size() == 4);
+  CHECK(units[2] == std::vector<size_t>{10, 11});
+  std::vector<size_t> batch = {10, 11, 13, 14};
+  m->form_batch(batch, r2);
+  CHECK(batch == std::vector<size_t>{10, 13, 11, 14});
+  CHECK(aicl::make_method("ftcl", ctx(K, 12), aicl::json(), "t")->training_units({10, 11}, rows, K, r2).empty());
 }

@@ -97,6 +97,24 @@ FtclPairs ftcl_stage_b_pairs(const float* labels, int B, int K) {
   return out;
 }
 
+std::vector<std::array<size_t, 2>> ftcl_stage_b_epoch(const std::vector<const float*>& labels, int K, Rng& rng) {
+  std::vector<std::array<size_t, 2>> pos, neg;
+  for (size_t i = 0; i + 1 < labels.size(); ++i)
+    for (size_t j = i + 1; j < labels.size(); ++j) {
+      const auto [dot, same] = compare_labels(labels[i], labels[j], K);
+      if (same) pos.push_back({i, j});
+      else if (dot == 0) neg.push_back({i, j});
+    }
+  if (pos.empty())
+    fail("FTCL stage B: no two training videos have the same labels, so there is no positive pair to train on");
+  // random.sample(negatives, len(positives)) once (frozen for the run): a partial Fisher-Yates with our generator
+  const size_t k = std::min(pos.size(), neg.size());
+  for (size_t i = 0; i < k; ++i) std::swap(neg[i], neg[i + rng.below(neg.size() - i)]);
+  neg.resize(k);
+  neg.insert(neg.end(), pos.begin(), pos.end());
+  return neg;
+}
+
 int ftcl_min_segments(const FtclConfig& cfg) {
   return std::max({cfg.use_lcs ? cfg.lcs_len : 1, cfg.use_fsd ? 2 * cfg.fsd_len : 1, 1});
 }
@@ -495,14 +513,23 @@ void FtclMethod::check_batch(const float* labels, int B, int T) const {
            " of the batch has no label (FTCL's instance target [y, 0] / sum(y) would be 0/0)");
 }
 
+std::vector<std::vector<size_t>> FtclMethod::training_units(const std::vector<size_t>& videos,
+                                                             const std::vector<const float*>& labels, int num_classes,
+                                                             Rng& rng) const {
+  if (!cfg_.stage_b()) return {};  // stage A: single videos, pairs formed inside each batch
+  std::vector<std::vector<size_t>> units;
+  for (const auto& [i, j] : ftcl_stage_b_epoch(labels, num_classes, rng)) units.push_back({videos[i], videos[j]});
+  return units;
+}
+
 void FtclMethod::form_batch(std::vector<size_t>& videos, Rng& rng) const {
-  (void)videos, (void)rng;
-  // Stage B trains on the official pair list (every same-label pair of the training split plus as many sampled
-  // disjoint pairs, frozen samplings; spec 2.1, Q4-Q5), which a batch of the epoch's video permutation cannot form:
-  // refuse rather than train on random pairs. The stage-B step itself runs (--parity-step, tests).
-  if (cfg_.stage_b())
-    fail("FTCL stage B training is not implemented yet: it needs the official epoch of label pairs, not a batch of "
-         "the video permutation (the stage-B step runs in --parity-step); train stage A with --stage a");
+  (void)rng;
+  if (!cfg_.stage_b()) return;
+  // pairs (a_p, b_p) flattened -> [a_0 .. a_{P-1}, b_0 .. b_{P-1}]: the step compares row p with row P + p
+  const size_t P = videos.size() / 2;
+  std::vector<size_t> out(videos.size());
+  for (size_t p = 0; p < P; ++p) out[p] = videos[2 * p], out[P + p] = videos[2 * p + 1];
+  videos = std::move(out);
 }
 
 std::unique_ptr<Workspace> FtclMethod::make_workspace(Ops& ops) const {

@@ -78,6 +78,10 @@ struct FtclPairs {
 FtclPairs ftcl_stage_a_pairs(const float* labels, int B, int K, Rng& rng);
 // Stage B's pairs of a batch of 2P videos (first videos, then their partners).
 FtclPairs ftcl_stage_b_pairs(const float* labels, int B, int K);
+// Stage B's epoch (FTCLDataset, spec 2.1): over i < j of the training videos in split order, the positives (equal
+// label vectors) and as many negatives (no shared class) drawn without replacement, negatives first; each pair as
+// (i, j). Throws aicl::Error when no two videos have equal labels.
+std::vector<std::array<size_t, 2>> ftcl_stage_b_epoch(const std::vector<const float*>& labels, int K, Rng& rng);
 
 // Activations of a batch [B,T] and the backward scratch, on the device of `ops`.
 struct FtclActivations final : Workspace {
@@ -137,7 +141,11 @@ class FtclMethod final : public Method {
   int min_segments() const override { return ftcl_min_segments(cfg_); }
   int min_infer_segments() const override { return 2; }
   void check_batch(const float* labels_host, int B, int T) const override;
+  std::vector<std::vector<size_t>> training_units(const std::vector<size_t>& videos,
+                                                  const std::vector<const float*>& labels, int num_classes,
+                                                  Rng& rng) const override;
   void form_batch(std::vector<size_t>& videos, Rng& rng) const override;
+  bool frozen_sampling() const override { return cfg_.stage_b(); }
   std::unique_ptr<Workspace> make_workspace(Ops& ops) const override;
   void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,
                         float* loss_slots) override;

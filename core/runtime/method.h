@@ -98,6 +98,9 @@ class Method {
     (void)videos;
     (void)rng;
   }
+  // The stages a training runs by default when its config names neither stages nor a "stage" (TrainOptions::stages
+  // format: [{"name": ..., "method_config": {...}, ...}]); null: one run.
+  virtual json default_stages() const { return json(); }
   // Whether every training video keeps one temporal sampling for the whole run (drawn from the run's seed and the
   // video), as a dataset sampled once at construction does (FTCL stage B, quirk Q4), instead of one per batch.
   virtual bool frozen_sampling() const { return false; }

@@ -39,7 +39,7 @@ json TrainOptions::to_json() const {
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
               {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
               {"device", device},     {"precision", precision}, {"log_every", log_every}, {"method", method},
-              {"method_config", method_config}, {"train_sampling", train_sampling}};
+              {"method_config", method_config}, {"train_sampling", train_sampling}, {"stages", stages}};
 }
 
 TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
@@ -94,6 +94,10 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "method_config") {
       need(v.is_object() || v.is_null(), "a JSON object");
       o.method_config = v;
+    }
+    else if (k == "stages") {
+      need(v.is_null() || (v.is_array() && !v.empty()), "a non-empty list of stages");
+      o.stages = v;
     }
     else fail(source + ": unknown key '" + k + "'");
   }
@@ -452,8 +456,9 @@ TrainOptions load_run_options(const std::string& run_dir) {
   return TrainOptions::from_json(read_json_file(path), path);
 }
 
-json train(const TrainOptions& options) {
+json train_one(const TrainOptions& options) {
   TrainOptions o = options;
+  if (!o.stages.is_null()) fail("train_one: options with stages (use train)");
   validate(o);
   if (o.threads > 0) set_num_threads(o.threads);
   std::error_code ec;

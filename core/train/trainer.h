@@ -2,6 +2,7 @@
 // directory.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/base/io.h"
 
@@ -34,6 +35,9 @@ struct TrainOptions {
   bool resume = false;       // continue RUN from RUN/checkpoint.h5 (options from RUN/config.json)
   std::string method = "aicl";  // a name from the method registry (core/methods/registry.cpp)
   json method_config;        // the method's hyper-parameters (object; null = its defaults); resolved in config.json
+  // Training in stages (null = one run): [{"name": "a", <option overrides>...}, ...], each stage a run in
+  // RUN/stage-<name> starting from the previous stage's selected weights (core/train/stages.h).
+  json stages;
 
   json to_json() const;
   static TrainOptions from_json(const json& j, const std::string& source);  // unknown keys are errors
@@ -44,7 +48,13 @@ struct TrainOptions {
 // (on the CPU, same thread count) ends bitwise identical to an uninterrupted run.
 // With device "cuda" the steps are queued on the GPU without waiting; the losses (and the non-finite check) are
 // read every log_every steps, at evaluations and at checkpoints, where the weights and moments are downloaded.
+// Options with stages (TrainOptions::stages, or the method's default_stages when the config names no "stage") run
+// them one after the other (train_stages).
 json train(const TrainOptions& options);
+// One run, whatever its stages (what each stage of train_stages runs).
+json train_one(const TrainOptions& options);
+// Each stage's options (run_dir RUN/stage-<name>, init_weights the previous stage's best.h5), checked; nothing run.
+std::vector<TrainOptions> plan_stages(const TrainOptions& options);
 
 // Options of an existing run (RUN/config.json), for --resume.
 TrainOptions load_run_options(const std::string& run_dir);

@@ -136,6 +136,10 @@ TEST_CASE("configs: every named schedule in configs/ parses and names a register
     const aicl::TrainOptions o = aicl::TrainOptions::from_json(j, e.path().string());
     const std::vector<std::string> known = aicl::method_names();
     CHECK(std::find(known.begin(), known.end(), o.method) != known.end());
+    // the method takes its config (each stage's, for a staged schedule)
+    std::vector<aicl::TrainOptions> runs = o.stages.is_null() ? std::vector<aicl::TrainOptions>{o} : aicl::plan_stages(o);
+    for (const aicl::TrainOptions& r : runs)
+      CHECK_NOTHROW(aicl::make_method(r.method, aicl::MethodContext{}, r.method_config, e.path().string()));
     ++n;
   }
   CHECK(n >= 6);

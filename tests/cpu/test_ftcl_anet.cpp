@@ -163,7 +163,7 @@ TEST_CASE("ftcl-anet: stage A trains on an anet13 file with the ActivityNet bloc
           "[ftcl]") {
   namespace fs = std::filesystem;
   const fs::path dir = aicl_test::temp_dir("ftcl_anet_run");
-  const aicl::TrainOptions o = aicl_test::train_and_reinfer_anet13(dir, "ftcl", 3, aicl::json{{"fc_dim", 8}});
+  const aicl::TrainOptions o = aicl_test::train_and_reinfer_anet13(dir, "ftcl", 3, aicl::json{{"stage", "a"}, {"fc_dim", 8}});
   const aicl::json cfg = aicl::read_json_file(o.run_dir + "/config.json");
   INFO(cfg.dump());
   CHECK(cfg.dump().find("\"variant\":\"activitynet\"") != std::string::npos);

@@ -350,7 +350,7 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
   auto options = [&](const std::string& run, int steps) {
     aicl::TrainOptions o;
     o.data = data, o.run_dir = (dir / run).string(), o.method = "ftcl";
-    o.method_config = aicl::json{{"fc_dim", 6}, {"lcs_len", 4}, {"fsd_len", 2}};
+    o.method_config = aicl::json{{"stage", "a"}, {"fc_dim", 6}, {"lcs_len", 4}, {"fsd_len", 2}};
     o.steps = steps, o.batch = 4, o.segments = 16, o.eval_every = 0, o.checkpoint_every = 1, o.select = "last";
     o.threads = 1, o.quiet = true;
     return o;

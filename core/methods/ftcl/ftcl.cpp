@@ -522,6 +522,12 @@ std::vector<std::vector<size_t>> FtclMethod::training_units(const std::vector<si
   return units;
 }
 
+json FtclMethod::default_stages() const {
+  // `aicl_train --method ftcl` runs both: ACM-Net with the in-batch terms, then FTCL's pairs from its weights
+  return json::array({json{{"name", "a"}, {"method_config", {{"stage", "a"}}}},
+                      json{{"name", "b"}, {"method_config", {{"stage", "b"}}}}});
+}
+
 void FtclMethod::form_batch(std::vector<size_t>& videos, Rng& rng) const {
   (void)rng;
   if (!cfg_.stage_b()) return;

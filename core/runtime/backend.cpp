@@ -43,8 +43,8 @@ TrainBackend::TrainBackend(Ops& ops, Method& method, ParameterSet& params, std::
 
 TrainBackend::~TrainBackend() = default;
 
-void TrainBackend::step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T,
-                        long step) {
+std::string TrainBackend::step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T,
+                               long step) {
   const int C = setup_.num_classes, S = method_.num_loss_slots();
   AICL_CHECK(B >= 1 && B <= setup_.max_batch && T == setup_.segments, "training backend: batch outside the setup");
   AICL_CHECK(rows.size() == static_cast<size_t>(B) * T && labels.size() >= static_cast<size_t>(B) * C,
@@ -57,8 +57,17 @@ void TrainBackend::step(const std::vector<size_t>& rows, const std::vector<float
   float* slots = slots_.data() + static_cast<size_t>(pending_) * S;
   method_.forward_backward(ops_, p, StepBatch{x_.data(), labels_.data(), labels.data(), B, T, step, setup_.seed}, *ws_, slots);
   ++pending_;
-  // A synchronous device checks the losses before the update, so a bad step never changes the weights.
-  if (ops_.synchronous()) check_losses_finite(step, method_.loss_names(), method_.losses(slots));
+  // A synchronous device checks the losses before the update, so a bad step never changes the weights; a method
+  // that skips such steps (as its official loop does) gets no update for it.
+  if (method_.skips_nonfinite_steps()) {
+    std::vector<float> h(static_cast<size_t>(S));
+    if (ops_.synchronous()) std::copy(slots, slots + S, h.begin());
+    else ops_.download(h.data(), slots, h.size() * sizeof(float));
+    const std::string bad = first_nonfinite_loss(method_.loss_names(), method_.losses(h.data()));
+    if (!bad.empty()) return bad;
+  } else if (ops_.synchronous()) {
+    check_losses_finite(step, method_.loss_names(), method_.losses(slots));
+  }
   const size_t n = host_params_.size();
   const bool finite = setup_.optimizer == "adam"
                           ? ops_.adam_step(values_, grads_, m_, v_, n, setup_.lr, setup_.beta1, setup_.beta2,
@@ -68,6 +77,7 @@ void TrainBackend::step(const std::vector<size_t>& rows, const std::vector<float
   // The optimizer checks the gradients in its own pass (CPU); on a non-finite one the run stops here, before
   // any checkpoint could save the updated parameters, naming the first tensor at fault.
   if (!finite) check_buffer_finite(step, host_params_, grads_, "gradient of");
+  return "";
 }
 
 void TrainBackend::drain() {

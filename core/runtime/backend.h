@@ -40,8 +40,10 @@ class TrainBackend {
   TrainBackend& operator=(const TrainBackend&) = delete;
 
   // One step on B videos sampled to T segments: rows [B*T] index the feature table, labels [B*C] are multi-hot.
-  // Forward, backward and the optimizer update number `step` (1-based).
-  void step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T, long step);
+  // Forward, backward and the optimizer update number `step` (1-based). Returns "" or, when the method skips
+  // non-finite steps and this one's loss is not finite, the first such term (the update was not made; on a queued
+  // device such a method's losses are read back every step for this).
+  std::string step(const std::vector<size_t>& rows, const std::vector<float>& labels, int B, int T, long step);
 
   // The losses (aligned with method.loss_names()) of every step since the previous call, oldest first. The one
   // place a queued device is waited for during training.

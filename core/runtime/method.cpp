@@ -21,6 +21,12 @@ void Method::parity_step(const std::string&, const std::string&, const std::stri
   fail("--parity-step: method '" + name() + "' has no parity step");
 }
 
+std::string first_nonfinite_loss(const std::vector<std::string>& names, const std::vector<double>& values) {
+  for (size_t i = 0; i < values.size() && i < names.size(); ++i)
+    if (!std::isfinite(values[i])) return i == 0 ? std::string("total") : names[i];
+  return "";
+}
+
 void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values) {
   for (size_t i = 0; i < values.size() && i < names.size(); ++i)
     if (!std::isfinite(values[i]))

@@ -98,6 +98,9 @@ class Method {
     (void)videos;
     (void)rng;
   }
+  // Whether a step whose loss is not finite is skipped (no update; the official FTCL loop checks isnan before
+  // backward) instead of stopping the run. The trainer logs each skip and stops after a few in a row.
+  virtual bool skips_nonfinite_steps() const { return false; }
   // The stages a training runs by default when its config names neither stages nor a "stage" (TrainOptions::stages
   // format: [{"name": ..., "method_config": {...}, ...}]); null: one run.
   virtual json default_stages() const { return json(); }
@@ -145,5 +148,7 @@ void check_config_keys(const json& j, const std::vector<std::string>& known, con
 
 // Fails naming the step and the first loss term that is not finite.
 void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values);
+// The name of the first loss term that is not finite ("total" for [0]), or "" when all are.
+std::string first_nonfinite_loss(const std::vector<std::string>& names, const std::vector<double>& values);
 
 }  // namespace aicl

@@ -178,7 +178,9 @@ class TrainRun {
   struct PendingStep {
     long step, epoch;
     int batch;
+    bool skipped;
   };
+  void note_skip(long step, const std::string& term);
 
   TrainOptions o_;
   Dataset& ds_;
@@ -202,6 +204,8 @@ class TrainRun {
   json provenance_;  // the run's record (core/train/provenance.h), made at start
   bool tty_ = false;
   long first_step_ = 1;
+  int skips_in_row_ = 0;
+  long skipped_steps_ = 0;  // this process's skipped (non-finite) steps, reported in eval.json
   std::chrono::steady_clock::time_point t_start_, window_start_;
 };
 
@@ -309,8 +313,9 @@ void TrainRun::read_losses(long step, bool log_line) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count() /
                       static_cast<double>(pending_.size());
   for (size_t i = 0; i < losses.size(); ++i) {
-    check_losses_finite(pending_[i].step, names, losses[i]);
+    if (!pending_[i].skipped) check_losses_finite(pending_[i].step, names, losses[i]);
     json line{{"step", pending_[i].step}, {"epoch", pending_[i].epoch}, {"batch", pending_[i].batch}};
+    if (pending_[i].skipped) line["skipped"] = true;
     for (size_t k = 0; k < names.size(); ++k) line[names[k]] = losses[i][k];
     line["lr"] = o_.lr;
     line["seconds"] = secs;
@@ -365,6 +370,21 @@ void TrainRun::evaluate(long step) {
   if (o_.select == "all") evaluate_on(step, split_.test_target, st_.best_test_metric, st_.best_test_step, "best_test.h5");
 }
 
+// A step the method skipped (its loss not finite): one line naming the step, the term and the batch's videos; a few
+// in a row stop the run (the data or the weights are broken, not one unlucky pair).
+void TrainRun::note_skip(long step, const std::string& term) {
+  constexpr int kMaxSkipsInRow = 5;
+  ++skipped_steps_;
+  std::string videos;
+  for (size_t i = 0; i < batch_videos_.size() && i < 8; ++i) videos += (i ? ", " : "") + ds_.video(batch_videos_[i]).name;
+  if (batch_videos_.size() > 8) videos += ", ...";
+  std::fprintf(stderr, "aicl_train: step %ld skipped (no update): loss term '%s' is not finite; batch: %s\n", step,
+               term.c_str(), videos.c_str());
+  if (++skips_in_row_ > kMaxSkipsInRow)
+    fail("step " + std::to_string(step) + ": loss term '" + term + "' is not finite for " +
+         std::to_string(skips_in_row_) + " steps in a row; stopping (last checkpoint kept)");
+}
+
 json TrainRun::run() {
   start();
   t_start_ = std::chrono::steady_clock::now();
@@ -372,8 +392,10 @@ json TrainRun::run() {
     if (pending_.empty()) window_start_ = std::chrono::steady_clock::now();
     int b_now = 0;
     next_batch(b_now);
-    backend_->step(rows_, labels_, b_now, o_.segments, step);
-    pending_.push_back({step, st_.epoch, b_now});
+    const std::string skipped = backend_->step(rows_, labels_, b_now, o_.segments, step);
+    pending_.push_back({step, st_.epoch, b_now, !skipped.empty()});
+    if (!skipped.empty()) note_skip(step, skipped);
+    else skips_in_row_ = 0;
     const bool do_eval =
         (o_.eval_every > 0 && step >= o_.eval_start && step % o_.eval_every == 0) || step == o_.steps;
     const bool do_checkpoint = do_eval || step % o_.checkpoint_every == 0;
@@ -441,6 +463,7 @@ json TrainRun::finish() {
   }
   report["method"] = method_->name();
   report["steps"] = o_.steps;
+  if (skipped_steps_ > 0) report["skipped_steps"] = skipped_steps_;
   report["provenance"] = provenance_;
   report["provenance"]["selection"] = report["selection"];
   report["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start_).count();

@@ -85,6 +85,7 @@ class ToyMil final : public aicl::Method {
     forward(ops, p, b.x, b.B, b.T, w);
     const size_t n = static_cast<size_t>(b.B) * b.T;
     ops.video_ce_forward(slots, w.cas_top.data(), b.labels, b.B, C_);
+    if (std::find(nan_steps_.begin(), nan_steps_.end(), b.step) != nan_steps_.end()) slots[0] = std::nanf("");
     ops.zero(w.d_cas_top.data(), static_cast<size_t>(b.B) * C_ * sizeof(float));
     ops.zero(w.d_cas.data(), n * C_ * sizeof(float));
     ops.zero(w.d_emb.data(), n * D_ * sizeof(float));
@@ -96,6 +97,9 @@ class ToyMil final : public aicl::Method {
                            b.T, F_, D_, 3, true);
   }
   int video_outputs() const override { return C_; }
+  bool skips_nonfinite_steps() const override { return skip_nonfinite_; }
+  std::vector<long> nan_steps_;  // steps whose loss is made NaN (the skip tests; CPU op table: host slots)
+  bool skip_nonfinite_ = false;
   aicl::InferScores infer(aicl::Ops& ops, const aicl::ParamView& p, const float* x, int B, int T,
                           aicl::Workspace& ws) const override {
     auto& w = static_cast<ToyWorkspace&>(ws);
@@ -116,7 +120,10 @@ class ToyMil final : public aicl::Method {
 void register_toy() {
   aicl::register_method("toy_mil", [](const aicl::MethodContext& ctx, const aicl::json& cfg, const std::string&) {
     const int D = cfg.is_object() && cfg.contains("embed_dim") ? cfg["embed_dim"].get<int>() : 16;
-    return std::make_unique<ToyMil>(ctx, D);
+    auto m = std::make_unique<ToyMil>(ctx, D);
+    if (cfg.is_object() && cfg.contains("nan_steps")) m->nan_steps_ = cfg["nan_steps"].get<std::vector<long>>();
+    if (cfg.is_object() && cfg.contains("skip_nonfinite")) m->skip_nonfinite_ = cfg["skip_nonfinite"].get<bool>();
+    return m;
   });
 }
 
@@ -253,5 +260,41 @@ TEST_CASE("toy method: a non-AICL method trains, checkpoints, resumes bitwise an
   wrong.infer_segments = 40;
   wrong.steps = 7;
   CHECK_THROWS_WITH(aicl::train(wrong), Catch::Contains("checkpoint.h5: holds weights of method 'toy_mil'"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("toy method: a method that skips non-finite steps gets no update for them, each logged; six in a row stop") {
+  register_toy();
+  const fs::path dir = aicl_test::temp_dir("toy_skip");
+  aicl::SynthOptions so;
+  so.train_videos = 6, so.test_videos = 3, so.max_segments = 40, so.stream_dim = 16, so.num_classes = 3, so.seed = 2;
+  const std::string data = (dir / "t.h5").string();
+  aicl::write_synth(so, data);
+  auto opts = [&](const std::string& run, int steps, const aicl::json& extra) {
+    aicl::TrainOptions o = toy_options(data, (dir / run).string(), steps);
+    o.method_config.update(extra);
+    o.select = "last", o.eval_every = 0;
+    return o;
+  };
+  // step 3 skipped: the weights after 3 steps are those after 2 (no update, the moments untouched)
+  const aicl::json rep = aicl::train(opts("skip", 3, {{"nan_steps", {3}}, {"skip_nonfinite", true}}));
+  CHECK(rep["skipped_steps"] == 1);
+  aicl::train(opts("two", 2, aicl::json::object()));
+  const aicl::H5File a = aicl::H5File::open_read((dir / "skip" / "best.h5").string());
+  const aicl::H5File b = aicl::H5File::open_read((dir / "two" / "best.h5").string());
+  const aicl::Dataset ds(data);
+  const std::unique_ptr<aicl::Method> m =
+      aicl::make_method("toy_mil", aicl::method_context(ds), aicl::json{{"embed_dim", 8}}, "t");
+  for (const aicl::ParamTensor& t : m->layout().tensors()) CHECK(a.read_floats(t.name) == b.read_floats(t.name));
+  std::ifstream metrics(dir / "skip" / "metrics.jsonl");
+  int skipped_lines = 0;
+  for (std::string line; std::getline(metrics, line);)
+    if (aicl::json::parse(line).value("skipped", false)) ++skipped_lines;
+  CHECK(skipped_lines == 1);
+  // six non-finite steps in a row stop the run naming the step and the term; without skipping the first stops it
+  CHECK_THROWS_WITH(aicl::train(opts("many", 9, {{"nan_steps", {2, 3, 4, 5, 6, 7, 8}}, {"skip_nonfinite", true}})),
+                    "step 7: loss term 'total' is not finite for 6 steps in a row; stopping (last checkpoint kept)");
+  CHECK_THROWS_WITH(aicl::train(opts("stop", 3, {{"nan_steps", {2}}})),
+                    Catch::StartsWith("step 2: loss term 'total' is not finite"));
   fs::remove_all(dir);
 }

@@ -147,6 +147,7 @@ class FtclMethod final : public Method {
   void form_batch(std::vector<size_t>& videos, Rng& rng) const override;
   bool frozen_sampling() const override { return cfg_.stage_b(); }
   json default_stages() const override;
+  bool skips_nonfinite_steps() const override { return true; }  // the official `if not torch.isnan(loss)` (Q14)
   std::unique_ptr<Workspace> make_workspace(Ops& ops) const override;
   void forward_backward(Ops& ops, const ParamView& p, const StepBatch& batch, Workspace& ws,
                         float* loss_slots) override;

@@ -7,12 +7,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/base/io.h"
+#include "core/eval/localize.h"
 #include "core/methods/ftcl/ftcl.h"
 #include "core/methods/registry.h"
+#include "core/train/run_data.h"
+#include "data/dataset.h"
+#include "data/synth.h"
+#include "infer_golden.h"
 #include "parity_formula.h"
 #include "test_util.h"
 
@@ -207,4 +214,47 @@ TEST_CASE("parity: FTCL inference outputs (video softmax, attention, CAS) equal 
     WARN("FTCL inference forward T = " << T << ": worst |diff| video " << w_video << ", attention " << w_att
                                         << ", CAS " << w_cas);
   }
+}
+
+// End to end: the official ACMNet on formula weights (two tensors scaled in float32 so that the model is not
+// near-uniform) and the official test_thu.test() on a synthetic THUMOS14-like split (16 test videos of up to 160
+// segments, kept whole), against FtclMethod's inference and its declared post-processing through the generic path
+// (localize_videos): tests/golden/ftcl_infer/e2e.json from tools/make_ftcl_infer_golden.py --e2e. Labels are stored
+// as class indices. Tolerances as SAL's inference parity: segments 1e-4 s, scores 1e-5.
+TEST_CASE("parity: FTCL detections end to end (official ACMNet + test_thu.test) on a synthetic split", "[ftcl][parity]") {
+  const json g = golden("../ftcl_infer/e2e.json");
+  const std::vector<std::string> args = g["synth_args"].get<std::vector<std::string>>();
+  REQUIRE(args == std::vector<std::string>{"--train", "2", "--test", "16", "--max-segments", "160", "--seed", "5",
+                                           "--difficulty", "1"});
+  const std::filesystem::path dir = aicl_test::temp_dir("ftcl_e2e");
+  aicl::SynthOptions so;
+  so.train_videos = 2, so.test_videos = 16, so.max_segments = 160, so.seed = 5, so.difficulty = 1;
+  const std::string data = (dir / "s.h5").string();
+  aicl::write_synth(so, data);
+  const aicl::Dataset ds(data);
+  const std::unique_ptr<aicl::Method> m = aicl::make_method("ftcl", aicl::method_context(ds), json::object(), "t");
+  aicl::ParameterSet p;
+  for (const aicl::ParamTensor& t : m->layout().tensors()) p.add(t.name, t.shape, t.fan_in);
+  p.values.resize(p.numel());
+  aicl_test::formula_weights(p, g["weight_seed"].get<int>());
+  for (const auto& [name, factor] : g["sharpen"].items()) {
+    const int i = p.find(name);
+    REQUIRE(i >= 0);
+    float* v = p.values.data() + p.tensor(i).offset;
+    for (size_t k = 0; k < p.tensor(i).numel; ++k) v[k] *= static_cast<float>(factor.get<double>());
+  }
+  aicl::Ops& ops = aicl::cpu_ops();
+  const aicl::InferenceModel model{m.get(), &ops, aicl::ParamView{&p, p.values.data(), nullptr}};
+  const std::vector<size_t> videos = ds.subset_indices(ds.profile().test_subset);
+  const aicl::PostprocessConfig post = aicl::postprocess_for(ds, *m);
+  REQUIRE(post.kind == "acm");
+  const aicl::LocalizeResult res = aicl::localize_videos(model, ds, videos, aicl::VideoFeatures{}, g["segments"], post);
+  json want = g["results"];
+  size_t n = 0;
+  for (auto& [video, list] : want.items())
+    for (json& d : list) d["label"] = ds.class_names()[d["label"].get<size_t>()], ++n;
+  CHECK(n > 200);
+  aicl_test::compare_detections(res.detections["results"], want, 1e-4, 1e-5, "cpu vs official FTCL test()");
+  CHECK(res.class_accuracy == Approx(g["test_acc"].get<double>()).margin(1e-12));
+  std::filesystem::remove_all(dir);
 }

@@ -7,21 +7,28 @@
 # The init is the official one of INIT_SEED (official set_seed + Model, written by tools/sal_official_train.py
 # --save-init), given to both sides (aicl_train --init-weights, sal_official_train.py --init-weights). Data: the
 # synthetic set of bench/sal_train_vs_official.sh (same flags, reused if WORK_DIR already holds it).
-# Environment: SEEDS ("1 2 3 4 5 6"), INIT_SEED (21), STEPS (100), T (128), PY, OFFICIAL_SAL (tools/sal_oracle.py).
+# Environment: SEEDS ("1 2 3 4 5 6"), INIT_SEED (21), STEPS (100), T (128), NODROP (0; 1: dropout off on both sides,
+# leaving the data stream (epoch order, random perturbation) as the only random stream), PY, OFFICIAL_SAL
+# (tools/sal_oracle.py).
 set -euo pipefail
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 BUILD_DIR [WORK_DIR]" >&2; exit 2; }
 build=$(cd "$1" && pwd)
 work=${2:-$(mktemp -d /tmp/sal_streams_only.XXXXXX)}
 here=$(cd "$(dirname "$0")/.." && pwd)
 py=${PY:-/usr/bin/python3}
-seeds=${SEEDS:-1 2 3 4 5 6} init_seed=${INIT_SEED:-21} steps=${STEPS:-100} T=${T:-128}
+seeds=${SEEDS:-1 2 3 4 5 6} init_seed=${INIT_SEED:-21} steps=${STEPS:-100} T=${T:-128} nodrop=${NODROP:-0}
+ours_drop=() off_drop=()
+if [ "$nodrop" = 1 ]; then
+  mkdir -p "$work" && echo '{"dropout": 0}' > "$work/nodrop.json"
+  ours_drop=(--method-config "$work/nodrop.json") off_drop=(--no-dropout)
+fi
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 mkdir -p "$work"
 log="$work/log.txt"
 say() { echo "$*" | tee -a "$log"; }
 mapv() { "$py" -c "import json,sys; print('%.2f' % (100*json.load(open(sys.argv[1]))['average_mAP']))" "$1"; }
 say "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-say "# streams only: init = official init of seed $init_seed; $steps steps, batch 2, T=$T, lr 1e-4; stream seeds $seeds"
+say "# streams only: init = official init of seed $init_seed; $steps steps, batch 2, T=$T, lr 1e-4; stream seeds $seeds; dropout off: $nodrop"
 [ -f "$work/synth.h5" ] || "$build/bin/aicl_data" synth --out "$work/synth.h5" --train 40 --test 40 \
   --max-segments 400 --difficulty 0.2 --seed 0 >> "$log"
 [ -d "$work/root" ] || "$build/bin/aicl_data" export --in "$work/synth.h5" --out "$work/root" >> "$log"
@@ -37,7 +44,7 @@ for s in $seeds; do
     rm -rf "$d"
     "$build/bin/aicl_train" --method sal --data "$work/synth.h5" --run-dir "$d" --init-weights "$init" \
       --steps "$steps" --segments "$T" --batch 2 --lr 1e-4 --seed "$s" --select last --eval-every 0 \
-      --checkpoint-every 1000000 --threads 2 --quiet > "$d.log" 2>&1 || { tail -5 "$d.log" >&2; exit 1; }
+      --checkpoint-every 1000000 --threads 2 --quiet "${ours_drop[@]}" > "$d.log" 2>&1 || { tail -5 "$d.log" >&2; exit 1; }
     rm -f "$d/checkpoint.h5" "$d/best.h5" "$d/last.h5"
   fi
   say "stream seed $s ours: avg mAP $(mapv "$d/eval.json")"
@@ -46,6 +53,7 @@ for s in $seeds; do
     rm -rf "$d"
     "$py" "$here/tools/sal_official_train.py" --root "$work/root" --out-dir "$d" --init-weights "$init" \
       --steps "$steps" --segments "$T" --batch-size 2 --lr 1e-4 --seed "$s" --threads 2 --log-every 0 --no-weights \
+      "${off_drop[@]}" \
       > "$d.log" 2>&1 || { tail -5 "$d.log" >&2; exit 1; }
   fi
   say "stream seed $s official: avg mAP $(mapv "$d/report.json")"

@@ -13,6 +13,7 @@
 #include "core/base/io.h"
 #include "core/train/inference.h"
 #include "core/eval/plot.h"
+#include "core/eval/postprocess.h"
 #include "data/dataset.h"
 #include "kernels/gemm.h"
 
@@ -76,6 +77,19 @@ Inference mode (the method's inference + post-processing as its official code, t
                      score the written detections as in scoring mode; the default --tiou is the dataset
                      profile's (THUMOS14 0.1:0.7:7, ActivityNet 0.5:0.95:10) under anet, the protocol's own
                      under th14 and wtalc
+  --post JSON|FILE   post-processing settings on top of the method's, e.g. '{"nms_thresh": 0.5, "act_thresh":
+                     {"arange": [0.1, 1.0, 0.05]}}' (keys: class_thresh, act_thresh, att_thresh, scale,
+                     outer_ratio, class_score_weight, att_class_score_weight, acm_cas_weight, acm_att_weight,
+                     nms_thresh, soft_nms, nms_alpha, kind, test_sampling, tiou)
+  --save-activations FILE
+                     also keep what inference produced (every video's class scores, activation, attention and
+                     length, with the method, weights and dataset fingerprint) for re-scoring without the model
+
+Re-scoring mode (post-processing and evaluation again, in seconds, without the model):
+  aicl_eval --data DATA.h5 --activations A.h5 --out DETS.json [--post JSON|FILE] [--report REPORT.json]
+            [--protocol ...] [--ambiguous FILE] [--tiou SPEC] [--strict] [--score-key K] [--plot DIR ...]
+                     DATA.h5 must be the file the activations were made on (its fingerprint is checked); with
+                     no --post the detections equal those of the original run
 
 Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
@@ -201,12 +215,38 @@ int score_mode(const aicl::Flags& flags) {
   return 0;
 }
 
-// `--data D.h5 --weights W.h5 --out det.json`: inference on a subset, detections written, then scored.
+// --post: a JSON object of post-processing keys (or a file holding one), checked here so that a typo fails first.
+aicl::json post_overrides(const std::string& arg) {
+  aicl::json j;
+  const bool inline_json = !arg.empty() && arg[0] == '{';
+  if (inline_json) {
+    try {
+      j = aicl::json::parse(arg);
+    } catch (const aicl::json::exception&) {
+      aicl::fail("--post: '" + arg + "' is not a JSON object");
+    }
+  } else {
+    j = aicl::read_json_file(arg);
+  }
+  if (!j.is_object()) aicl::fail("--post: must be a JSON object of post-processing keys");
+  aicl::PostprocessConfig check;
+  aicl::apply_postprocess_overrides(check, j, "--post");
+  return j;
+}
+
+// `--data D.h5 --weights W.h5 --out det.json`: inference on a subset, detections written, then scored; or
+// `--data D.h5 --activations A.h5 --out det.json`: saved activations post-processed and scored again.
 int inference_mode(const aicl::Flags& flags) {
   if (!flags.positional().empty()) aicl::fail("unexpected argument '" + flags.positional()[0] + "' (see --help)");
   aicl::InferOptions o;
   o.data = flags.required("data");
-  o.weights = flags.required("weights");
+  o.activations = flags.str("activations", "");
+  if (o.activations.empty()) o.weights = flags.required("weights");
+  for (const char* model_only : {"weights", "segments", "method", "device", "precision", "save-activations", "subset"})
+    if (!o.activations.empty() && flags.has(model_only))
+      aicl::fail(std::string("--") + model_only + ": not with --activations (the saved run fixed it)");
+  o.save_activations = flags.str("save-activations", "");
+  if (flags.has("post")) o.post = post_overrides(flags.str("post", ""));
   o.out = flags.required("out");
   o.report = flags.str("report", "");
   o.subset = flags.str("subset", "");
@@ -245,7 +285,8 @@ int inference_mode(const aicl::Flags& flags) {
   if (plotting) {
     const aicl::Dataset ds(o.data);
     aicl::PlotRequest rq;
-    rq.title = "aicl_eval: " + o.weights + " (" + res.method + ") on " + o.data + " (subset " + o.subset + ")";
+    rq.title = "aicl_eval: " + (o.activations.empty() ? o.weights : o.activations) + " (" + res.method + ") on " +
+               o.data + " (subset " + o.subset + ")";
     rq.videos = plot_videos;
     rq.ground_truth = ds.ground_truth_json();
     rq.detections = aicl::read_json_file(o.out);
@@ -290,7 +331,8 @@ int main(int argc, char** argv) {
     if (has_arg(argc, argv, "--data")) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
                                            "device", "plot", "plot-videos", "plot-run", "method", "protocol",
-                                           "ambiguous", "tiou", "precision"},
+                                           "ambiguous", "tiou", "precision", "save-activations", "activations",
+                                           "post"},
                         {"quiet", "per-class", "strict"});
       return inference_mode(flags);
     }

@@ -51,9 +51,8 @@ class ChunkLoader {
 
 }  // namespace
 
-LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
-                               const VideoFeatures& features, int T, const PostprocessConfig& cfg,
-                               const std::set<std::string>& keep_activations) {
+std::vector<VideoScores> score_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                                      const VideoFeatures& features, int T, const PostprocessConfig& cfg) {
   const Method& method = *model.method;
   Ops& ops = *model.ops;
   if (T < method.min_segments())
@@ -78,15 +77,15 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
   const int chunk_size = ops.host_memory() ? 8 : 16;
   ChunkLoader loader(ops, ds, features, chunk_size, max_T);
   std::unique_ptr<Workspace> ws = method.make_workspace(ops);
-  std::vector<float> raw, act, att, score(C);
-  std::vector<VideoDetections> all;
-  std::map<std::string, std::vector<float>> kept;
-  size_t correct = 0;
+  std::vector<float> raw, act, att;
+  std::vector<VideoScores> all;
+  all.reserve(videos.size());
   const int min_T = method.min_infer_segments();
   for (size_t start = 0; start < videos.size();) {
     const int Tv = static_cast<int>(samples[start].size());
     if (Tv < min_T) {  // too short to score (the official code's NaN scores): no detections
-      all.push_back(VideoDetections{ds.video(videos[start]).name, {}});
+      const VideoInfo& v = ds.video(videos[start]);
+      all.push_back(VideoScores{v.name, v.num_segments, 0, std::vector<float>(static_cast<size_t>(C), 0.0f), {}, {}, 0});
       ++start;
       continue;
     }
@@ -118,39 +117,76 @@ LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, c
     }
     for (int b = 0; b < nb; ++b) {
       const VideoInfo& v = ds.video(chunk[b]);
-      method.video_scores(raw_h + static_cast<size_t>(b) * V, score.data());
-      const ClassSelection sel = acm ? select_classes_acm(score.data(), C, cfg) : select_classes(score.data(), C, cfg);
-      if (v.labels.size() == static_cast<size_t>(C) && class_prediction_exact(sel, v.labels.data(), C)) ++correct;
+      VideoScores vs{v.name, v.num_segments, Tv, std::vector<float>(static_cast<size_t>(C)), {}, {}, 0};
+      method.video_scores(raw_h + static_cast<size_t>(b) * V, vs.score.data());
       const float* activation = act_h + static_cast<size_t>(b) * Tv * act_stride;
-      if (keep_activations.count(v.name)) {
-        std::vector<float>& k = kept[v.name];
-        k.clear();
-        for (int t = 0; t < Tv; ++t)
-          k.insert(k.end(), activation + static_cast<size_t>(t) * act_stride,
-                   activation + static_cast<size_t>(t) * act_stride + C);
-      }
+      vs.activation.reserve(static_cast<size_t>(Tv) * C);  // the first C columns of each row (post-processing's)
+      for (int t = 0; t < Tv; ++t)
+        vs.activation.insert(vs.activation.end(), activation + static_cast<size_t>(t) * act_stride,
+                             activation + static_cast<size_t>(t) * act_stride + C);
       if (acm) {
         const float* attention = att_h + static_cast<size_t>(b) * Tv * out.attention_stride;
-        all.push_back(VideoDetections{v.name, localize_video_acm(activation, act_stride, attention, out.attention_stride,
-                                                                 score.data(), Tv, C, v.num_segments, cfg)});
-      } else if (act_stride == C) {
-        all.push_back(VideoDetections{v.name, localize_video(activation, score.data(), Tv, C, v.num_segments, cfg)});
-      } else {  // localize_video reads [T, C] rows
-        std::vector<float> dense;
-        dense.reserve(static_cast<size_t>(Tv) * C);
-        for (int t = 0; t < Tv; ++t)
-          dense.insert(dense.end(), activation + static_cast<size_t>(t) * act_stride,
-                       activation + static_cast<size_t>(t) * act_stride + C);
-        all.push_back(VideoDetections{v.name, localize_video(dense.data(), score.data(), Tv, C, v.num_segments, cfg)});
+        vs.attention.assign(attention, attention + static_cast<size_t>(Tv) * out.attention_stride);
+        vs.attention_stride = out.attention_stride;
       }
+      all.push_back(std::move(vs));
+    }
+  }
+  return all;
+}
+
+LocalizeResult postprocess_videos(const std::vector<VideoScores>& videos, const std::vector<const float*>& labels,
+                                  const std::vector<std::string>& class_names, const PostprocessConfig& cfg) {
+  AICL_CHECK(labels.size() == videos.size(), "postprocess_videos: one label row per video");
+  const bool acm = cfg.kind == "acm";
+  if (!acm && cfg.kind != "oic") fail("post-processing kind '" + cfg.kind + "' is not \"oic\" or \"acm\"");
+  const int C = static_cast<int>(class_names.size());
+  std::vector<VideoDetections> all;
+  size_t correct = 0;
+  for (size_t i = 0; i < videos.size(); ++i) {
+    const VideoScores& v = videos[i];
+    if (v.samples == 0) {  // too short to score: no detections, not counted correct
+      all.push_back(VideoDetections{v.name, {}});
+      continue;
+    }
+    AICL_CHECK(v.score.size() == static_cast<size_t>(C) &&
+                   v.activation.size() == static_cast<size_t>(v.samples) * C,
+               "postprocess_videos: " + v.name + ": scores or activation of the wrong size");
+    const ClassSelection sel = acm ? select_classes_acm(v.score.data(), C, cfg) : select_classes(v.score.data(), C, cfg);
+    if (labels[i] && class_prediction_exact(sel, labels[i], C)) ++correct;
+    if (acm) {
+      if (v.attention_stride < 1 || v.attention.size() != static_cast<size_t>(v.samples) * v.attention_stride)
+        fail("post-processing \"acm\" needs each video's attention (" + v.name + " has none)");
+      all.push_back(VideoDetections{v.name, localize_video_acm(v.activation.data(), C, v.attention.data(),
+                                                               v.attention_stride, v.score.data(), v.samples, C,
+                                                               v.num_segments, cfg)});
+    } else {
+      all.push_back(VideoDetections{v.name, localize_video(v.activation.data(), v.score.data(), v.samples, C,
+                                                           v.num_segments, cfg)});
     }
   }
   LocalizeResult r;
-  r.detections = detections_to_json(all, ds.class_names());
+  r.detections = detections_to_json(all, class_names);
   r.num_videos = videos.size();
-  r.activations = std::move(kept);
-  r.activation_samples = T;
   r.class_accuracy = videos.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(videos.size());
+  return r;
+}
+
+LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                               const VideoFeatures& features, int T, const PostprocessConfig& cfg,
+                               const std::set<std::string>& keep_activations, std::vector<VideoScores>* scores) {
+  std::vector<VideoScores> vs = score_videos(model, ds, videos, features, T, cfg);
+  std::vector<const float*> labels;
+  const int C = ds.num_classes();
+  for (size_t i : videos) {
+    const VideoInfo& v = ds.video(i);
+    labels.push_back(v.labels.size() == static_cast<size_t>(C) ? v.labels.data() : nullptr);
+  }
+  LocalizeResult r = postprocess_videos(vs, labels, ds.class_names(), cfg);
+  for (const VideoScores& v : vs)
+    if (keep_activations.count(v.name) && v.samples > 0) r.activations[v.name] = v.activation;
+  r.activation_samples = T;
+  if (scores) *scores = std::move(vs);
   return r;
 }
 

@@ -39,6 +39,22 @@ struct InferenceModel {
   ParamView params;
 };
 
+// One video's inference outputs as the post-processing reads them (aicl_eval --save-activations keeps these).
+struct VideoScores {
+  std::string name;
+  int num_segments = 0;            // L: the video's feature rows (times scale with it)
+  int samples = 0;                 // T_v; 0 when too short for the method (no detections, as the official NaNs)
+  std::vector<float> score;        // [C] class scores (Method::video_scores)
+  std::vector<float> activation;   // [T_v, C] localization activation
+  std::vector<float> attention;    // [T_v, attention_stride] ("acm" post-processing), else empty
+  int attention_stride = 0;
+};
+
+// Detections and class accuracy of scored videos under `cfg` (localize_video / localize_video_acm per video, in
+// order). labels[i]: video i's multi-hot labels [C] (null: not counted in the accuracy's numerator).
+LocalizeResult postprocess_videos(const std::vector<VideoScores>& videos, const std::vector<const float*>& labels,
+                                  const std::vector<std::string>& class_names, const PostprocessConfig& cfg);
+
 // Runs the method on each video sampled to T segments by the test sampling rule (cfg.test_sampling, else the dataset
 // profile's; the official test
 // loader: "uniform" gives every video T rows, "uniform_keep_short" keeps a video of L <= T rows whole), in chunks
@@ -48,6 +64,10 @@ struct InferenceModel {
 // (localize_video) or "acm" (localize_video_acm, on the method's activation and attention).
 LocalizeResult localize_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
                                const VideoFeatures& features, int T, const PostprocessConfig& cfg,
-                               const std::set<std::string>& keep_activations = {});
+                               const std::set<std::string>& keep_activations = {},
+                               std::vector<VideoScores>* scores = nullptr);
+// The inference half alone: each video's VideoScores (dataset order of `videos`).
+std::vector<VideoScores> score_videos(const InferenceModel& model, const Dataset& ds, const std::vector<size_t>& videos,
+                                      const VideoFeatures& features, int T, const PostprocessConfig& cfg);
 
 }  // namespace aicl

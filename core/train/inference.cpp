@@ -3,6 +3,7 @@
 
 #include "core/base/error.h"
 #include "core/base/io.h"
+#include "core/eval/activations.h"
 #include "core/eval/localize.h"
 #include "core/methods/registry.h"
 #include "core/runtime/device.h"
@@ -36,9 +37,76 @@ EvalOptions scoring_options(const InferOptions& o, const Dataset& ds, const std:
   return eo;
 }
 
+// The method's post-processing on the dataset, with --post on top.
+PostprocessConfig post_for(const InferOptions& o, const Dataset& ds, const Method& m) {
+  PostprocessConfig post = postprocess_for(ds, m);
+  if (!o.post.is_null()) apply_postprocess_overrides(post, o.post, "--post");
+  return post;
+}
+
+// Writes the detections (with the requested score key), scores them and writes the report; `extra` goes into it.
+InferOutcome finish_job(const InferOptions& o, const Dataset& ds, const Method& method, const std::string& subset,
+                        const PostprocessConfig& post, LocalizeResult& res, json extra) {
+  json dets = res.detections;
+  if (o.score_key != "score")
+    for (auto& [name, list] : dets["results"].items())
+      for (auto& d : list) {
+        d[o.score_key] = d["score"];
+        d.erase("score");
+      }
+  write_json_file(o.out, dets, -1);
+  InferOutcome out;
+  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset, post));
+  out.class_accuracy = res.class_accuracy;
+  out.method = method.name();
+  out.activations = std::move(res.activations);
+  out.activation_samples = res.activation_samples;
+  if (!o.report.empty()) {
+    json j = report_to_json(out.report);
+    j["cls_acc"] = res.class_accuracy;
+    j["method"] = method.name();
+    if (!o.post.is_null()) j["post"] = o.post;
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    write_json_file(o.report, j);
+  }
+  return out;
+}
+
+// aicl_eval --activations: the saved scores and activations post-processed again (other settings, protocol).
+InferOutcome rescore(const InferOptions& o) {
+  const SavedActivations a = load_activations(o.activations);
+  Dataset ds(o.data);
+  const std::string made_on = a.meta.value("data_fingerprint", std::string());
+  if (!made_on.empty() && made_on != file_fingerprint(o.data))
+    fail("--activations: " + o.activations + " was made on " + a.meta.value("data", std::string("another file")) +
+         ", and --data " + o.data + " is not that file (fingerprints differ)");
+  const std::unique_ptr<Method> method = make_method(a.meta.value("method", std::string("aicl")), method_context(ds),
+                                                     a.meta.value("method_config", json()),
+                                                     o.activations + ": method_config");
+  const PostprocessConfig post = post_for(o, ds, *method);
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < ds.num_videos(); ++i) index[ds.video(i).name] = i;
+  std::vector<const float*> labels;
+  for (const VideoScores& v : a.videos) {
+    const auto it = index.find(v.name);
+    if (it == index.end()) fail("--activations: video '" + v.name + "' is not in --data " + o.data);
+    const VideoInfo& info = ds.video(it->second);
+    labels.push_back(info.labels.size() == ds.class_names().size() ? info.labels.data() : nullptr);
+  }
+  LocalizeResult res = postprocess_videos(a.videos, labels, ds.class_names(), post);
+  for (const VideoScores& v : a.videos)
+    if (o.keep_activations.count(v.name) && v.samples > 0) res.activations[v.name] = v.activation;
+  res.activation_samples = a.meta.value("segments", 0);
+  const std::string subset = a.meta.value("subset", ds.profile().test_subset);
+  json extra = a.meta;
+  extra["activations"] = o.activations;
+  return finish_job(o, ds, *method, subset, post, res, extra);
+}
+
 }  // namespace
 
 InferOutcome infer_and_evaluate(const InferOptions& o) {
+  if (!o.activations.empty()) return rescore(o);
   check_device_option(o.device, "--device");
   check_precision_option(o.device, o.precision, "--precision");
   Dataset ds(o.data);
@@ -59,35 +127,19 @@ InferOutcome infer_and_evaluate(const InferOptions& o) {
     values = dev.data();
   }
   const InferenceModel model{method.get(), &ops, ParamView{&params, values, nullptr}};
-  const PostprocessConfig post = postprocess_for(ds, *method);
-  LocalizeResult res = localize_videos(model, ds, videos, VideoFeatures{}, o.segments, post, o.keep_activations);
-  json dets = res.detections;
-  if (o.score_key != "score")
-    for (auto& [name, list] : dets["results"].items())
-      for (auto& d : list) {
-        d[o.score_key] = d["score"];
-        d.erase("score");
-      }
-  write_json_file(o.out, dets, -1);
-  InferOutcome out;
-  out.report = evaluate_detection(ds.ground_truth_json(), res.detections, scoring_options(o, ds, subset, post));
-  out.class_accuracy = res.class_accuracy;
-  out.method = method->name();
-  out.activations = std::move(res.activations);
-  out.activation_samples = res.activation_samples;
-  if (!o.report.empty()) {
-    json j = report_to_json(out.report);
-    j["cls_acc"] = res.class_accuracy;
-    j["weights"] = o.weights;
-    j["method"] = method->name();
-    j["segments"] = o.segments;
-    j["device"] = o.device;
-    j["precision"] = o.precision;
-    j["provenance"] = provenance(ProvenanceInput{method->name(), method->config(), &ds, o.device, o.precision, 0, -1,
-                                                 o.weights});
-    write_json_file(o.report, j);
-  }
-  return out;
+  const PostprocessConfig post = post_for(o, ds, *method);
+  std::vector<VideoScores> scores;
+  LocalizeResult res = localize_videos(model, ds, videos, VideoFeatures{}, o.segments, post, o.keep_activations,
+                                       o.save_activations.empty() ? nullptr : &scores);
+  json meta{{"method", method->name()}, {"method_config", method->config()}, {"weights", o.weights},
+            {"data", o.data}, {"data_fingerprint", file_fingerprint(o.data)}, {"subset", subset},
+            {"segments", o.segments}, {"device", o.device}, {"precision", o.precision}};
+  if (!o.save_activations.empty()) save_activations(o.save_activations, SavedActivations{meta, std::move(scores)});
+  json extra = meta;
+  extra.erase("data_fingerprint");
+  extra["provenance"] = provenance(ProvenanceInput{method->name(), method->config(), &ds, o.device, o.precision, 0, -1,
+                                                   o.weights});
+  return finish_job(o, ds, *method, subset, post, res, extra);
 }
 
 }  // namespace aicl

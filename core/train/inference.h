@@ -24,6 +24,11 @@ struct InferOptions {
   // The method: "" = the one the weights file records (AICL for files without a record, e.g. official weights).
   std::string method;
   std::set<std::string> keep_activations;  // videos whose activation InferOutcome::activations returns (plots)
+  std::string save_activations;  // also write every video's scores and activations here (core/eval/activations.h)
+  // Re-scoring: read these saved activations instead of running a model (weights and segments unused; data must be
+  // the dataset they were made on).
+  std::string activations;
+  json post;  // post-processing overrides on top of the method's (PostprocessConfig keys; --post)
   // How the detections are scored (aicl_eval --protocol/--ambiguous/--tiou/--strict). Empty `tiou`: the dataset
   // profile's thresholds under the anet protocol, the protocol's own default under th14 and wtalc.
   EvalProtocol protocol = EvalProtocol::anet;
@@ -41,6 +46,8 @@ struct InferOutcome {
   int activation_samples = 0;
 };
 
+// Runs the inference (or, with options.activations, re-scores saved activations), writes the detections and scores
+// them.
 InferOutcome infer_and_evaluate(const InferOptions& options);
 
 }  // namespace aicl

@@ -1,0 +1,98 @@
+// Re-scoring without the model (aicl_eval --save-activations / --activations, core/eval/activations.h): the saved
+// scores and activations give exactly the original detections and mAP with the original settings, other settings
+// (--post) change them, and a file of another dataset or format is refused with one line.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "core/base/io.h"
+#include "core/eval/activations.h"
+#include "core/methods/registry.h"
+#include "core/runtime/weights.h"
+#include "core/train/inference.h"
+#include "core/train/run_data.h"
+#include "data/dataset.h"
+#include "data/synth.h"
+#include "infer_golden.h"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("activations: saved inference re-scored with the same settings gives the same detections and mAP") {
+  aicl_test::InferCase c = aicl_test::make_infer_case("activations");
+  aicl::InferOptions o;
+  o.data = c.data, o.weights = c.weights, o.segments = c.golden["segments"];
+  o.out = (c.dir / "d.json").string(), o.report = (c.dir / "r.json").string();
+  o.save_activations = (c.dir / "a.h5").string();
+  const aicl::InferOutcome first = aicl::infer_and_evaluate(o);
+  const aicl::SavedActivations saved = aicl::load_activations(o.save_activations);
+  CHECK(saved.videos.size() == 60);
+  CHECK(saved.meta["method"] == "aicl");
+  CHECK(saved.meta["segments"] == c.golden["segments"]);
+
+  aicl::InferOptions r;
+  r.data = c.data, r.activations = o.save_activations;
+  r.out = (c.dir / "d2.json").string(), r.report = (c.dir / "r2.json").string();
+  const aicl::InferOutcome again = aicl::infer_and_evaluate(r);
+  CHECK(aicl::read_json_file(r.out) == aicl::read_json_file(o.out));
+  CHECK(again.report.mAP == first.report.mAP);
+  CHECK(again.report.average_mAP == first.report.average_mAP);
+  CHECK(again.class_accuracy == first.class_accuracy);
+  CHECK(aicl::read_json_file(r.report)["activations"] == r.activations);
+
+  // other settings: hard NMS at a low threshold keeps fewer detections; the report records them
+  r.post = aicl::json{{"soft_nms", false}, {"nms_thresh", 0.2}};
+  r.out = (c.dir / "d3.json").string();
+  aicl::infer_and_evaluate(r);
+  size_t n_first = 0, n_post = 0;
+  for (const auto& [v, l] : aicl::read_json_file(o.out)["results"].items()) n_first += l.size();
+  for (const auto& [v, l] : aicl::read_json_file(r.out)["results"].items()) n_post += l.size();
+  CHECK(n_post < n_first);
+  CHECK(aicl::read_json_file(r.report)["post"]["nms_thresh"] == 0.2);
+
+  // refusals
+  r.post = aicl::json{{"nms_treshold", 0.2}};
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(r), Catch::Contains("--post: unknown or malformed post-processing key"));
+  r.post = aicl::json();
+  aicl::SynthOptions so;
+  so.train_videos = 2, so.test_videos = 60, so.max_segments = 200, so.seed = 6, so.difficulty = 1;
+  const std::string other = (c.dir / "other.h5").string();
+  aicl::write_synth(so, other);
+  r.data = other;
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(r), Catch::Contains("is not that file (fingerprints differ)"));
+  r.data = c.data, r.activations = c.weights;
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(r), Catch::Contains("not an aicl activations file"));
+  fs::remove_all(c.dir);
+}
+
+TEST_CASE("activations: an attention-based post-processing (FTCL, kind acm) is re-scored from the saved attention") {
+  const fs::path dir = aicl_test::temp_dir("activations_acm");
+  aicl::SynthOptions so;
+  so.train_videos = 2, so.test_videos = 6, so.max_segments = 60, so.stream_dim = 16, so.num_classes = 3, so.seed = 3;
+  const std::string data = (dir / "s.h5").string();
+  aicl::write_synth(so, data);
+  const aicl::Dataset ds(data);
+  const std::unique_ptr<aicl::Method> m = aicl::make_method("ftcl", aicl::method_context(ds), aicl::json(), "t");
+  aicl::ParameterSet p = m->layout();
+  m->init_params(p, 4);
+  const std::string weights = (dir / "w.h5").string();
+  aicl::save_weights(weights, p, "ftcl", m->config());
+  aicl::InferOptions o;
+  o.data = data, o.weights = weights, o.segments = 40, o.out = (dir / "d.json").string();
+  o.save_activations = (dir / "a.h5").string();
+  o.post = aicl::json{{"class_thresh", 0.0}};  // every class predicted: detections from an untrained model
+  const aicl::InferOutcome first = aicl::infer_and_evaluate(o);
+  const aicl::SavedActivations saved = aicl::load_activations(o.save_activations);
+  REQUIRE(saved.videos.size() == 6);
+  CHECK(saved.videos[0].attention_stride == 3);
+  CHECK(saved.videos[0].attention.size() == size_t(saved.videos[0].samples) * 3);
+  aicl::InferOptions r;
+  r.data = data, r.activations = o.save_activations, r.out = (dir / "d2.json").string(), r.post = o.post;
+  const aicl::InferOutcome again = aicl::infer_and_evaluate(r);
+  CHECK(aicl::read_json_file(r.out) == aicl::read_json_file(o.out));
+  CHECK(again.report.mAP == first.report.mAP);
+  size_t n = 0;
+  for (const auto& [v, l] : aicl::read_json_file(r.out)["results"].items()) n += l.size();
+  CHECK(n > 0);
+  fs::remove_all(dir);
+}

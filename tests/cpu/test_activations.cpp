@@ -45,8 +45,9 @@ TEST_CASE("activations: saved inference re-scored with the same settings gives t
   r.out = (c.dir / "d3.json").string();
   aicl::infer_and_evaluate(r);
   size_t n_first = 0, n_post = 0;
-  for (const auto& [v, l] : aicl::read_json_file(o.out)["results"].items()) n_first += l.size();
-  for (const auto& [v, l] : aicl::read_json_file(r.out)["results"].items()) n_post += l.size();
+  const aicl::json d_first = aicl::read_json_file(o.out), d_post = aicl::read_json_file(r.out);
+  for (const auto& [v, l] : d_first["results"].items()) n_first += l.size();
+  for (const auto& [v, l] : d_post["results"].items()) n_post += l.size();
   CHECK(n_post < n_first);
   CHECK(aicl::read_json_file(r.report)["post"]["nms_thresh"] == 0.2);
 
@@ -92,7 +93,8 @@ TEST_CASE("activations: an attention-based post-processing (FTCL, kind acm) is r
   CHECK(aicl::read_json_file(r.out) == aicl::read_json_file(o.out));
   CHECK(again.report.mAP == first.report.mAP);
   size_t n = 0;
-  for (const auto& [v, l] : aicl::read_json_file(r.out)["results"].items()) n += l.size();
+  const aicl::json dets = aicl::read_json_file(r.out);
+  for (const auto& [v, l] : dets["results"].items()) n += l.size();
   CHECK(n > 0);
   fs::remove_all(dir);
 }

@@ -334,7 +334,7 @@ TEST_CASE("ftcl: a stage B step (pairs (p, P + p)) equals the double reference a
 }
 
 TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and resumes bitwise, ends with the test "
-          "evaluation (acm post-processing); stage B trains on pairs from it and resumes bitwise",
+          "evaluation (acm post-processing), and stage B trains on pairs from it and resumes bitwise",
           "[ftcl]") {
   namespace fs = std::filesystem;
   const fs::path dir = aicl_test::temp_dir("ftcl_method");

@@ -76,7 +76,7 @@ TEST_CASE("stages: FTCL without a stage runs A then B from A's weights, one repo
   fs::remove_all(dir);
 }
 
-TEST_CASE("stages: a named stage runs alone; bad stage lists get one clear line") {
+TEST_CASE("stages: a named stage runs alone, and bad stage lists get one clear line") {
   const fs::path dir = aicl_test::temp_dir("stages_bad");
   const std::string data = small_data(dir);
   aicl::TrainOptions one = ftcl_options(data, dir / "one");

@@ -263,7 +263,7 @@ TEST_CASE("toy method: a non-AICL method trains, checkpoints, resumes bitwise an
   fs::remove_all(dir);
 }
 
-TEST_CASE("toy method: a method that skips non-finite steps gets no update for them, each logged; six in a row stop") {
+TEST_CASE("toy method: a method that skips non-finite steps gets no update for them, each logged, and six in a row stop") {
   register_toy();
   const fs::path dir = aicl_test::temp_dir("toy_skip");
   aicl::SynthOptions so;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "core/base/cli.h"
@@ -84,12 +85,20 @@ Inference mode (the method's inference + post-processing as its official code, t
   --save-activations FILE
                      also keep what inference produced (every video's class scores, activation, attention and
                      length, with the method, weights and dataset fingerprint) for re-scoring without the model
+  --heldout RUN      only the held-out training videos of a run trained with --val-fraction (RUN/split.json),
+                     scored against their own ground truth: where --sweep may search settings
+  --videos FILE      only these videos of the subset (one name per line)
 
 Re-scoring mode (post-processing and evaluation again, in seconds, without the model):
   aicl_eval --data DATA.h5 --activations A.h5 --out DETS.json [--post JSON|FILE] [--report REPORT.json]
             [--protocol ...] [--ambiguous FILE] [--tiou SPEC] [--strict] [--score-key K] [--plot DIR ...]
                      DATA.h5 must be the file the activations were made on (its fingerprint is checked); with
                      no --post the detections equal those of the original run
+  --sweep JSON|FILE  {key: [values, ...]}: every combination of these post-processing settings on top of the
+                     method's (and --post), scored on the saved videos, which must not be the test split (save
+                     them with --heldout RUN); prints each result, the defaults' and the best, and writes the
+                     best one's detections (the report holds the whole sweep). Apply the chosen settings to the
+                     test activations with --post.
 
 Examples:
   aicl_eval --gt ../shared/data/thumos14/gt.json --detections dets.json
@@ -215,23 +224,40 @@ int score_mode(const aicl::Flags& flags) {
   return 0;
 }
 
-// --post: a JSON object of post-processing keys (or a file holding one), checked here so that a typo fails first.
-aicl::json post_overrides(const std::string& arg) {
+// A JSON object given inline ('{...}') or as a file.
+aicl::json json_arg(const std::string& arg, const std::string& flag) {
   aicl::json j;
-  const bool inline_json = !arg.empty() && arg[0] == '{';
-  if (inline_json) {
+  if (!arg.empty() && arg[0] == '{') {
     try {
       j = aicl::json::parse(arg);
     } catch (const aicl::json::exception&) {
-      aicl::fail("--post: '" + arg + "' is not a JSON object");
+      aicl::fail(flag + ": '" + arg + "' is not a JSON object");
     }
   } else {
     j = aicl::read_json_file(arg);
   }
-  if (!j.is_object()) aicl::fail("--post: must be a JSON object of post-processing keys");
+  if (!j.is_object()) aicl::fail(flag + ": must be a JSON object");
+  return j;
+}
+
+// --post: a JSON object of post-processing keys (or a file holding one), checked here so that a typo fails first.
+aicl::json post_overrides(const std::string& arg) {
+  const aicl::json j = json_arg(arg, "--post");
   aicl::PostprocessConfig check;
   aicl::apply_postprocess_overrides(check, j, "--post");
   return j;
+}
+
+// The --sweep table: every combination's average mAP on the held-out videos, the defaults' and the best.
+void print_sweep(const aicl::json& sw) {
+  std::printf("sweep on %zu videos of '%s' (never the test split):\n", sw["videos"].get<size_t>(),
+              sw["subset"].get<std::string>().c_str());
+  for (const aicl::json& r : sw["results"])
+    std::printf("  %-60s avg mAP %6.2f\n", r["settings"].dump().c_str(), 100 * r["average_mAP"].get<double>());
+  std::printf("defaults: avg mAP %.2f; chosen: %s, avg mAP %.2f (the detections written use it)\n",
+              100 * sw["default_average_mAP"].get<double>(),
+              sw["best"]["settings"].empty() ? "the defaults" : sw["best"]["settings"].dump().c_str(),
+              100 * sw["best"]["average_mAP"].get<double>());
 }
 
 // `--data D.h5 --weights W.h5 --out det.json`: inference on a subset, detections written, then scored; or
@@ -242,11 +268,36 @@ int inference_mode(const aicl::Flags& flags) {
   o.data = flags.required("data");
   o.activations = flags.str("activations", "");
   if (o.activations.empty()) o.weights = flags.required("weights");
-  for (const char* model_only : {"weights", "segments", "method", "device", "precision", "save-activations", "subset"})
+  for (const char* model_only : {"weights", "segments", "method", "device", "precision", "save-activations", "subset",
+                                 "heldout", "videos"})
     if (!o.activations.empty() && flags.has(model_only))
       aicl::fail(std::string("--") + model_only + ": not with --activations (the saved run fixed it)");
   o.save_activations = flags.str("save-activations", "");
   if (flags.has("post")) o.post = post_overrides(flags.str("post", ""));
+  if (flags.has("sweep")) {
+    if (o.activations.empty()) aicl::fail("--sweep: needs --activations (saved held-out activations)");
+    o.sweep = json_arg(flags.str("sweep", ""), "--sweep");
+  }
+  if (flags.has("heldout") && flags.has("videos")) aicl::fail("--heldout: not with --videos");
+  if (flags.has("heldout")) {  // the run's held-out training videos (RUN/split.json, written by aicl_train)
+    const std::string run = flags.str("heldout", "");
+    const aicl::json split = aicl::read_json_file(run + "/split.json");
+    if (!split.contains("val") || !split["val"].is_array() || split["val"].empty())
+      aicl::fail("--heldout: " + run + " held out no training videos (trained without --val-fraction)");
+    o.videos = split["val"].get<std::vector<std::string>>();
+    o.heldout = true;
+    if (flags.has("subset")) aicl::fail("--heldout: the held-out videos' subset is the run's; drop --subset");
+    o.subset = split.value("train_subset", std::string());
+  }
+  if (flags.has("videos")) {
+    std::ifstream in(flags.str("videos", ""));
+    if (!in) aicl::fail("--videos: cannot read " + flags.str("videos", ""));
+    for (std::string name; std::getline(in, name);) {
+      while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
+      if (!name.empty()) o.videos.push_back(name);
+    }
+    if (o.videos.empty()) aicl::fail("--videos: " + flags.str("videos", "") + " names no video");
+  }
   o.out = flags.required("out");
   o.report = flags.str("report", "");
   o.subset = flags.str("subset", "");
@@ -275,6 +326,7 @@ int inference_mode(const aicl::Flags& flags) {
     o.keep_activations.insert(plot_videos.begin(), plot_videos.end());
   }
   const aicl::InferOutcome res = aicl::infer_and_evaluate(o);
+  if (!res.sweep.is_null() && !flags.has("quiet")) print_sweep(res.sweep);
   note_dropped(res.report);
   print_notes(res.report);
   if (!flags.has("quiet")) {
@@ -332,7 +384,7 @@ int main(int argc, char** argv) {
       aicl::Flags flags(argc, argv, 1, {"data", "weights", "out", "threads", "segments", "subset", "report", "score-key",
                                            "device", "plot", "plot-videos", "plot-run", "method", "protocol",
                                            "ambiguous", "tiou", "precision", "save-activations", "activations",
-                                           "post"},
+                                           "post", "sweep", "heldout", "videos"},
                         {"quiet", "per-class", "strict"});
       return inference_mode(flags);
     }

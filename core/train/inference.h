@@ -29,6 +29,13 @@ struct InferOptions {
   // the dataset they were made on).
   std::string activations;
   json post;  // post-processing overrides on top of the method's (PostprocessConfig keys; --post)
+  // Only these videos of the subset (names; empty = all), scored against their own ground truth; `heldout` says
+  // they are a run's held-out training videos (aicl_eval --heldout RUN), recorded with saved activations.
+  std::vector<std::string> videos;
+  bool heldout = false;
+  // Re-scoring only: {key: [values...]} post-processing settings searched (every combination) on the saved videos,
+  // which must not be the test split; the best is kept (aicl_eval --sweep).
+  json sweep;
   // How the detections are scored (aicl_eval --protocol/--ambiguous/--tiou/--strict). Empty `tiou`: the dataset
   // profile's thresholds under the anet protocol, the protocol's own default under th14 and wtalc.
   EvalProtocol protocol = EvalProtocol::anet;
@@ -44,6 +51,7 @@ struct InferOutcome {
   std::string method;
   std::map<std::string, std::vector<float>> activations;  // [T, C] per kept video (see LocalizeResult)
   int activation_samples = 0;
+  json sweep;  // --sweep: {grid, results: [{settings, average_mAP}], best: {...}, default_average_mAP}
 };
 
 // Runs the inference (or, with options.activations, re-scores saved activations), writes the detections and scores

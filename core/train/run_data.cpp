@@ -23,9 +23,6 @@ FeatureCache load_features(const Dataset& ds) {
   return fc;
 }
 
-namespace {
-
-// The ground truth of a subset restricted to the given videos (for honest validation on held-out videos).
 json restrict_gt(const json& gt, const Dataset& ds, const std::vector<size_t>& videos) {
   json out = gt;
   json db = json::object();
@@ -37,7 +34,15 @@ json restrict_gt(const json& gt, const Dataset& ds, const std::vector<size_t>& v
   return out;
 }
 
-}  // namespace
+json split_json(const Dataset& ds, const RunSplit& s) {
+  auto names = [&](const std::vector<size_t>& v) {
+    json a = json::array();
+    for (size_t i : v) a.push_back(ds.video(i).name);
+    return a;
+  };
+  return json{{"train", names(s.train)}, {"val", names(s.val)}, {"test", names(s.test)},
+              {"train_subset", s.val_target.subset}, {"test_subset", s.test_target.subset}};
+}
 
 RunSplit split_run_videos(const Dataset& ds, double val_fraction, Rng& rng) {
   const std::string train_subset = ds.profile().train_subset, test_subset = ds.profile().test_subset;

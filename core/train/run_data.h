@@ -37,6 +37,10 @@ struct RunSplit {
   EvalTarget val_target, test_target;
 };
 RunSplit split_run_videos(const Dataset& ds, double val_fraction, Rng& rng);
+// The ground truth restricted to the given videos (honest validation on held-out videos, re-scoring a video list).
+json restrict_gt(const json& gt, const Dataset& ds, const std::vector<size_t>& videos);
+// RUN/split.json: the names of the run's training, held-out and test videos (aicl_eval --heldout RUN reads "val").
+json split_json(const Dataset& ds, const RunSplit& s);
 
 // The method's view of the dataset (classes, feature layout).
 MethodContext method_context(const Dataset& ds);

@@ -230,6 +230,7 @@ void TrainRun::start() {
   metrics_path_ = o_.run_dir + "/metrics.jsonl";
   ckpt_path_ = o_.run_dir + "/checkpoint.h5";
   write_json_file(o_.run_dir + "/config.json", o_.to_json());
+  write_json_file(o_.run_dir + "/split.json", split_json(ds_, split_));
   fc_ = load_features(ds_);
   provenance_ = provenance(ProvenanceInput{method_->name(), method_->config(), &ds_, o_.device, o_.precision,
                                            o_.threads, o_.seed, o_.init_weights});

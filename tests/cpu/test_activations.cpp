@@ -3,6 +3,7 @@
 // (--post) change them, and a file of another dataset or format is refused with one line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "core/runtime/weights.h"
 #include "core/train/inference.h"
 #include "core/train/run_data.h"
+#include "core/train/trainer.h"
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "infer_golden.h"
@@ -96,5 +98,55 @@ TEST_CASE("activations: an attention-based post-processing (FTCL, kind acm) is r
   const aicl::json dets = aicl::read_json_file(r.out);
   for (const auto& [v, l] : dets["results"].items()) n += l.size();
   CHECK(n > 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("activations: --sweep searches post-processing on a run's held-out videos, never on the test split") {
+  const fs::path dir = aicl_test::temp_dir("activations_sweep");
+  aicl::SynthOptions so;
+  so.train_videos = 12, so.test_videos = 4, so.max_segments = 60, so.stream_dim = 16, so.num_classes = 3, so.seed = 5;
+  const std::string data = (dir / "s.h5").string();
+  aicl::write_synth(so, data);
+  aicl::TrainOptions t;
+  t.data = data, t.run_dir = (dir / "run").string(), t.method = "aicl", t.method_config = aicl::json{{"embed_dim", 8}};
+  t.steps = 6, t.batch = 4, t.segments = 32, t.eval_every = 0, t.val_fraction = 0.34, t.select = "val";
+  t.threads = 1, t.quiet = true;
+  aicl::train(t);
+  const aicl::json split = aicl::read_json_file(t.run_dir + "/split.json");
+  REQUIRE(split["val"].size() == 4);  // round(0.34 * 12) held out
+  CHECK(split["train"].size() == 8);
+  CHECK(split["test"].size() == 4);
+  aicl::InferOptions o;
+  o.data = data, o.weights = t.run_dir + "/best.h5", o.segments = 32, o.out = (dir / "val.json").string();
+  o.videos = split["val"].get<std::vector<std::string>>(), o.heldout = true;
+  o.subset = split["train_subset"];
+  o.save_activations = (dir / "val.h5").string();
+  o.post = aicl::json{{"class_thresh", 0.0}};  // every class: detections from a barely trained model
+  const aicl::InferOutcome val = aicl::infer_and_evaluate(o);
+  CHECK(aicl::read_json_file(o.out)["results"].size() == 4);  // only the held-out videos
+  aicl::InferOptions s;
+  s.data = data, s.activations = o.save_activations, s.out = (dir / "best.json").string(), s.post = o.post;
+  s.report = (dir / "sweep.json").string();
+  s.sweep = aicl::json{{"nms_thresh", {0.2, 0.4, 0.6}}, {"soft_nms", {false, true}}};
+  const aicl::InferOutcome sw = aicl::infer_and_evaluate(s);
+  REQUIRE(sw.sweep["results"].size() == 6);
+  CHECK(sw.sweep["default_average_mAP"] == val.report.average_mAP);
+  double best = sw.sweep["default_average_mAP"];
+  for (const aicl::json& r : sw.sweep["results"]) best = std::max(best, r["average_mAP"].get<double>());
+  CHECK(sw.sweep["best"]["average_mAP"] == best);
+  CHECK(sw.report.average_mAP == best);  // the written detections use the chosen settings
+  CHECK(aicl::read_json_file(s.report)["sweep"]["results"].size() == 6);
+  // test-split activations are refused
+  aicl::InferOptions tst = o;
+  tst.videos.clear(), tst.heldout = false, tst.subset.clear();
+  tst.save_activations = (dir / "test.h5").string(), tst.out = (dir / "test.json").string();
+  aicl::infer_and_evaluate(tst);
+  s.activations = tst.save_activations;
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(s), Catch::Contains("never on the test split"));
+  s.activations = o.save_activations;
+  s.sweep = aicl::json{{"nms_thresh", aicl::json::array()}};
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(s), Catch::Contains("must hold a non-empty list"));
+  o.videos = {"no_such_video"};
+  CHECK_THROWS_WITH(aicl::infer_and_evaluate(o), Catch::Contains("--heldout: video 'no_such_video' is not in subset"));
   fs::remove_all(dir);
 }

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     o.quiet = f.has("quiet");
     if (f.has("seeds")) {
       const aicl::json summary = aicl::train_seeds(o, aicl::parse_seed_list(f.str("seeds", ""), "--seeds"));
-      std::printf("\n%s\nwrote %s/summary.json and summary.md\n", aicl::seed_summary_table(summary).c_str(),
+      std::printf("\n%s\nwrote %s/summary.json, summary.md and summary.html\n", aicl::seed_summary_table(summary).c_str(),
                   o.run_dir.c_str());
       return 0;
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: synthetic THUMOS14-like dataset -> inspect -> train AICL on the CPU -> inference + mAP table.
+# `make demo`: synthetic THUMOS14-like dataset -> inspect -> train AICL on the CPU -> inference + mAP table + figures.
 set -euo pipefail
 build=${1:-build}
 bin=$build/bin
@@ -17,5 +17,5 @@ rm -rf "$out/run"
 echo
 echo "== 3/3 inference + evaluation of the selected weights on the test split =="
 "$bin/aicl_eval" --data "$out/synth.h5" --weights "$out/run/best.h5" --segments 128 \
-  --out "$out/detections.json" --report "$out/eval.json"
-echo "outputs in $out/ (run/metrics.jsonl, run/best.h5, detections.json, eval.json)"
+  --out "$out/detections.json" --report "$out/eval.json" --plot "$out/figures" --plot-run "$out/run"
+echo "outputs in $out/ (run/metrics.jsonl, run/best.h5, detections.json, eval.json, figures/index.html)"

@@ -453,6 +453,84 @@ std::vector<PlotPanel> run_metrics_panels(const std::string& path) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Multi-seed summary
+// ------------------------------------------------------------------------------------------------
+
+std::string seed_summary_svg(const json& sm) {
+  const json& tiou = sm.at("tiou");
+  const json& rules = sm.at("rules");
+  const size_t cols = tiou.size() + 1;  // every tIoU, then the average
+  constexpr double kLeft = 60, kTop = 50, kPlotH = 300, kColW = 70, kRight = 150, kBottom = 60;
+  const double plot_w = kColW * static_cast<double>(cols);
+  const double width = kLeft + plot_w + kRight, height = kTop + kPlotH + kBottom;
+  double ymax = 1;  // percent; rounded up to a multiple of 10 over every value and the paper's
+  for (auto it = rules.begin(); it != rules.end(); ++it) {
+    for (const json& m : it.value()["mAP"])
+      if (!m.is_null()) ymax = std::max(ymax, 100 * m["max"].get<double>());
+    ymax = std::max(ymax, 100 * it.value()["average_mAP"]["max"].get<double>());
+  }
+  const json paper = sm.value("paper", json());
+  if (!paper.is_null()) {
+    for (const json& v : paper.value("mAP", json::array())) ymax = std::max(ymax, v.get<double>());
+    ymax = std::max(ymax, paper.value("average_mAP", 0.0));
+  }
+  ymax = std::ceil(ymax / 10) * 10;
+  auto Y = [&](double pct) { return kTop + kPlotH * (1 - pct / ymax); };
+  auto X = [&](size_t col, double offset) { return kLeft + kColW * (static_cast<double>(col) + 0.5) + offset; };
+  const std::string title = sm.value("method", std::string("?")) + " on " + sm.value("profile", std::string("?")) +
+                            ": mAP over " + std::to_string(sm.value("seeds", json::array()).size()) +
+                            " seeds (mean ± std, ticks at min and max)";
+  std::string s = svg_open(width, height);
+  s += "<title>" + escape_xml(title) + "</title>\n";
+  s += text(kLeft, 24, title, "font-size=\"14\" font-weight=\"bold\"");
+  for (int k = 0; k <= 5; ++k) {  // y grid
+    const double v = ymax * k / 5, y = Y(v);
+    s += line(kLeft, y, kLeft + plot_w, y, "stroke=\"#ddd\"");
+    s += text(kLeft - 6, y + 4, num(v, 0), "text-anchor=\"end\"");
+  }
+  s += text(16, kTop + kPlotH / 2, "mAP (%)", "transform=\"rotate(-90 16 " + num(kTop + kPlotH / 2) + ")\"");
+  for (size_t c = 0; c < cols; ++c)
+    s += text(X(c, 0), kTop + kPlotH + 18, c < tiou.size() ? tick_label(tiou[c].get<double>()) : std::string("average"),
+              "text-anchor=\"middle\"");
+  s += text(kLeft + plot_w / 2, kTop + kPlotH + 40, "tIoU threshold", "text-anchor=\"middle\"");
+  static const char* kColors[] = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+  const size_t nr = rules.size();
+  size_t r = 0;
+  for (auto it = rules.begin(); it != rules.end(); ++it, ++r) {
+    const std::string color = kColors[r % 5];
+    const double off = (static_cast<double>(r) - (static_cast<double>(nr) - 1) / 2) * 12;
+    auto mark = [&](size_t col, const json& st) {
+      if (st.is_null()) return;
+      const double mean = 100 * st["mean"].get<double>(), sd = 100 * st["std"].get<double>(), x = X(col, off);
+      s += line(x, Y(mean - sd), x, Y(mean + sd), "stroke=\"" + color + "\" stroke-width=\"2\"");
+      for (const char* e : {"min", "max"})
+        s += line(x - 3, Y(100 * st[e].get<double>()), x + 3, Y(100 * st[e].get<double>()), "stroke=\"" + color + "\"");
+      s += "<circle cx=\"" + num(x) + "\" cy=\"" + num(Y(mean)) + "\" r=\"4\" fill=\"" + color + "\"/>\n";
+    };
+    for (size_t c = 0; c < tiou.size() && c < it.value()["mAP"].size(); ++c) mark(c, it.value()["mAP"][c]);
+    mark(tiou.size(), it.value()["average_mAP"]);
+    const double ly = kTop + 16 + 18 * static_cast<double>(r);
+    s += "<circle cx=\"" + num(kLeft + plot_w + 16) + "\" cy=\"" + num(ly - 4) + "\" r=\"4\" fill=\"" + color + "\"/>\n";
+    s += text(kLeft + plot_w + 26, ly, "rule: " + it.key());
+  }
+  if (!paper.is_null()) {
+    auto diamond = [&](size_t col, double pct) {
+      const double x = X(col, 0), y = Y(pct);
+      s += "<path d=\"M" + num(x) + " " + num(y - 6) + " L" + num(x + 6) + " " + num(y) + " L" + num(x) + " " +
+           num(y + 6) + " L" + num(x - 6) + " " + num(y) + " Z\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"/>\n";
+    };
+    const json ptiou = paper.value("tiou", json::array()), pmap = paper.value("mAP", json::array());
+    for (size_t i = 0; i < ptiou.size() && i < pmap.size(); ++i)
+      for (size_t c = 0; c < tiou.size(); ++c)
+        if (std::fabs(ptiou[i].get<double>() - tiou[c].get<double>()) < 1e-9) diamond(c, pmap[i].get<double>());
+    if (paper.contains("average_mAP")) diamond(tiou.size(), paper["average_mAP"].get<double>());
+    s += text(kLeft + plot_w + 10, kTop + 16 + 18 * static_cast<double>(nr), "paper (red diamonds)", "fill=\"#d62728\"");
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------------
 // Page and files
 // ------------------------------------------------------------------------------------------------
 

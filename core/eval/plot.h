@@ -77,6 +77,13 @@ std::string curves_svg(const std::string& title, const std::string& x_label, con
 // evaluations. A torn last line (killed run) is skipped; other bad lines are an error naming the file and line.
 std::vector<PlotPanel> run_metrics_panels(const std::string& metrics_jsonl_path);
 
+// ---- A multi-seed summary (aicl_train --seeds: summary.json) ----
+
+// mAP (%) per tIoU and the average, mean ± sample std over the seeds as a marker with an error bar per selection
+// rule (the rule's min and max as small ticks), and the paper's numbers (summary "paper": its tIoUs and average)
+// as red diamonds where it has them.
+std::string seed_summary_svg(const json& summary);
+
 // ---- The page ----
 
 struct PlotPageEntry {

@@ -8,6 +8,7 @@
 #include "core/base/error.h"
 #include "core/base/io.h"
 #include "core/train/provenance.h"
+#include "core/eval/plot.h"
 #include "core/train/seeds.h"
 #include "test_util.h"
 
@@ -71,6 +72,17 @@ TEST_CASE("seeds: the summary's mean, sample std, min and max per rule, and the 
   const std::string table = aicl::seed_summary_table(s);
   CHECK(table.find("| test | 3 |") != std::string::npos);
   CHECK(table.find("28.8") != std::string::npos);
+  // The summary's figure: a legend entry per rule, error bars (one per tIoU and the average, per rule), the
+  // paper's diamonds at the tIoUs both have (0.5 and 0.75) and at the average
+  const std::string svg = aicl::seed_summary_svg(s);
+  for (const char* rule : {"rule: test", "rule: val", "rule: last", "average", "paper"})
+    CHECK(svg.find(rule) != std::string::npos);
+  size_t diamonds = 0, dots = 0;
+  for (size_t p = svg.find("stroke=\"#d62728\""); p != std::string::npos; p = svg.find("stroke=\"#d62728\"", p + 1))
+    ++diamonds;
+  for (size_t p = svg.find("<circle"); p != std::string::npos; p = svg.find("<circle", p + 1)) ++dots;
+  CHECK(diamonds == 3);
+  CHECK(dots == 3 * 3 + 3);  // 3 rules x (2 tIoUs + average) markers, plus 3 legend dots
   // Synthetic data never compares with a paper; unknown pairs have no paper number.
   CHECK(aicl::summarize_seed_runs(runs, "sal", "anet13", true)["paper"].is_null());
   CHECK(aicl::paper_number("sal", "mine").is_null());
@@ -121,6 +133,7 @@ TEST_CASE("aicl_train --seeds --select all: runs, summary equal to the eval.json
   }
   for (const char* f : {"best.h5", "best_test.h5", "last.h5", "detections.json"})
     CHECK(fs::exists(fs::path(run) / "seed-4" / f));
+  for (const char* f : {"summary.svg", "summary.html", "summary.md"}) CHECK(fs::exists(fs::path(run) / f));
   // Preempted after its last checkpoint: the set continues that run (from the checkpoint) and reads the other.
   const aicl::json before = aicl::read_json_file(run + "/seed-7/eval.json");
   fs::remove(fs::path(run) / "seed-7" / "eval.json");

@@ -4,6 +4,11 @@ stage, and report the official test of the final weights.
 
   ftcl_official_train.py --root ROOT --out-dir DIR --stage a|b --epochs N --segments T [--feature-dim 2048]
       [--seed 0] [--checkpoint STAGE_A.pth] [--threads 2] [--without-contrast]
+  ftcl_official_train.py --time-only [--pairs 16] [--segments 750] [--steps 3] [--warmup 1] [--out-json F]
+
+--time-only: the official train_thu.train() in stage B (FTCLNet on both sides, FTCLLoss with its Python DP loops,
+backward, the official Adam) on random in-memory pairs (half of them positives), each step timed from the
+optimizer's zero_grad to the end of its step (compute only: no data loading).
 
 ROOT: the official layout, as `aicl_data export --layout concat` writes it (train/ and test/ <video>.npy [L, D],
 gt.json, split_train.txt, split_test.txt). Nothing of the official code is copied here: it is loaded at run time by
@@ -53,13 +58,72 @@ class _TorchCpuDevice(types.ModuleType):
         return self._torch.device('cpu')
 
 
+def time_only(a):
+    """The official stage-B step (train_thu.train with args.ftcl: FTCLNet forward on both sides, FTCLLoss with its LCS and
+    FSD loops, backward, the official Adam) on random in-memory pairs, timed from zero_grad to the end of step."""
+    import statistics
+    O = ftcl_oracle.load(a.threads)
+    torch = O.torch
+    old = sys.argv
+    sys.argv = ['main_thu.py', '--without_wandb', '--ftcl']
+    try:
+        args = O.cfg.build_args(dataset='THUMOS')
+    finally:
+        sys.argv = old
+    args.device = torch.device('cpu')
+    args.feature_dim = a.feature_dim
+    torch.manual_seed(0)
+    model = O.FTCLNet(args)
+    criterion = importlib.import_module('utils.ftcl_criterion').FTCLLoss(args)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.weight_decay)
+    times, t0 = [], [0.0]
+    zero_grad, step = opt.zero_grad, opt.step
+
+    def timed_zero_grad(*p, **k):
+        t0[0] = time.perf_counter()
+        return zero_grad(*p, **k)
+
+    def timed_step(*p, **k):
+        r = step(*p, **k)
+        times.append(time.perf_counter() - t0[0])
+        return r
+
+    opt.zero_grad, opt.step = timed_zero_grad, timed_step
+    g = torch.Generator().manual_seed(1)
+    K = args.action_cls_num
+    batches = []
+    for _ in range(a.warmup + a.steps):
+        y0 = torch.zeros(a.pairs, K)
+        y1 = torch.zeros(a.pairs, K)
+        for p in range(a.pairs):  # half the pairs share their class (positives), half do not
+            c = int(torch.randint(K, (1,), generator=g))
+            y0[p, c] = 1
+            y1[p, c if p % 2 == 0 else (c + 1) % K] = 1
+        batches.append((torch.rand(a.pairs, a.segments, a.feature_dim, generator=g),
+                        torch.rand(a.pairs, a.segments, a.feature_dim, generator=g), y0, y1))
+    O.train_thu.train(args, model, None, batches, criterion, opt)
+    med = statistics.median(times[a.warmup:])
+    out = {'median_s': med, 'steps': times[a.warmup:], 'pairs': a.pairs, 'segments': a.segments,
+           'feature_dim': a.feature_dim, 'threads': a.threads}
+    if a.out_json:
+        with open(a.out_json, 'w') as f:
+            json.dump(out, f)
+    print('official FTCL stage-B step: median %.3f s over %d steps (P=%d pairs, T=%d, D=%d, %d threads)' % (
+        med, a.steps, a.pairs, a.segments, a.feature_dim, a.threads))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__)
-    ap.add_argument('--root', required=True)
-    ap.add_argument('--out-dir', required=True)
-    ap.add_argument('--stage', choices=['a', 'b'], required=True)
-    ap.add_argument('--epochs', type=int, required=True)
+    ap.add_argument('--time-only', action='store_true', help='time the official stage-B step on random pairs')
+    ap.add_argument('--steps', type=int, default=3, help='--time-only: timed steps')
+    ap.add_argument('--warmup', type=int, default=1, help='--time-only: untimed first steps')
+    ap.add_argument('--pairs', type=int, default=16, help='--time-only: pairs per step (32 videos)')
+    ap.add_argument('--out-json', help='--time-only: write the timings here')
+    ap.add_argument('--root')
+    ap.add_argument('--out-dir')
+    ap.add_argument('--stage', choices=['a', 'b'])
+    ap.add_argument('--epochs', type=int)
     ap.add_argument('--segments', type=int, default=750)
     ap.add_argument('--feature-dim', type=int, default=2048)
     ap.add_argument('--seed', type=int, default=0)
@@ -68,6 +132,10 @@ def main():
     ap.add_argument('--without-contrast', action='store_true',
                     help='the official --without_lcs --without_fsd (stage A = plain ACM-Net)')
     a = ap.parse_args()
+    if a.time_only:
+        return time_only(a)
+    if not (a.root and a.out_dir and a.stage and a.epochs is not None):
+        ap.error('--root, --out-dir, --stage and --epochs are required (or --time-only)')
     if a.stage == 'b' and not a.checkpoint:
         ap.error('--stage b needs --checkpoint (stage A\'s THUMOS_latest.pth)')
     if a.epochs < 1:

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# FTCL's stage-B training step on the CPU at the official shape (16 pairs = 32 videos, T = 750, 2048-wide features),
+# ours vs the official code, 2 threads each, runs alternated so that background load hits both alike.
+#   bench/ftcl_step_vs_official.sh BUILD_DIR [WORK_DIR]
+# ours:     aicl_train --method ftcl --stage b on a synthetic THUMOS14-like file (40 training videos; --batch counts
+#           pairs): the trainer's whole CPU step (pair batch gathering, both sides' forward, ACM losses, LCS/FSD DP,
+#           backward, Adam over 14.7 M parameters), median of metrics.jsonl's per-step seconds after WARMUP steps;
+# official: tools/ftcl_official_train.py --time-only (the official train_thu.train in stage B with FTCLLoss and the
+#           official Adam on random in-memory pairs: compute only, no data loading), median after WARMUP steps.
+# Environment: ROUNDS (2), STEPS (3 timed steps per run), WARMUP (1), PAIRS (16), T (750), PY (/usr/bin/python3 with
+# torch), OFFICIAL_FTCL (see tools/ftcl_oracle.py).
+set -euo pipefail
+[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 BUILD_DIR [WORK_DIR]" >&2; exit 2; }
+build=$(cd "$1" && pwd)
+work=${2:-$(mktemp -d /tmp/ftcl_step.XXXXXX)}
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=${PY:-/usr/bin/python3}
+rounds=${ROUNDS:-2} steps=${STEPS:-3} warmup=${WARMUP:-1} pairs=${PAIRS:-16} T=${T:-750}
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+mkdir -p "$work"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -f "$work/synth.h5" ] || "$build/bin/aicl_data" synth --train 40 --test 2 --max-segments 900 --seed 0 \
+  --out "$work/synth.h5" > /dev/null
+ours=() official=()
+for r in $(seq "$rounds"); do
+  rm -rf "$work/ours"
+  "$build/bin/aicl_train" --method ftcl --stage b --data "$work/synth.h5" --run-dir "$work/ours" --batch "$pairs" \
+    --segments "$T" --steps $((steps + warmup)) --eval-every 0 --select last --checkpoint-every 1000000 --threads 2 \
+    --quiet > "$work/ours.log" 2>&1 || { tail -5 "$work/ours.log" >&2; exit 1; }
+  o=$("$py" -c "
+import json, statistics, sys
+s = [json.loads(l)['seconds'] for l in open(sys.argv[1]) if '\"seconds\"' in l]
+print('%.3f' % statistics.median(s[int(sys.argv[2]):]))" "$work/ours/metrics.jsonl" "$warmup")
+  rm -f "$work/ours/best.h5" "$work/ours/checkpoint.h5"
+  "$py" "$here/tools/ftcl_official_train.py" --time-only --pairs "$pairs" --segments "$T" --steps "$steps" \
+    --warmup "$warmup" --threads 2 --out-json "$work/official.json" > "$work/official.log" 2>&1 \
+    || { tail -5 "$work/official.log" >&2; exit 1; }
+  f=$("$py" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['median_s'])" "$work/official.json")
+  echo "round $r: ours $o s/step, official $f s/step"
+  ours+=("$o") official+=("$f")
+done
+"$py" - "${ours[*]}" "${official[*]}" <<'PYEOF'
+import statistics, sys
+o = [float(v) for v in sys.argv[1].split()]
+f = [float(v) for v in sys.argv[2].split()]
+mo, mf = statistics.median(o), statistics.median(f)
+print('median over rounds: ours %.3f s/step, official %.3f s/step: ours %.2fx the official speed' % (mo, mf, mf / mo))
+PYEOF
+echo "# load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -38,6 +38,8 @@ options (defaults are the official AICL settings):
                        summary.md: mAP per tIoU and average as mean ± std [min, max] per selection rule, beside the
                        paper's number (core/train/paper_numbers.json) and the gap in standard deviations. Finished
                        seeds are read, unfinished ones resumed: rerun the same command after a preemption
+  --jobs N             with --seeds: N seeds at once, each a child process with threads / N threads (its output in
+                       RUN/seed-<S>.log), one progress line for the set (1: one after the other, in this process)
   --eval-every N       evaluate every N steps for model selection (50; 0 = at the end only)
   --eval-start N       no evaluation before step N (0); the official SAL run starts after its first epoch
   --val-fraction F     hold out F of the training videos for honest model selection (0)
@@ -78,7 +80,7 @@ int main(int argc, char** argv) {
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
                    "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
-                   "method-config", "precision", "seeds", "stage"},
+                   "method-config", "precision", "seeds", "stage", "jobs"},
                   {"help", "parity-step", "quiet"});
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     aicl::TrainOptions o;
+    if (f.has("jobs") && !f.has("seeds")) aicl::fail("--jobs: only with --seeds");
     if (f.has("seeds"))
       for (const char* bad : {"seed", "resume"})
         if (f.has(bad)) aicl::fail(std::string("--seeds: cannot be combined with --") + bad);
@@ -143,7 +146,9 @@ int main(int argc, char** argv) {
     o.log_every = f.integer("log-every", o.log_every, 1, 100000000);
     o.quiet = f.has("quiet");
     if (f.has("seeds")) {
-      const aicl::json summary = aicl::train_seeds(o, aicl::parse_seed_list(f.str("seeds", ""), "--seeds"));
+      const int jobs = f.integer("jobs", 1, 1, 64);
+      const aicl::json summary =
+          aicl::train_seeds(o, aicl::parse_seed_list(f.str("seeds", ""), "--seeds"), jobs, "/proc/self/exe");
       std::printf("\n%s\nwrote %s/summary.json, summary.md and summary.html\n", aicl::seed_summary_table(summary).c_str(),
                   o.run_dir.c_str());
       return 0;

@@ -27,6 +27,9 @@ std::string seed_summary_table(const json& summary);
 // Trains `base` once per seed into base.run_dir/seed-<S> (a finished run, one with eval.json, is read, not
 // retrained; an unfinished one is resumed: a preempted set continues where it stopped), then writes
 // base.run_dir/summary.json and summary.md atomically and returns the summary.
-json train_seeds(const TrainOptions& base, const std::vector<int>& seeds);
+// jobs > 1: the seeds run concurrently as `jobs` child processes of `program` (aicl_train) at a time, each with
+// threads / jobs threads (at least 1; base.threads 0 = all cores), their output in RUN/seed-<S>.log, one progress
+// line for the whole set; a seed whose process fails is named after the others end, and nothing is summarized.
+json train_seeds(const TrainOptions& base, const std::vector<int>& seeds, int jobs = 1, const std::string& program = "");
 
 }  // namespace aicl

@@ -144,6 +144,16 @@ TEST_CASE("aicl_train --seeds --select all: runs, summary equal to the eval.json
   const aicl::json after = aicl::read_json_file(run + "/seed-7/eval.json");
   CHECK(after["by_rule"] == before["by_rule"]);
   CHECK(aicl::read_json_file(run + "/summary.json")["rules"] == s["rules"]);
+  // Concurrently: two child processes (one thread each, as above) give the same runs and summary
+  const std::string run2 = (dir / "set2").string();
+  auto par = run_command(bin("aicl_train") + " --data " + data + " --run-dir " + run2 +
+                         " --seeds 4,7 --jobs 2 --steps 4 --batch 4 --segments 40 --eval-every 2 --val-fraction 0.2 "
+                         "--select all --threads 1");
+  INFO(par.output);
+  REQUIRE(par.exit_code == 0);
+  CHECK(par.output.find("2 of 2 seeds to run, 2 at a time with 1 threads each") != std::string::npos);
+  CHECK(aicl::read_json_file(run2 + "/summary.json")["rules"] == s["rules"]);
+  CHECK(fs::exists(fs::path(run2) / "seed-7.log"));
   auto bad = run_command(cmd + " --seed 3");
   CHECK(bad.exit_code == 2);
   CHECK(bad.output.find("--seeds: cannot be combined with --seed") != std::string::npos);

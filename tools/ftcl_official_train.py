@@ -143,13 +143,7 @@ def main():
     O = ftcl_oracle.load(a.threads)
     torch = O.torch
     sys.modules.setdefault('wandb', types.ModuleType('wandb'))
-    try:  # utils/net_evaluation.py imports sklearn's average_precision_score and never calls it
-        importlib.import_module('sklearn.metrics')
-    except Exception:
-        sk, skm = types.ModuleType('sklearn'), types.ModuleType('sklearn.metrics')
-        skm.average_precision_score = None
-        sk.metrics = skm
-        sys.modules['sklearn'], sys.modules['sklearn.metrics'] = sk, skm
+    so.stub_sklearn()
     main_thu = importlib.import_module('main_thu')
     main_thu.torch = _TorchCpuDevice(torch)
     out = os.path.abspath(a.out_dir)

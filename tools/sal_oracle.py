@@ -151,6 +151,35 @@ def _stub_missing():
     return stubbed
 
 
+def stub_sklearn():
+    """sklearn.metrics as a stand-in module when sklearn is absent: the ACM-Net/FTCL evaluation files import
+    average_precision_score at the top and never call it."""
+    if 'sklearn' in sys.modules:
+        return
+    try:
+        importlib.import_module('sklearn.metrics')
+    except Exception:
+        sk, skm = types.ModuleType('sklearn'), types.ModuleType('sklearn.metrics')
+        skm.average_precision_score = None
+        sk.metrics = skm
+        sys.modules['sklearn'], sys.modules['sklearn.metrics'] = sk, skm
+
+
+def zero_loss_criterion(torch):
+    """A stand-in criterion for the official ACM-Net/FTCL test(): a zero loss and the official loss_dict keys."""
+    def criterion(*_, **__):
+        return torch.tensor(0.0), {n: 0.0 for n in ('act_inst_loss', 'act_cont_loss', 'act_back_loss', 'guide_loss',
+                                                     'sparse_loss', 'feat_loss')}
+    return criterion
+
+
+def feeding(loader, model):
+    """The loader's items, with model.current set to each item's video name (item[0][0]) before it is yielded."""
+    for item in loader:
+        model.current = item[0][0]
+        yield item
+
+
 def load(threads=2, quiet=False):
     """Imports the official modules (CPU shims: .cuda() is a no-op; missing tqdm/matplotlib stubbed; numpy
     aliases restored; the official namespace packages pinned against same-named installed ones)."""

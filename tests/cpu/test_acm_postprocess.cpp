@@ -51,6 +51,22 @@ std::vector<float> att_rows() {
   return att;
 }
 
+// One video's detections against the official ones (labels by name, segments and scores exactly): the counts of
+// detections and bit-exact scores and the worst score difference accumulate in the arguments.
+void compare_official(const std::vector<Detection>& d, const aicl::json& off, const std::vector<std::string>& names,
+                      size_t& n_det, size_t& n_exact, double& worst) {
+  REQUIRE(d.size() == off.size());
+  for (size_t i = 0; i < d.size(); ++i) {
+    CHECK(names[size_t(d[i].label)] == off[i]["label"].get<std::string>());
+    CHECK(d[i].t_start == off[i]["segment"][0].get<double>());
+    CHECK(d[i].t_end == off[i]["segment"][1].get<double>());
+    const double s = off[i]["score"].get<double>();
+    worst = std::max(worst, std::abs(d[i].score - s));
+    n_exact += d[i].score == s;
+    ++n_det;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("acm postprocess: classes above the threshold are predicted, at it only counted for accuracy, else argmax",
@@ -186,18 +202,8 @@ TEST_CASE("acm postprocess golden: FTCL's declared post-processing gives the off
     if (aicl::class_prediction_exact(aicl::select_classes_acm(score.data(), K, cfg), labels.data(), K)) ++correct;
     const std::vector<Detection> d =
         aicl::localize_video_acm(cas.data(), K + 1, att.data(), 3, score.data(), T, K, L, cfg);
-    const aicl::json& off = g["official"][v["name"].get<std::string>()];
     INFO(v["name"].get<std::string>());
-    REQUIRE(d.size() == off.size());
-    for (size_t i = 0; i < d.size(); ++i) {
-      CHECK(names[size_t(d[i].label)] == off[i]["label"].get<std::string>());
-      CHECK(d[i].t_start == off[i]["segment"][0].get<double>());
-      CHECK(d[i].t_end == off[i]["segment"][1].get<double>());
-      const double s = off[i]["score"].get<double>();
-      worst = std::max(worst, std::abs(d[i].score - s));
-      n_exact += d[i].score == s;
-      ++n_det;
-    }
+    compare_official(d, g["official"][v["name"].get<std::string>()], names, n_det, n_exact, worst);
   }
   WARN("acm golden: " << n_det << " detections, " << n_exact << " scores bit-exact, worst |diff| " << worst);
   CHECK(n_exact == n_det);
@@ -242,19 +248,10 @@ TEST_CASE("acm postprocess golden: FTCL's ActivityNet post-processing gives ACM-
     if (aicl::class_prediction_exact(aicl::select_classes_acm(score.data(), K, cfg), labels.data(), K)) ++correct;
     const std::vector<Detection> d =
         aicl::localize_video_acm(cas.data(), K + 1, att.data(), 3, score.data(), T, K, L, cfg);
-    const aicl::json& off = g["detections"][v["name"].get<std::string>()];
     INFO(v["name"].get<std::string>());
-    REQUIRE(d.size() == off.size());
-    for (size_t i = 0; i < d.size(); ++i) {
-      CHECK(names[size_t(d[i].label)] == off[i]["label"].get<std::string>());
-      CHECK(d[i].t_start == off[i]["segment"][0].get<double>());
-      CHECK(d[i].t_end == off[i]["segment"][1].get<double>());
-      const double s = off[i]["score"].get<double>();
-      worst = std::max(worst, std::abs(d[i].score - s));
-      n_exact += d[i].score == s;
-      n_att_term += d[i].score > 0.25 * double(score[size_t(d[i].label)]);  // only the attention branch adds it
-      ++n_det;
-    }
+    compare_official(d, g["detections"][v["name"].get<std::string>()], names, n_det, n_exact, worst);
+    for (const Detection& x : d)  // only the attention branch adds the class term
+      n_att_term += x.score > 0.25 * double(score[size_t(x.label)]);
   }
   WARN("acm ActivityNet golden: " << n_det << " detections, " << n_exact << " scores bit-exact, worst |diff| "
                                   << worst);

@@ -24,6 +24,18 @@ AICL_HOST_DEVICE inline float uniform(std::uint64_t seed, std::uint32_t step, st
   return static_cast<float>(r.v[i % 4] >> 8) * (1.0f / 16777216.0f);
 }
 
+// The four uniforms of Philox block `block` (mask indices 4·block .. 4·block + 3): what uniform() gives for those
+// indices one at a time, from one Philox evaluation instead of four.
+AICL_HOST_DEVICE inline void uniforms4(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor,
+                                       std::uint64_t block, float u[4]) {
+  r123::Philox4x32 rng;
+  const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
+                                           tensor, step}};
+  const r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+  const r123::Philox4x32::ctr_type r = rng(ctr, key);
+  for (int k = 0; k < 4; ++k) u[k] = static_cast<float>(r.v[k] >> 8) * (1.0f / 16777216.0f);
+}
+
 // Keep when u < 1 − p (the threshold rounded to float once, the same on both devices).
 AICL_HOST_DEVICE inline bool keep(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor, std::size_t i,
                                   float keep_prob) {

@@ -29,6 +29,16 @@ TEST_CASE("dropout: the Philox mask keeps 1 - p of the entries and depends on se
   std::vector<float> x(1000, 1.5f), y(1000);
   aicl::dropout_forward(y.data(), x.data(), x.size(), 0.5, k);
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(y[i] == (aicl::dropout_keep(k, i, 0.5) ? 3.0f : 0.0f));
+  // one Philox block per four masks: a length that is no multiple of 4, above the threaded size, forward and backward
+  std::vector<float> xl(70001, 1.5f), yl(70001), dl(70001, 0.0f);
+  aicl::dropout_forward(yl.data(), xl.data(), xl.size(), 0.5, k);
+  aicl::dropout_backward(dl.data(), xl.data(), xl.size(), 0.5, k);
+  size_t wrong = 0;
+  for (std::size_t i = 0; i < xl.size(); ++i) {
+    const float want = aicl::dropout_keep(k, i, 0.5) ? 3.0f : 0.0f;
+    wrong += yl[i] != want || dl[i] != want;
+  }
+  CHECK(wrong == 0);
   aicl::dropout_forward(y.data(), x.data(), x.size(), 0.0, k);
   CHECK(y == x);
   CHECK_THROWS_AS(aicl::dropout_forward(y.data(), x.data(), x.size(), 1.0, k), aicl::Error);

@@ -13,19 +13,8 @@
 
 namespace aicl::dropout_detail {
 
-// u_i in [0, 1) with 24 random bits (exact in float), from word i % 4 of one Philox4x32-10 block.
-AICL_HOST_DEVICE inline float uniform(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor, std::size_t i) {
-  r123::Philox4x32 rng;
-  const std::uint64_t block = static_cast<std::uint64_t>(i) / 4;
-  const r123::Philox4x32::ctr_type ctr = {{static_cast<std::uint32_t>(block), static_cast<std::uint32_t>(block >> 32),
-                                           tensor, step}};
-  const r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
-  const r123::Philox4x32::ctr_type r = rng(ctr, key);
-  return static_cast<float>(r.v[i % 4] >> 8) * (1.0f / 16777216.0f);
-}
-
-// The four uniforms of Philox block `block` (mask indices 4·block .. 4·block + 3): what uniform() gives for those
-// indices one at a time, from one Philox evaluation instead of four.
+// The four uniforms of Philox block `block` (mask indices 4·block .. 4·block + 3), each with 24 random bits (exact
+// in float), from one Philox4x32-10 evaluation.
 AICL_HOST_DEVICE inline void uniforms4(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor,
                                        std::uint64_t block, float u[4]) {
   r123::Philox4x32 rng;
@@ -34,6 +23,14 @@ AICL_HOST_DEVICE inline void uniforms4(std::uint64_t seed, std::uint32_t step, s
   const r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
   const r123::Philox4x32::ctr_type r = rng(ctr, key);
   for (int k = 0; k < 4; ++k) u[k] = static_cast<float>(r.v[k] >> 8) * (1.0f / 16777216.0f);
+}
+
+// u_i in [0, 1) with 24 random bits (exact in float), from word i % 4 of one Philox4x32-10 block.
+AICL_HOST_DEVICE inline float uniform(std::uint64_t seed, std::uint32_t step, std::uint32_t tensor, std::size_t i) {
+  float u[4];
+  uniforms4(seed, step, tensor, static_cast<std::uint64_t>(i) / 4, u);
+  const std::size_t k = i % 4;  // selected, not indexed: a device keeps u in registers
+  return k == 0 ? u[0] : k == 1 ? u[1] : k == 2 ? u[2] : u[3];
 }
 
 // Keep when u < 1 − p (the threshold rounded to float once, the same on both devices).

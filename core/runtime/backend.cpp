@@ -60,10 +60,10 @@ std::string TrainBackend::step(const std::vector<size_t>& rows, const std::vecto
   // A synchronous device checks the losses before the update, so a bad step never changes the weights; a method
   // that skips such steps (as its official loop does) gets no update for it.
   if (method_.skips_nonfinite_steps()) {
-    std::vector<float> h(static_cast<size_t>(S));
-    if (ops_.synchronous()) std::copy(slots, slots + S, h.begin());
-    else ops_.download(h.data(), slots, h.size() * sizeof(float));
-    const std::string bad = first_nonfinite_loss(method_.loss_names(), method_.losses(h.data()));
+    std::vector<float> h;  // a queued device's slots read back; a synchronous one's are on the host already
+    if (!ops_.synchronous()) h.resize(static_cast<size_t>(S)), ops_.download(h.data(), slots, h.size() * sizeof(float));
+    const std::string bad =
+        first_nonfinite_loss(method_.loss_names(), method_.losses(ops_.synchronous() ? slots : h.data()));
     if (!bad.empty()) return bad;
   } else if (ops_.synchronous()) {
     check_losses_finite(step, method_.loss_names(), method_.losses(slots));

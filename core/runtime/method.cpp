@@ -21,17 +21,35 @@ void Method::parity_step(const std::string&, const std::string&, const std::stri
   fail("--parity-step: method '" + name() + "' has no parity step");
 }
 
+std::string config_variant(const json& config, const std::string& fallback, const std::string& method,
+                           const std::string& source) {
+  if (!config.is_object() || !config.contains("variant")) return fallback;
+  const json& v = config["variant"];
+  if (!v.is_string() || (v != "thumos14" && v != "activitynet"))
+    fail(source + ": method " + method + " key 'variant' must be \"thumos14\" or \"activitynet\"");
+  return v.get<std::string>();
+}
+
+namespace {
+// The index of the first loss value that is not finite, or values.size().
+size_t first_nonfinite(const std::vector<std::string>& names, const std::vector<double>& values) {
+  size_t i = 0;
+  while (i < values.size() && i < names.size() && std::isfinite(values[i])) ++i;
+  return i < values.size() && i < names.size() ? i : values.size();
+}
+std::string term_name(const std::vector<std::string>& names, size_t i) { return i == 0 ? "total" : names[i]; }
+}  // namespace
+
 std::string first_nonfinite_loss(const std::vector<std::string>& names, const std::vector<double>& values) {
-  for (size_t i = 0; i < values.size() && i < names.size(); ++i)
-    if (!std::isfinite(values[i])) return i == 0 ? std::string("total") : names[i];
-  return "";
+  const size_t i = first_nonfinite(names, values);
+  return i < values.size() ? term_name(names, i) : "";
 }
 
 void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values) {
-  for (size_t i = 0; i < values.size() && i < names.size(); ++i)
-    if (!std::isfinite(values[i]))
-      fail("step " + std::to_string(step) + ": loss term '" + (i == 0 ? std::string("total") : names[i]) +
-           "' is not finite (" + std::to_string(values[i]) + "); stopping (last checkpoint kept)");
+  const size_t i = first_nonfinite(names, values);
+  if (i < values.size())
+    fail("step " + std::to_string(step) + ": loss term '" + term_name(names, i) + "' is not finite (" +
+         std::to_string(values[i]) + "); stopping (last checkpoint kept)");
 }
 
 }  // namespace aicl

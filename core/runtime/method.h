@@ -146,6 +146,11 @@ class Method {
 // be in `known`; `source` names where the JSON came from.
 void check_config_keys(const json& j, const std::vector<std::string>& known, const std::string& source);
 
+// A method config's "variant" key: "thumos14" or "activitynet" (anything else an error naming `source` and the
+// method), or `fallback` (the method's choice for the dataset profile) when the config has none.
+std::string config_variant(const json& config, const std::string& fallback, const std::string& method,
+                           const std::string& source);
+
 // Fails naming the step and the first loss term that is not finite.
 void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values);
 // The name of the first loss term that is not finite ("total" for [0]), or "" when all are.

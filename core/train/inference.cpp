@@ -151,15 +151,15 @@ InferOutcome rescore(const InferOptions& o) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < ds.num_videos(); ++i) index[ds.video(i).name] = i;
   std::vector<const float*> labels;
+  std::vector<size_t> idx;
   for (const VideoScores& v : a.videos) {
     const auto it = index.find(v.name);
     if (it == index.end()) fail("--activations: video '" + v.name + "' is not in --data " + o.data);
+    idx.push_back(it->second);
     const VideoInfo& info = ds.video(it->second);
     labels.push_back(info.labels.size() == ds.class_names().size() ? info.labels.data() : nullptr);
   }
   const std::string subset = a.meta.value("subset", ds.profile().test_subset);
-  std::vector<size_t> idx;
-  for (const VideoScores& v : a.videos) idx.push_back(index.at(v.name));
   const json gt = scoring_gt(ds, idx, a.meta.value("restricted", false));
   PostprocessConfig chosen = post;
   json sweep;

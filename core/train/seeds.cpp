@@ -1,23 +1,21 @@
 // Multi-seed runs of one configuration and their summary (mean ± std per selection rule, the paper's number).
 #include "core/train/seeds.h"
 
-#include "core/eval/plot.h"
-
-#include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <chrono>
-#include <fstream>
-#include <thread>
-
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include "core/base/error.h"
 #include "core/eval/plot.h"

@@ -301,12 +301,8 @@ namespace {
 // The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
 AiclConfig aicl_config_from_json(const json& j, const std::string& source, const std::string& profile) {
   if (!j.is_null() && !j.is_object()) fail(source + ": the AICL method config must be a JSON object");
-  std::string variant = profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14";
-  if (!j.is_null() && j.contains("variant")) {
-    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
-      fail(source + ": method aicl key 'variant' must be \"thumos14\" or \"activitynet\"");
-    variant = j["variant"].get<std::string>();
-  }
+  const std::string variant =
+      config_variant(j, profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14", "aicl", source);
   AiclConfig c = variant == "activitynet" ? aicl_activitynet_config(profile == "anet13") : AiclConfig{};
   if (j.is_null()) return c;
   check_config_keys(j, {"variant", "embed_dim", "topk_ratio", "snippet_ratio", "select_cas_weight", "gce_q",

@@ -609,12 +609,8 @@ namespace {
 // The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
 FtclConfig ftcl_config_from_json(const json& j, const std::string& source, const std::string& profile) {
   if (!j.is_null() && !j.is_object()) fail(source + ": the FTCL method config must be a JSON object");
-  std::string variant = profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14";
-  if (!j.is_null() && j.contains("variant")) {
-    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
-      fail(source + ": method ftcl key 'variant' must be \"thumos14\" or \"activitynet\"");
-    variant = j["variant"].get<std::string>();
-  }
+  const std::string variant =
+      config_variant(j, profile == "anet12" || profile == "anet13" ? "activitynet" : "thumos14", "ftcl", source);
   FtclConfig c = variant == "activitynet" ? ftcl_activitynet_config() : FtclConfig{};
   if (j.is_null()) return c;
   check_config_keys(j, {"variant", "stage", "fc_dim", "dropout", "ins_topk_seg", "con_topk_seg", "bak_topk_seg", "lcs_len",

@@ -575,12 +575,7 @@ namespace {
 // The variant's defaults (the config's "variant", else the dataset profile's), then the config's keys.
 SalConfig sal_config_from_json(const json& j, const std::string& source, const std::string& profile) {
   if (!j.is_null() && !j.is_object()) fail(source + ": the SAL method config must be a JSON object");
-  std::string variant = sal_variant_for_profile(profile);
-  if (!j.is_null() && j.contains("variant")) {
-    if (!j["variant"].is_string() || (j["variant"] != "thumos14" && j["variant"] != "activitynet"))
-      fail(source + ": method sal key 'variant' must be \"thumos14\" or \"activitynet\"");
-    variant = j["variant"].get<std::string>();
-  }
+  const std::string variant = config_variant(j, sal_variant_for_profile(profile), "sal", source);
   SalConfig c = variant == "activitynet" ? sal_activitynet_config() : SalConfig{};
   if (j.is_null()) return c;
   check_config_keys(j, {"variant", "embed_dim", "base_kernel", "topk_ratio", "bg_topk_ratio", "pseudo_ratio",

@@ -8,7 +8,8 @@
 # official: tools/ftcl_official_train.py --time-only (the official train_thu.train in stage B with FTCLLoss and the
 #           official Adam on random in-memory pairs: compute only, no data loading), median after WARMUP steps.
 # Environment: ROUNDS (2), STEPS (3 timed steps per run), WARMUP (1), PAIRS (16), T (750), PY (/usr/bin/python3 with
-# torch), OFFICIAL_FTCL (see tools/ftcl_oracle.py).
+# torch), OFFICIAL_FTCL (see tools/ftcl_oracle.py), BLAS (env: keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the machine
+# sets them; native: unset both for this command alone, for both sides, so OpenBLAS runs the kernels it detects).
 set -euo pipefail
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 BUILD_DIR [WORK_DIR]" >&2; exit 2; }
 build=$(cd "$1" && pwd)
@@ -17,8 +18,22 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 py=${PY:-/usr/bin/python3}
 rounds=${ROUNDS:-2} steps=${STEPS:-3} warmup=${WARMUP:-1} pairs=${PAIRS:-16} T=${T:-750}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+case ${BLAS:-env} in
+  env) ;;
+  native) unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE ;;
+  *) echo "$0: BLAS must be env or native" >&2; exit 2 ;;
+esac
 mkdir -p "$work"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# Which GEMM kernels each side runs: our OpenBLAS (the library aicl_train loads, asked under this environment) and
+# whether torch's convolutions go through oneDNN (which picks its own ISA, whatever OPENBLAS_CORETYPE says).
+blas_lib=$(ldd "$build/bin/aicl_train" | awk '/libopenblas/ {print $3; exit}')
+"$py" -c "
+import ctypes, sys, torch
+lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_char_p
+print('# ours: OpenBLAS %s kernels (OPENBLAS_CORETYPE=%s); official: torch %s, oneDNN convolutions %s' % (
+    lib.openblas_get_corename().decode(), sys.argv[2], torch.__version__, torch.backends.mkldnn.is_available()))
+" "$blas_lib" "${OPENBLAS_CORETYPE:-unset}"
 [ -f "$work/synth.h5" ] || "$build/bin/aicl_data" synth --train 40 --test 2 --max-segments 900 --seed 0 \
   --out "$work/synth.h5" > /dev/null
 ours=() official=()

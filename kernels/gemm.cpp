@@ -83,4 +83,6 @@ const char* blas_threading() {
   }
 }
 
+const char* blas_core() { return openblas_get_corename(); }
+
 }  // namespace aicl

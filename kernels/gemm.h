@@ -24,4 +24,8 @@ int num_threads();
 // our loops), "pthread" (its own pool) or "sequential".
 const char* blas_threading();
 
+// The kernel set the loaded OpenBLAS runs ("Cooperlake", "Haswell", ...): its own CPU detection, or the one
+// OPENBLAS_CORETYPE forces. Provenance records it, since it alone can change GEMM speed by 2x.
+const char* blas_core();
+
 }  // namespace aicl

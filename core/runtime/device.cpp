@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/base/error.h"
+#include "kernels/gemm.h"
 
 namespace aicl {
 
@@ -108,7 +109,7 @@ std::string device_description(const std::string& device, int threads) {
   }
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   return cpu_model() + ", " + std::to_string(threads > 0 ? threads : cores) + " of " + std::to_string(cores) +
-         " threads";
+         " threads, OpenBLAS " + blas_core() + " kernels";
 }
 
 bool cuda_usable() {

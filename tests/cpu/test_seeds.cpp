@@ -10,6 +10,7 @@
 #include "core/train/provenance.h"
 #include "core/eval/plot.h"
 #include "core/train/seeds.h"
+#include "kernels/gemm.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -122,6 +123,9 @@ TEST_CASE("aicl_train --seeds --select all: runs, summary equal to the eval.json
       CHECK(p["dataset"]["profile"] == "thumos14");
       CHECK(p["dataset"]["fingerprint_sha256"] == aicl::file_fingerprint(data));
       CHECK(p["device"] == "cpu");
+      // The BLAS kernels too: OPENBLAS_CORETYPE alone can halve GEMM speed.
+      CHECK(p["device_description"].get<std::string>().find(std::string("OpenBLAS ") + aicl::blas_core()) !=
+            std::string::npos);
       CHECK(p["selection"]["rule"] == "val");
       v.push_back(e["by_rule"][rule]["average_mAP"]);
       sum += v.back();

@@ -43,4 +43,12 @@ void truncate_metrics(const std::string& path, long last_step) {
   write_file_atomic(path, kept);
 }
 
+long steps_logged(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/metrics.jsonl");
+  long n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("\"seconds\"") != std::string::npos) ++n;
+  return n;
+}
+
 }  // namespace aicl

@@ -20,6 +20,9 @@ class RunLock {
 
 void append_line(const std::string& path, const json& j);
 
+// Training steps logged so far in RUN/metrics.jsonl (0 when it does not exist yet): progress lines.
+long steps_logged(const std::string& run_dir);
+
 // Keeps the metrics lines of steps <= last_step (a resumed run rewrites what came after its checkpoint).
 void truncate_metrics(const std::string& path, long last_step);
 

@@ -1,6 +1,6 @@
 // The --plot page in a real browser: headless Chromium loads index.html, and a test page (in the test's temp
 // dir, not in the product page) loads every image it links and reports naturalWidth > 0 for each.
-// Skipped where /usr/bin/chromium is absent (scripts/install-test-browser.sh installs it).
+// Skipped where /usr/bin/chromium is absent (scripts/install-test-extras.sh installs it).
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -40,7 +40,7 @@ std::string slurp(const std::filesystem::path& p) {
 }  // namespace
 
 TEST_CASE("plot page: every figure of index.html renders in headless Chromium", "[plot][browser]") {
-  if (!std::filesystem::exists(kChromium)) aicl_test::skip(std::string(kChromium) + " not installed (scripts/install-test-browser.sh)");
+  if (!std::filesystem::exists(kChromium)) aicl_test::skip(std::string(kChromium) + " not installed (scripts/install-test-extras.sh)");
   const auto dir = aicl_test::temp_dir("plot_page");
 
   // A page with every kind of figure: timelines with activation, AP bars, training curves.

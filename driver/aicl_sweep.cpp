@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 static const char* kHelp = R"(aicl_sweep: train a grid of configurations (seeds x settings) here or on a Slurm cluster.
 
 usage:
-  aicl_sweep --grid G.json --out DIR [--threads N] [--quiet]   run every configuration here, one after the other
+  aicl_sweep --grid G.json --out DIR [--jobs N] [--threads N]  run every configuration here
   aicl_sweep --grid G.json --out DIR --slurm [--dry-run]       one job array for the unfinished configurations
   aicl_sweep --task I [--threads N] DIR                        run or resume configuration I (what a task runs)
   aicl_sweep --collect DIR                                     the summary of whatever finished
@@ -42,6 +42,8 @@ options:
                  resumes its run) and submit it with sbatch; the job id goes to DIR/slurm_jobs.txt. Rerun it
                  after a cancellation or a failure: configurations still in Slurm's queue (squeue) are skipped
   --dry-run      with --slurm: write the script, do not submit it
+  --jobs N       here: N configurations at once, each a child process (aicl_sweep --task) with threads / N threads,
+                 its output in DIR/logs/task-<i>.log, one progress line for the set (1: one after the other)
   --threads N    CPU threads per run (the configuration's, else all cores; a Slurm task uses its cpus-per-task)
   --collect DIR  DIR/summary.json and summary.md: configurations that differ only in their seed form a group,
                  summarized as aicl_train --seeds does (mean ± std per selection rule); unfinished ones listed
@@ -58,15 +60,8 @@ namespace {
 std::string self_path() {
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) aicl::fail("--slurm: cannot find this program's path (/proc/self/exe)");
+  if (ec) aicl::fail("cannot find this program's path (/proc/self/exe)");
   return p.string();
-}
-
-std::vector<int> unfinished(const aicl::json& plan, const std::string& out) {
-  std::vector<int> todo;
-  for (const aicl::json& c : plan["configurations"])
-    if (aicl::sweep_task_state(aicl::sweep_run_dir(out, c)) != "finished") todo.push_back(c["index"].get<int>());
-  return todo;
 }
 
 void print_summary(const std::string& out) {
@@ -117,7 +112,7 @@ std::string submit(const std::string& script) {
 int slurm(const aicl::json& plan, const std::string& out, bool dry_run) {
   const std::set<int> queued = still_queued(out);
   std::vector<int> todo;
-  for (int i : unfinished(plan, out))
+  for (int i : aicl::unfinished_configurations(plan, out))
     if (!queued.count(i)) todo.push_back(i);
   if (todo.empty()) {
     if (!queued.empty()) {
@@ -148,7 +143,10 @@ int slurm(const aicl::json& plan, const std::string& out, bool dry_run) {
 
 int main(int argc, char** argv) {
   return aicl::run_cli("aicl_sweep", [&]() -> int {
-    aicl::Flags f(argc, argv, 1, {"grid", "out", "task", "threads", "collect"}, {"help", "slurm", "dry-run", "quiet"});
+    aicl::Flags f(argc, argv, 1, {"grid", "out", "task", "threads", "collect", "jobs"},
+                  {"help", "slurm", "dry-run", "quiet"});
+    if (f.has("jobs") && (f.has("slurm") || f.has("task") || f.has("collect")))
+      aicl::fail("--jobs: only for a sweep run here (Slurm runs the tasks of --slurm)");
     if (f.has("help")) {
       std::fputs(kHelp, stdout);
       return 0;
@@ -175,8 +173,7 @@ int main(int argc, char** argv) {
     const std::string out = f.required("out");
     const aicl::json plan = aicl::prepare_sweep(f.required("grid"), out);
     if (f.has("slurm")) return slurm(plan, out, f.has("dry-run"));
-    const std::vector<int> todo = unfinished(plan, out);
-    for (int i : todo) aicl::run_sweep_task(out, i, threads, f.has("quiet"));
+    aicl::run_sweep_here(out, f.integer("jobs", 1, 1, 64), threads, f.has("quiet"), self_path());
     print_summary(out);
     return 0;
   });

@@ -2,12 +2,15 @@
 // script and the summary of what finished.
 #include "core/train/sweep.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "core/base/error.h"
+#include "core/train/child_jobs.h"
 #include "core/train/run_dir.h"
 #include "core/train/seeds.h"
 
@@ -194,6 +197,41 @@ json run_sweep_task(const std::string& out_dir, int index, int threads, bool qui
     train(o);
   }
   return read_json_file(run_dir + "/eval.json");
+}
+
+std::vector<int> unfinished_configurations(const json& plan, const std::string& out_dir) {
+  std::vector<int> todo;
+  for (const json& c : plan["configurations"])
+    if (sweep_task_state(sweep_run_dir(out_dir, c)) != "finished") todo.push_back(c["index"].get<int>());
+  return todo;
+}
+
+void run_sweep_here(const std::string& out_dir, int jobs, int threads, bool quiet, const std::string& program) {
+  const json plan = load_sweep(out_dir);
+  const std::vector<int> todo = unfinished_configurations(plan, out_dir);
+  if (jobs <= 1) {
+    for (int i : todo) run_sweep_task(out_dir, i, threads, quiet);
+    return;
+  }
+  const int cores = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  const std::string per_job = std::to_string(std::max(1, cores / jobs));
+  std::vector<ChildJob> children;
+  for (int i : todo) {
+    const json& c = plan["configurations"][i];
+    ChildJob j;
+    j.label = c["name"].get<std::string>();
+    j.run_dir = sweep_run_dir(out_dir, c);
+    j.log = out_dir + "/logs/task-" + std::to_string(i) + ".log";
+    json o = merged_options(plan, c);
+    o["run_dir"] = j.run_dir;
+    j.steps = TrainOptions::from_json(o, out_dir + "/sweep.json").steps;
+    j.args = {program, "--task", std::to_string(i), "--threads", per_job, out_dir};
+    children.push_back(j);
+  }
+  if (!quiet)
+    std::printf("aicl_sweep: %zu of %zu configurations to run, %d at a time with %s threads each\n", todo.size(),
+                plan["configurations"].size(), jobs, per_job.c_str());
+  run_child_jobs(children, jobs, quiet, "aicl_sweep", "rerun the same command to continue");
 }
 
 std::string slurm_array_script(const json& plan, const std::string& out_dir, const std::string& program,

@@ -34,6 +34,14 @@ std::string sweep_task_state(const std::string& run_dir);
 // overrides the configuration's thread count (a Slurm task passes its allocation). Returns the run's eval.json.
 json run_sweep_task(const std::string& out_dir, int index, int threads, bool quiet);
 
+// Runs the unfinished configurations here: one after the other in this process (jobs 1), or `jobs` at a time as
+// child processes of `program` (aicl_sweep --task i), each with threads / jobs threads (threads 0: all cores), its
+// output in OUT/logs/task-<i>.log, one progress line for the set.
+void run_sweep_here(const std::string& out_dir, int jobs, int threads, bool quiet, const std::string& program);
+
+// The indices of the configurations whose run has no eval.json yet, in order.
+std::vector<int> unfinished_configurations(const json& plan, const std::string& out_dir);
+
 // The sbatch array script for these configuration indices (program: aicl_sweep's absolute path). Each task runs
 // `aicl_sweep --task $SLURM_ARRAY_TASK_ID OUT`; --requeue lets Slurm rerun a preempted task, which then resumes.
 std::string slurm_array_script(const json& plan, const std::string& out_dir, const std::string& program,

@@ -134,6 +134,20 @@ TEST_CASE("sweep: run here, continued after a kill, summarized by settings over 
   const double b = aicl::read_json_file(aicl::sweep_run_dir(out, plan["configurations"][3]) + "/eval.json")["average_mAP"];
   CHECK(s["groups"][1]["summary"]["rules"]["last"]["average_mAP"]["mean"].get<double>() ==
         Approx((a + b) / 2).margin(1e-15));
+  // --jobs 2: the configurations as two child processes at a time, one thread each (as the runs above): the same
+  // numbers, each run's output in logs/task-<i>.log.
+  const std::string out2 = (dir / "out2").string();
+  const auto par = run_command(bin("aicl_sweep") + " --grid " + grid + " --out " + out2 + " --jobs 2 --threads 2");
+  INFO(par.output);
+  REQUIRE(par.exit_code == 0);
+  CHECK(par.output.find("4 of 4 configurations to run, 2 at a time with 1 threads each") != std::string::npos);
+  for (int i = 0; i < 4; ++i) {
+    const json& c = plan["configurations"][i];
+    CHECK(aicl::read_json_file(aicl::sweep_run_dir(out2, c) + "/eval.json")["mAP"] ==
+          aicl::read_json_file(aicl::sweep_run_dir(out, c) + "/eval.json")["mAP"]);
+    CHECK(fs::exists(out2 + "/logs/task-" + std::to_string(i) + ".log"));
+  }
+  CHECK(aicl::read_json_file(out2 + "/summary.json")["groups"][1]["summary"]["rules"] == s["groups"][1]["summary"]["rules"]);
   // Rerunning a finished sweep trains nothing; another grid in the same directory is refused.
   const auto done = run_command(bin("aicl_sweep") + " --grid " + grid + " --out " + out + " --quiet");
   CHECK(done.exit_code == 0);

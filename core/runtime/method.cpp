@@ -30,6 +30,17 @@ std::string config_variant(const json& config, const std::string& fallback, cons
   return v.get<std::string>();
 }
 
+int rgb_stream_width(const MethodContext& ctx, const std::string& method, const std::string& source) {
+  if (ctx.stream_widths.size() != 2)
+    fail(source + ": " + method + " needs two feature streams (RGB, flow); the dataset has " +
+         std::to_string(ctx.stream_widths.size()));
+  const int rgb = ctx.stream_widths[0];
+  if (rgb < 1 || rgb >= ctx.feature_dim)
+    fail(source + ": " + method + "'s RGB stream width " + std::to_string(rgb) + " does not fit the " +
+         std::to_string(ctx.feature_dim) + " feature channels");
+  return rgb;
+}
+
 namespace {
 // The index of the first loss value that is not finite, or values.size().
 size_t first_nonfinite(const std::vector<std::string>& names, const std::vector<double>& values) {

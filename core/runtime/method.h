@@ -151,6 +151,10 @@ void check_config_keys(const json& j, const std::vector<std::string>& known, con
 std::string config_variant(const json& config, const std::string& fallback, const std::string& method,
                            const std::string& source);
 
+// The RGB stream's width of a two-stream dataset (RGB then flow, as AICL and SAL read it); fails naming `source`
+// and the method when the dataset has another number of streams or an RGB width that leaves no flow channels.
+int rgb_stream_width(const MethodContext& ctx, const std::string& method, const std::string& source);
+
 // Fails naming the step and the first loss term that is not finite.
 void check_losses_finite(long step, const std::vector<std::string>& names, const std::vector<double>& values);
 // The name of the first loss term that is not finite ("total" for [0]), or "" when all are.

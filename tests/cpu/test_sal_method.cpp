@@ -171,6 +171,12 @@ TEST_CASE("sal: bad input gets one clear line") {
   one.stream_widths = {32};
   CHECK_THROWS_WITH(aicl::make_method("sal", one, aicl::json(), "data.h5"),
                     Catch::Contains("SAL needs two feature streams"));
+  CHECK_THROWS_WITH(aicl::make_method("aicl", one, aicl::json(), "data.h5"),
+                    Catch::Contains("data.h5: AICL needs two feature streams (RGB, flow); the dataset has 1"));
+  aicl::MethodContext wide = ctx;
+  wide.stream_widths = {ctx.feature_dim, 0};
+  CHECK_THROWS_WITH(aicl::make_method("sal", wide, aicl::json(), "data.h5"),
+                    Catch::Contains("SAL's RGB stream width " + std::to_string(ctx.feature_dim) + " does not fit"));
   // A checkpoint without the mask state.
   const fs::path dir = aicl_test::temp_dir("sal_bad");
   const std::string f = (dir / "no_state.h5").string();

@@ -339,15 +339,9 @@ AiclConfig aicl_config_from_json(const json& j, const std::string& source, const
 
 std::unique_ptr<Method> make_aicl_method(const MethodContext& ctx, const json& config, const std::string& source) {
   AiclConfig c = aicl_config_from_json(config, source, ctx.profile);
-  if (ctx.stream_widths.size() != 2)
-    fail(source + ": AICL needs two feature streams (RGB, flow); the dataset has " +
-         std::to_string(ctx.stream_widths.size()));
   c.feature_dim = ctx.feature_dim;
-  c.rgb_dim = ctx.stream_widths[0];
+  c.rgb_dim = rgb_stream_width(ctx, "AICL", source);
   c.num_classes = ctx.num_classes;
-  if (c.rgb_dim < 1 || c.rgb_dim >= c.feature_dim)
-    fail(source + ": AICL's RGB stream width " + std::to_string(c.rgb_dim) + " does not fit the " +
-         std::to_string(c.feature_dim) + " feature channels");
   return std::make_unique<AiclMethod>(c);
 }
 

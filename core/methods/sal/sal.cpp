@@ -650,15 +650,9 @@ SalConfig sal_config_from_json(const json& j, const std::string& source, const s
 
 std::unique_ptr<Method> make_sal_method(const MethodContext& ctx, const json& config, const std::string& source) {
   SalConfig c = sal_config_from_json(config, source, ctx.profile);
-  if (ctx.stream_widths.size() != 2)
-    fail(source + ": SAL needs two feature streams (RGB, flow); the dataset has " +
-         std::to_string(ctx.stream_widths.size()));
   c.feature_dim = ctx.feature_dim;
-  c.rgb_dim = ctx.stream_widths[0];
+  c.rgb_dim = rgb_stream_width(ctx, "SAL", source);
   c.num_classes = ctx.num_classes;
-  if (c.rgb_dim < 1 || c.rgb_dim >= c.feature_dim)
-    fail(source + ": SAL's RGB stream width " + std::to_string(c.rgb_dim) + " does not fit the " +
-         std::to_string(c.feature_dim) + " feature channels");
   if (static_cast<long long>(c.embed_dim) * c.embed_dim > (1LL << 28))
     fail(source + ": method sal key 'embed_dim' is too large for the bilinear vector (D² entries)");
   return std::make_unique<SalMethod>(c);

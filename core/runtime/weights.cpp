@@ -13,12 +13,22 @@ static std::string join(const std::string& group, const std::string& name) {
   return group.empty() || group == "/" ? name : group + "/" + name;
 }
 
-void write_params_to(H5File& f, const std::string& group, const ParameterSet& params) {
+// Each tensor of `params` (its values or its gradients) as <group>/<name> in its shape.
+static void write_tensors(H5File& f, const std::string& group, const ParameterSet& params, bool grads) {
   for (size_t i = 0; i < params.tensors().size(); ++i) {
     const ParamTensor& t = params.tensor(static_cast<int>(i));
     std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
-    f.write_floats(join(group, t.name), params.value(static_cast<int>(i)), shape);
+    const int idx = static_cast<int>(i);
+    f.write_floats(join(group, t.name), grads ? params.grad(idx) : params.value(idx), shape);
   }
+}
+
+void write_params_to(H5File& f, const std::string& group, const ParameterSet& params) {
+  write_tensors(f, group, params, false);
+}
+
+void write_grads_to(H5File& f, const std::string& group, const ParameterSet& params) {
+  write_tensors(f, group, params, true);
 }
 
 void read_params_from(const H5File& f, const std::string& group, ParameterSet& params) {

@@ -36,5 +36,7 @@ void check_weights_method(const std::string& path, const std::string& recorded, 
 class H5File;
 void write_params_to(H5File& f, const std::string& group, const ParameterSet& params);
 void read_params_from(const H5File& f, const std::string& group, ParameterSet& params);
+// The gradients, as <group>/<state_dict key> in the parameters' shapes (the parity steps' "grad/..." datasets).
+void write_grads_to(H5File& f, const std::string& group, const ParameterSet& params);
 
 }  // namespace aicl

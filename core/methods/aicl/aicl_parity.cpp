@@ -49,11 +49,7 @@ void run_parity_step(const std::string& weights_path, const std::string& batch_p
     scalar("loss/contrast_rgb", L.contrast_rgb);
     scalar("loss/contrast_flow", L.contrast_flow);
     scalar("loss/consistency", L.consistency);
-    const ParameterSet& p = model.params();
-    for (size_t t = 0; t < p.tensors().size(); ++t) {
-      const ParamTensor& pt = p.tensor(static_cast<int>(t));
-      f.write_floats("grad/" + pt.name, p.grad(static_cast<int>(t)), std::vector<int64_t>(pt.shape.begin(), pt.shape.end()));
-    }
+    write_grads_to(f, "grad", model.params());
     f.write_floats("cas", a.cas.data(), {B, T, C});
     f.write_floats("actionness/class_aware", a.actionness_aware.data(), {B, T});
     f.write_floats("actionness/class_agnostic", a.actionness_agnostic.data(), {B, T});

@@ -118,11 +118,7 @@ void FtclMethod::parity_step(const std::string& weights_path, const std::string&
       const float fv = static_cast<float>(v);
       f.write_floats("loss/" + name, &fv, {});
     }
-    for (size_t t = 0; t < params.tensors().size(); ++t) {
-      const ParamTensor& pt = params.tensor(static_cast<int>(t));
-      f.write_floats("grad/" + pt.name, params.grad(static_cast<int>(t)),
-                     std::vector<int64_t>(pt.shape.begin(), pt.shape.end()));
-    }
+    write_grads_to(f, "grad", params);
     f.write_floats("cas", r.cas.data(), {r.B, r.T, r.C});
     f.set_attr_double("/", cfg_.stage_b() ? "P" : "B", r.B);
     f.set_attr_double("/", "skipped_nan", r.skipped_nan ? 1 : 0);

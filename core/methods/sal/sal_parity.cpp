@@ -108,11 +108,7 @@ void SalMethod::parity_step(const std::string& weights_path, const std::string& 
       const float fv = static_cast<float>(v);
       f.write_floats("loss/" + name, &fv, {});
     }
-    for (size_t t = 0; t < params.tensors().size(); ++t) {
-      const ParamTensor& pt = params.tensor(static_cast<int>(t));
-      f.write_floats("grad/" + pt.name, params.grad(static_cast<int>(t)),
-                     std::vector<int64_t>(pt.shape.begin(), pt.shape.end()));
-    }
+    write_grads_to(f, "grad", params);
     for (const auto& [name, v] : r.arrays) f.write_floats(name, v.data(), r.shape(name));
     f.set_attr_double("/", "B", r.B);
     f.set_attr_double("/", "T", r.T);

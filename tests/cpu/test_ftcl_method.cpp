@@ -14,7 +14,7 @@
 #include "core/base/rng.h"
 #include "core/train/inference.h"
 #include "core/train/trainer.h"
-#include "data/synth.h"
+#include "small_synth.h"
 #include "test_util.h"
 #include "core/methods/ftcl/ftcl.h"
 #include "core/methods/registry.h"
@@ -338,15 +338,7 @@ TEST_CASE("ftcl: stage A trains through the generic trainer (dropout on) and res
           "[ftcl]") {
   namespace fs = std::filesystem;
   const fs::path dir = aicl_test::temp_dir("ftcl_method");
-  aicl::SynthOptions so;
-  so.train_videos = 8;
-  so.test_videos = 4;
-  so.max_segments = 60;
-  so.stream_dim = 16;
-  so.num_classes = 3;
-  so.seed = 4;
-  const std::string data = (dir / "ftcl_small.h5").string();
-  aicl::write_synth(so, data);
+  const std::string data = aicl_test::small_synth(dir, "ftcl_small.h5");
   auto options = [&](const std::string& run, int steps) {
     aicl::TrainOptions o;
     o.data = data, o.run_dir = (dir / run).string(), o.method = "ftcl";

@@ -9,25 +9,14 @@
 #include "core/base/h5.h"
 #include "core/base/io.h"
 #include "core/train/trainer.h"
-#include "data/synth.h"
+#include "small_synth.h"
 #include "test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string small_data(const fs::path& dir) {
-  aicl::SynthOptions so;
-  so.train_videos = 8;
-  so.test_videos = 4;
-  so.max_segments = 60;
-  so.stream_dim = 16;
-  so.num_classes = 3;
-  so.seed = 4;
-  const std::string data = (dir / "small.h5").string();
-  aicl::write_synth(so, data);
-  return data;
-}
+std::string small_data(const fs::path& dir) { return aicl_test::small_synth(dir); }
 
 aicl::TrainOptions ftcl_options(const std::string& data, const fs::path& run) {
   aicl::TrainOptions o;

@@ -1,0 +1,24 @@
+// A tiny synthetic dataset (8 training and 4 test videos, 3 classes, 2 x 16 channels) for the trainer tests of
+// methods at small widths.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "data/synth.h"
+
+namespace aicl_test {
+
+inline std::string small_synth(const std::filesystem::path& dir, const std::string& name = "small.h5") {
+  aicl::SynthOptions so;
+  so.train_videos = 8;
+  so.test_videos = 4;
+  so.max_segments = 60;
+  so.stream_dim = 16;
+  so.num_classes = 3;
+  so.seed = 4;
+  const std::string data = (dir / name).string();
+  aicl::write_synth(so, data);
+  return data;
+}
+
+}  // namespace aicl_test

@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_FUZZ:-$root/build-fuzz}"
 seconds=300
-targets=(fuzz_npy fuzz_eval_json fuzz_config fuzz_pickle)
+targets=(fuzz_npy fuzz_eval_json fuzz_config fuzz_pickle fuzz_sweep)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) seconds=5 ;;

@@ -254,7 +254,7 @@ std::string slurm_array_script(const json& plan, const std::string& out_dir, con
                   "#SBATCH --open-mode=append\n"
                   "#SBATCH --requeue\n";
   for (auto it = slurm.begin(); it != slurm.end(); ++it) {
-    if (it.key() == "max_parallel") continue;
+    if (it.key() == "max_parallel" || (it.value().is_boolean() && !it.value().get<bool>())) continue;  // false: off
     std::string key = it.key();
     for (char& c : key)
       if (c == '_') c = '-';

@@ -75,7 +75,7 @@ TEST_CASE("sweep: a bad grid file is one clear error naming the file and the key
 TEST_CASE("sweep: the Slurm array script runs the unfinished configurations, each resumable", "[sweep]") {
   const json plan = aicl::expand_sweep(
       json{{"train", {{"data", "/d.h5"}}}, {"grid", {{"seed", {1, 2, 3, 4, 5}}}},
-           {"slurm", {{"partition", "gpu"}, {"cpus_per_task", 8}, {"max_parallel", 2}, {"exclusive", true}}}},
+           {"slurm", {{"partition", "gpu"}, {"cpus_per_task", 8}, {"max_parallel", 2}, {"exclusive", true}, {"requeue_off", false}}}},
       "g.json");
   const std::string s = aicl::slurm_array_script(plan, "/shared/sw", "/opt/aicl/bin/aicl_sweep", {0, 1, 2, 4});
   CHECK(s.find("#SBATCH --array=0-2,4%2\n") != std::string::npos);
@@ -85,6 +85,7 @@ TEST_CASE("sweep: the Slurm array script runs the unfinished configurations, eac
   CHECK(s.find("#SBATCH --cpus-per-task=8\n") != std::string::npos);
   CHECK(s.find("#SBATCH --partition=gpu\n") != std::string::npos);
   CHECK(s.find("#SBATCH --exclusive\n") != std::string::npos);
+  CHECK(s.find("requeue-off") == std::string::npos);  // a false switch is left out
   CHECK(s.find("exec /opt/aicl/bin/aicl_sweep --task \"$SLURM_ARRAY_TASK_ID\" --threads \"${SLURM_CPUS_PER_TASK:-0}\" "
                "/shared/sw\n") != std::string::npos);
   CHECK_THROWS_WITH(aicl::slurm_array_script(plan, "/shared/my sweep", "/opt/aicl_sweep", {0}),

@@ -137,7 +137,11 @@ json prepare_sweep(const std::string& grid_path, const std::string& out_dir) {
     if (old["train"] != plan["train"] || old["configurations"] != plan["configurations"])
       fail("--out: " + out_dir + " holds another sweep (its sweep.json has other configurations than " + grid_path +
            "); choose another directory");
-    return old;  // the same sweep again: it continues
+    if (old["slurm"] == plan["slurm"]) return old;  // the same sweep again: it continues
+    json updated = old;  // the same runs with other sbatch options (a longer --time, another partition): kept
+    updated["slurm"] = plan["slurm"];
+    write_json_file(path, updated);
+    return updated;
   }
   plan["grid_file"] = fs::absolute(grid_path).lexically_normal().string();
   std::error_code ec;

@@ -18,8 +18,9 @@ namespace aicl {
 // checked as aicl_train options before anything is written; errors name the grid file and the key.
 json expand_sweep(const json& grid_file, const std::string& source);
 
-// Expands GRID and writes OUT/sweep.json; an OUT that holds another sweep is refused (rerunning the same one is
-// how a sweep continues). Returns the plan.
+// Expands GRID and writes OUT/sweep.json; an OUT that holds another sweep (other train options or configurations)
+// is refused, while rerunning the same one is how a sweep continues (its "slurm" options may change). Returns the
+// plan.
 json prepare_sweep(const std::string& grid_path, const std::string& out_dir);
 // OUT/sweep.json (errors name it).
 json load_sweep(const std::string& out_dir);

@@ -149,6 +149,12 @@ TEST_CASE("sweep: run here, continued after a kill, summarized by settings over 
     CHECK(fs::exists(out2 + "/logs/task-" + std::to_string(i) + ".log"));
   }
   CHECK(aicl::read_json_file(out2 + "/summary.json")["groups"][1]["summary"]["rules"] == s["groups"][1]["summary"]["rules"]);
+  // The same runs with other sbatch options: accepted, and the plan takes the new options.
+  json g2 = aicl::read_json_file(grid);
+  g2["slurm"] = json{{"time", "02:00:00"}};
+  aicl::write_json_file(grid, g2);
+  CHECK(aicl::prepare_sweep(grid, out)["slurm"] == json{{"time", "02:00:00"}});
+  CHECK(aicl::load_sweep(out)["slurm"] == json{{"time", "02:00:00"}});
   // Rerunning a finished sweep trains nothing; another grid in the same directory is refused.
   const auto done = run_command(bin("aicl_sweep") + " --grid " + grid + " --out " + out + " --quiet");
   CHECK(done.exit_code == 0);

@@ -2,23 +2,15 @@
 // TrainOptions::from_json). Bad input must end in aicl::Error, never another exception or a crash.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 #include "core/base/error.h"
 #include "core/base/io.h"
 #include "core/train/trainer.h"
+#include "fuzz_file.h"
 
 namespace {
-
-// One file per fuzzing process, rewritten for each input: read_json_file is the code under test.
-const std::string& input_path() {
-  static const std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";  // memory-backed if possible
-  static const std::string path = dir + "/aicl_fuzz_config_" + std::to_string(::getpid()) + ".json";
-  return path;
-}
 
 // Oracle: an accepted value must survive to_json() unchanged (it found F3, silently narrowed integers; fixed).
 // AICL_FUZZ_CONFIG_ROUNDTRIP=0 turns it off.
@@ -31,12 +23,9 @@ bool roundtrip_check() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::FILE* f = std::fopen(input_path().c_str(), "wb");
-  if (!f) std::abort();
-  if (size && std::fwrite(data, 1, size, f) != size) std::abort();
-  std::fclose(f);
+  const std::string& path = aicl_fuzz::write_input(data, size, "config");  // read_json_file is under test too
   try {
-    const aicl::json j = aicl::read_json_file(input_path());
+    const aicl::json j = aicl::read_json_file(path);
     const aicl::TrainOptions o = aicl::TrainOptions::from_json(j, "fuzz-config.json");
     const aicl::json back = o.to_json();
     if (roundtrip_check())

@@ -3,22 +3,15 @@
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 #include "core/base/error.h"
 #include "core/base/io.h"
 #include "core/train/sweep.h"
+#include "fuzz_file.h"
 
 namespace {
-
-const std::string& input_path() {
-  static const std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  static const std::string path = dir + "/aicl_fuzz_sweep_" + std::to_string(::getpid()) + ".json";
-  return path;
-}
 
 // The run directories are OUT/runs/<name>: a name must not climb out of runs/ or hold a separator.
 bool safe_name(const std::string& name) {
@@ -33,12 +26,9 @@ bool safe_name(const std::string& name) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::FILE* f = std::fopen(input_path().c_str(), "wb");
-  if (!f) std::abort();
-  if (size && std::fwrite(data, 1, size, f) != size) std::abort();
-  std::fclose(f);
+  const std::string& path = aicl_fuzz::write_input(data, size, "sweep");
   try {
-    const aicl::json plan = aicl::expand_sweep(aicl::read_json_file(input_path()), "fuzz-grid.json");
+    const aicl::json plan = aicl::expand_sweep(aicl::read_json_file(path), "fuzz-grid.json");
     for (const aicl::json& c : plan["configurations"])
       if (!safe_name(c["name"].get<std::string>())) std::abort();
     (void)aicl::slurm_array_script(plan, "/tmp/sweep", "/usr/bin/aicl_sweep", {0});

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -43,6 +44,11 @@ std::string progress_line(const std::vector<ChildJob>& all) {
 }
 
 }  // namespace
+
+int threads_per_child(int threads, int parallel) {
+  const int cores = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(1, parallel));
+}
 
 void run_child_jobs(std::vector<ChildJob>& all, int parallel, bool quiet, const std::string& what,
                     const std::string& retry) {

@@ -19,6 +19,9 @@ struct ChildJob {
   bool done = false;
 };
 
+// Threads for each of `parallel` children sharing `threads` (0: all cores): at least 1.
+int threads_per_child(int threads, int parallel);
+
 // Runs the jobs, `parallel` at a time, with one progress line "<what>: <label> <steps>/<steps> ..." (rewritten on
 // a terminal, every 30 s otherwise; none when quiet). When all have ended, a job that failed is named (with its log)
 // in the error, after `what` and before `retry`.

@@ -7,9 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <thread>
 
 #include "core/base/error.h"
 #include "core/eval/plot.h"
@@ -205,8 +203,7 @@ json train_seeds(const TrainOptions& base, const std::vector<int>& seeds, int jo
   std::string method = base.method;
   if (jobs > 1) {  // the unfinished seeds as child processes; then the loop below only reads their reports
     if (program.empty()) fail("--jobs: no program to run the seeds with");
-    const int cores = base.threads > 0 ? base.threads : static_cast<int>(std::thread::hardware_concurrency());
-    const int threads = std::max(1, cores / jobs);
+    const int threads = threads_per_child(base.threads, jobs);
     std::error_code ec;
     fs::create_directories(base.run_dir, ec);
     std::vector<ChildJob> todo;

@@ -2,12 +2,10 @@
 // script and the summary of what finished.
 #include "core/train/sweep.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <thread>
 
 #include "core/base/error.h"
 #include "core/train/child_jobs.h"
@@ -46,11 +44,16 @@ void absolutize_paths(json& options) {
       options[key] = fs::absolute(options[key].get<std::string>()).lexically_normal().string();
 }
 
-json merged_options(const json& plan, const json& configuration) {
+// A configuration's aicl_train options: the plan's train options, its overrides, its run directory. Unknown keys
+// and wrong types fail naming `source`.
+TrainOptions configuration_options(const json& plan, const json& configuration, const std::string& run_dir,
+                                   const std::string& source) {
   json o = plan["train"];
   for (auto it = configuration["overrides"].begin(); it != configuration["overrides"].end(); ++it)
     o[it.key()] = it.value();
-  return o;
+  if (!o.contains("data")) fail(source + ": no \"data\" (in train or grid)");
+  o["run_dir"] = run_dir;
+  return TrainOptions::from_json(o, source);
 }
 
 void check_slurm_options(const json& slurm, const std::string& source) {
@@ -107,11 +110,11 @@ json expand_sweep(const json& g, const std::string& source) {
       fail(source + ": '" + std::string(own) + "' is aicl_sweep's (each configuration runs in OUT/runs/<name>)");
   absolutize_paths(plan["train"]);
   plan["configurations"] = json::array();
+  std::vector<std::string> keys;
+  for (auto it = plan["grid"].begin(); it != plan["grid"].end(); ++it) keys.push_back(it.key());
   for (size_t index = 0; index < total; ++index) {
     json overrides = json::object();
     size_t rest = index;  // mixed radix over the keys in order, the last key fastest
-    std::vector<std::string> keys;
-    for (auto it = plan["grid"].begin(); it != plan["grid"].end(); ++it) keys.push_back(it.key());
     for (size_t k = keys.size(); k-- > 0;) {
       const json& values = plan["grid"][keys[k]];
       overrides[keys[k]] = values[rest % values.size()];
@@ -119,11 +122,8 @@ json expand_sweep(const json& g, const std::string& source) {
     }
     absolutize_paths(overrides);
     json c{{"index", index}, {"name", configuration_name(index, overrides)}, {"overrides", overrides}};
-    json o = merged_options(plan, c);
-    const std::string what = source + ": configuration " + c["name"].get<std::string>();
-    if (!o.contains("data")) fail(what + ": no \"data\" (in train or grid)");
-    o["run_dir"] = "check";
-    TrainOptions::from_json(o, what);  // unknown keys and wrong types fail here, before anything is written
+    // Checked here, before anything is written.
+    configuration_options(plan, c, "check", source + ": configuration " + c["name"].get<std::string>());
     plan["configurations"].push_back(c);
   }
   return plan;
@@ -187,9 +187,7 @@ json run_sweep_task(const std::string& out_dir, int index, int threads, bool qui
       o = load_run_options(run_dir);
       o.resume = true;
     } else {
-      json j = merged_options(plan, c);
-      j["run_dir"] = run_dir;
-      o = TrainOptions::from_json(j, out_dir + "/sweep.json: configuration " + c["name"].get<std::string>());
+      o = configuration_options(plan, c, run_dir, out_dir + "/sweep.json: configuration " + c["name"].get<std::string>());
     }
     o.run_dir = run_dir;
     if (threads > 0) o.threads = threads;
@@ -217,8 +215,7 @@ void run_sweep_here(const std::string& out_dir, int jobs, int threads, bool quie
     for (int i : todo) run_sweep_task(out_dir, i, threads, quiet);
     return;
   }
-  const int cores = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  const std::string per_job = std::to_string(std::max(1, cores / jobs));
+  const std::string per_job = std::to_string(threads_per_child(threads, jobs));
   std::vector<ChildJob> children;
   for (int i : todo) {
     const json& c = plan["configurations"][i];
@@ -226,9 +223,7 @@ void run_sweep_here(const std::string& out_dir, int jobs, int threads, bool quie
     j.label = c["name"].get<std::string>();
     j.run_dir = sweep_run_dir(out_dir, c);
     j.log = out_dir + "/logs/task-" + std::to_string(i) + ".log";
-    json o = merged_options(plan, c);
-    o["run_dir"] = j.run_dir;
-    j.steps = TrainOptions::from_json(o, out_dir + "/sweep.json").steps;
+    j.steps = configuration_options(plan, c, j.run_dir, out_dir + "/sweep.json").steps;
     j.args = {program, "--task", std::to_string(i), "--threads", per_job, out_dir};
     children.push_back(j);
   }
@@ -289,9 +284,7 @@ json collect_sweep(const std::string& out_dir) {
       g["unfinished"].push_back(json{{"name", c["name"]}, {"state", state}, {"steps_logged", steps_logged(run_dir)}});
       continue;
     }
-    json options = merged_options(plan, c);
-    options["run_dir"] = run_dir;
-    const int seed = TrainOptions::from_json(options, out_dir + "/sweep.json").seed;
+    const int seed = configuration_options(plan, c, run_dir, out_dir + "/sweep.json").seed;
     g["runs"].push_back(json{{"seed", seed}, {"run_dir", run_dir}, {"eval", read_json_file(run_dir + "/eval.json")}});
   }
   json summary{{"sweep", fs::absolute(out_dir).lexically_normal().string()},

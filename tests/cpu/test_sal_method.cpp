@@ -18,25 +18,15 @@
 #include "core/train/run_data.h"
 #include "core/train/trainer.h"
 #include "data/dataset.h"
-#include "data/synth.h"
+#include "small_synth.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string small_synth(const fs::path& dir) {
-  aicl::SynthOptions so;
-  so.train_videos = 8;
-  so.test_videos = 6;
-  so.max_segments = 60;
-  so.stream_dim = 16;
-  so.num_classes = 5;
-  so.seed = 9;
-  const std::string path = (dir / "sal_small.h5").string();
-  aicl::write_synth(so, path);
-  return path;
-}
+// 6 test videos, 5 classes, seed 9.
+std::string small_synth(const fs::path& dir) { return aicl_test::small_synth(dir, "sal_small.h5", 6, 5, 9); }
 
 aicl::TrainOptions sal_options(const std::string& data, const std::string& run, int steps) {
   aicl::TrainOptions o;

@@ -47,6 +47,9 @@ options (defaults are the official AICL settings):
                        last (no selection), all (the three side by side: best.h5 by val, best_test.h5, last.h5;
                        eval.json's by_rule; needs --val-fraction); default val with --val-fraction, else last
   --init-weights W.h5  start from these weights (official state_dict keys) instead of a random init
+  --replay-batches F   diagnostic: each step's videos and segment indices from F (JSON {"steps": [{"videos": [...],
+                       "indices": [[T ints], ...]}, ...]}) instead of drawn, e.g. another trainer's data stream
+                       (tools/sal_official_train.py --record-batches writes one)
   --threads N          CPU threads for BLAS and OpenMP (all cores)
   --device NAME        cpu | cuda (cpu). cuda runs the whole step on the GPU (features, weights, Adam state and
                        activations stay on the device; needs a CUDA build and a device). Steps are queued without
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
   return aicl::run_cli("aicl_train", [&]() -> int {
     aicl::Flags f(argc, argv, 1,
                   {"data", "run-dir", "steps", "batch", "segments", "infer-segments", "train-sampling", "lr", "weight-decay",
-                   "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "threads", "config",
+                   "optimizer", "seed", "eval-every", "eval-start", "val-fraction", "select", "init-weights", "replay-batches", "threads", "config",
                    "weights", "out", "momentum", "checkpoint-every", "resume", "device", "log-every", "method",
                    "method-config", "precision", "seeds", "stage", "jobs"},
                   {"help", "parity-step", "quiet"});
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
     o.val_fraction = f.real("val-fraction", o.val_fraction, 0, 0.95);
     o.select = f.str("select", o.select);
     o.init_weights = f.str("init-weights", o.init_weights);
+    o.replay_batches = f.str("replay-batches", o.replay_batches);
     o.threads = f.integer("threads", o.threads, 0, 1024);
     o.checkpoint_every = f.integer("checkpoint-every", o.checkpoint_every, 1, 100000000);
     o.device = f.str("device", o.device);

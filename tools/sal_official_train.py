@@ -26,7 +26,8 @@ steps, whole step (batch loading included) and compute only (forward, losses, ba
 inference() (soft-NMS, alpha 0.3) on the test split and the official evaluation (run_eval.evaluate -> ANETEval,
 tIoU linspace(0.1, 0.7, 7), subset 'test'). Writes DIR/WEIGHTS.h5 (official state_dict keys; --no-weights skips it),
 DIR/detections.json (the official temp_result.json), DIR/report.json (mAP per tIoU, average, cls_acc, timings,
-losses).
+losses). --record-batches FILE also writes each step's videos and the segment indices the official loader drew for
+them, which `aicl_train --replay-batches FILE` replays (the same data stream on both trainers).
 
 --time-only: the same official trainer and train() loop on a stand-in loader of random B x T x 2048 batches held in
 memory (non-negative features, one random class per video), real Adam, dropout on; prints the median seconds of the
@@ -96,11 +97,21 @@ class TimedLoader(object):
     `for ... in self.train_loader`) and stops for good after `limit` batches; records when each batch was asked
     for and when it was ready."""
 
-    def __init__(self, inner, limit):
+    def __init__(self, inner, limit, record=False):
         self.inner, self.limit = inner, limit
         self.dataset = getattr(inner, 'dataset', None)
         self.served = 0
         self.t_ask, self.t_ready = [], []
+        self.batches, self.drawn = [], None
+        if record:  # each item's (video, sample_idx) as the official get_data draws it (num_workers 0: in order)
+            self.drawn = []
+            get_data = self.dataset.get_data
+
+            def recording_get_data(index):
+                out = get_data(index)
+                self.drawn.append((self.dataset.vid_list[index], [int(i) for i in out[2]]))
+                return out
+            self.dataset.get_data = recording_get_data
 
     def __len__(self):
         return len(self.inner)
@@ -118,6 +129,12 @@ class TimedLoader(object):
             self.t_ask.append(t0)
             self.t_ready.append(time.time())
             self.served += 1
+            if self.drawn is not None:
+                if [v for v, _ in self.drawn] != list(item[3]):
+                    die('recording the batches: the drawn videos %s are not the batch %s' % (
+                        [v for v, _ in self.drawn], list(item[3])), 3)
+                self.batches.append({'videos': [v for v, _ in self.drawn], 'indices': [i for _, i in self.drawn]})
+                self.drawn = []
             yield item
 
 
@@ -199,6 +216,56 @@ def save_weights(path, net):
             f.create_dataset(k, data=v.detach().clone().numpy())
 
 
+def philox_uniforms(seed, step, tensor, blocks):
+    """aicl's dropout uniforms (kernels/dropout_philox.h): Philox4x32-10 of counter (block lo, block hi, tensor, step)
+    and key (seed lo, seed hi), each 32-bit word >> 8 times 2^-24; [blocks * 4] float32 in element order."""
+    import numpy as np
+    M0, M1, W0, W1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57), 0x9E3779B9, 0xBB67AE85
+    b = np.arange(blocks, dtype=np.uint64)
+    c = [b & np.uint64(0xFFFFFFFF), b >> np.uint64(32), np.full(blocks, tensor, np.uint64),
+         np.full(blocks, step, np.uint64)]
+    k0, k1 = seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF
+    lo32 = np.uint64(0xFFFFFFFF)
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + W0) & 0xFFFFFFFF, (k1 + W1) & 0xFFFFFFFF
+        p0, p1 = M0 * c[0], M1 * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & lo32, (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1),
+             p0 & lo32]
+    words = np.stack(c, axis=1).reshape(-1)
+    return (words >> np.uint64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+
+
+def use_aicl_dropout(net, seed):
+    """Diagnostic: every nn.Dropout of the model draws aicl's masks instead of torch's (the same seed, 1-based step
+    and site numbers 0-4 in the official call order flow, rgb, flow mix, rgb mix, encoder), so that the two trainers
+    can be compared step by step with dropout on."""
+    import numpy as np
+    torch = sys.modules['torch']
+    calls = [0]
+
+    def make(mod):
+        def forward(x):  # x [B, D, T]; aicl's element order is [B, T, D]
+            if not mod.training or mod.p == 0:
+                return x
+            site, step = calls[0] % 5, calls[0] // 5 + 1
+            calls[0] += 1
+            B, D, T = x.shape
+            u = philox_uniforms(seed, step, site, (B * T * D + 3) // 4)[:B * T * D]
+            keep = torch.from_numpy((u < np.float32(1.0 - mod.p)).reshape(B, T, D)).permute(0, 2, 1)
+            return x * keep.to(x.dtype) * (1.0 / (1.0 - mod.p))
+        return forward
+    for mod in net.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.forward = make(mod)
+
+
+def write_batches(path, config, loader):
+    """The recorded batches, in the layout aicl_train --replay-batches reads."""
+    atomic_json(path, {'source': 'official SAL ThumosFeature train loader (num_workers 0)', 'seed': config.seed,
+                       'segments': config.num_segments, 'steps': loader.batches})
+
+
 def build_trainer(O, config, loaders=None):
     """The official ThumosTrainer(config); with `loaders`, main_thumos.get_dataloaders is replaced while it runs."""
     main = O.main
@@ -228,6 +295,8 @@ def train(a):
         for mod in trainer.net.modules():
             if isinstance(mod, torch.nn.Dropout):
                 mod.p = 0.0
+    if a.aicl_dropout:
+        use_aicl_dropout(trainer.net, a.seed)
     if a.save_init:  # the official init (after set_seed), for a same-start comparison with ours (--init-weights)
         save_weights(a.save_init, trainer.net)
     if a.init_weights:  # a diagnostic: start from given weights (official keys) instead of the official init
@@ -239,8 +308,15 @@ def train(a):
               len(trainer.train_loader.dataset), len(trainer.test_loader.dataset), config.num_segments,
               config.batch_size, per_epoch, config.lr, config.seed, a.steps, config.num_epochs,
               torch.get_num_threads()), flush=True)
-    loader = TimedLoader(trainer.train_loader, a.steps)
+    loader = TimedLoader(trainer.train_loader, a.steps, record=bool(a.record_batches))
     trainer.train_loader = loader
+    if a.no_train:  # the official stream alone: epochs of the loader after the official init, no model step
+        while loader.served < a.steps:
+            for _ in loader:
+                pass
+        write_batches(a.record_batches, config, loader)
+        print('wrote %d batches of the official loader to %s (no training)' % (loader.served, a.record_batches))
+        return
     opt = TimedOptimizer(trainer.optimizer, O.main.ThumosTrainer.train.__code__, a.log_every, a.steps)
     trainer.optimizer = opt
     evals = []
@@ -257,6 +333,8 @@ def train(a):
     train_s = time.time() - t0
     if trainer.step != a.steps:
         die('the official loop ran %d steps, expected %d' % (trainer.step, a.steps), 3)
+    if a.record_batches:
+        write_batches(a.record_batches, config, loader)
     med, cmed, whole, compute = medians(loader, opt, a.warmup)
     print('trained %d steps in %.1f s: median %.3f s/step (after %d warm-up steps; compute only %.3f s/step)'
           % (trainer.step, train_s, med, a.warmup, cmed), flush=True)
@@ -354,6 +432,14 @@ def main():
                                           'aicl_train --init-weights) instead of the official init')
     p.add_argument('--save-init', help='write the official initial weights (after set_seed) here')
     p.add_argument('--no-weights', action='store_true', help='do not write WEIGHTS.h5 (583 MB)')
+    p.add_argument('--aicl-dropout', action='store_true',
+                   help='diagnostic: the dropout masks of aicl_train (Philox keyed by seed, step, site) instead of '
+                        'torch\'s, for a step-by-step comparison with dropout on')
+    p.add_argument('--no-train', action='store_true',
+                   help='with --record-batches: only draw the --steps batches (after the official init; with dropout '
+                        'on, a real run\'s later epochs shuffle from another torch RNG state) and write them')
+    p.add_argument('--record-batches', help='write each step\'s videos and sampled segment indices here (JSON; '
+                                            'aicl_train --replay-batches replays them)')
     p.add_argument('--joblib-backend', default='threading', choices=('threading',),
                    help='backend of the official evaluator\'s Parallel(n_jobs=#classes): threads run the same '
                         'official per-class function in this process (same numbers as loky, whose fresh worker '
@@ -366,6 +452,8 @@ def main():
         p.error('--threads, --steps and --batch-size must be >= 1, --warmup >= 0')
     if a.segments < 19:
         p.error('--segments must be >= 19 (the official actionness top-k takes T//8 + 17 segments)')
+    if a.no_train and not a.record_batches:
+        p.error('--no-train needs --record-batches')
     if a.time_only:
         time_only(a)
     else:

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "core/base/error.h"
 #include "core/eval/evaluator.h"
@@ -110,6 +111,47 @@ json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoF
   j["evaluated_on"] = target.name;
   if (detections_out) *detections_out = std::move(res.detections);
   return j;
+}
+
+std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const FeatureCache& fc,
+                                             const std::vector<size_t>& train, int T, int max_batch, int steps) {
+  const json j = read_json_file(path);
+  const std::string where = "--replay-batches " + path + ": ";
+  if (!j.is_object() || !j.contains("steps") || !j["steps"].is_array())
+    fail(where + "expected an object with a list 'steps'");
+  const json& list = j["steps"];
+  if (list.size() < static_cast<size_t>(steps))
+    fail(where + "holds " + std::to_string(list.size()) + " steps, the run needs " + std::to_string(steps));
+  std::unordered_map<std::string, size_t> by_name;
+  for (size_t v : train) by_name[ds.video(v).name] = v;
+  std::vector<ReplayBatch> out(static_cast<size_t>(steps));
+  for (size_t s = 0; s < out.size(); ++s) {
+    const std::string at = where + "step " + std::to_string(s + 1) + ": ";
+    const json& e = list[s];
+    if (!e.is_object() || !e.contains("videos") || !e.contains("indices") || !e["videos"].is_array() ||
+        !e["indices"].is_array() || e["videos"].size() != e["indices"].size())
+      fail(at + "expected {\"videos\": [...], \"indices\": [...]} of equal lengths");
+    if (e["videos"].empty() || e["videos"].size() > static_cast<size_t>(max_batch))
+      fail(at + "a batch of " + std::to_string(e["videos"].size()) + " videos (--batch is " +
+           std::to_string(max_batch) + ")");
+    for (size_t b = 0; b < e["videos"].size(); ++b) {
+      const json& name = e["videos"][b];
+      const auto it = name.is_string() ? by_name.find(name.get<std::string>()) : by_name.end();
+      if (it == by_name.end()) fail(at + "video " + name.dump() + " is not a training video of " + ds.path());
+      const json& idx = e["indices"][b];
+      if (!idx.is_array() || idx.size() != static_cast<size_t>(T))
+        fail(at + "the indices of " + name.dump() + " must be a list of " + std::to_string(T) + " (--segments)");
+      std::vector<int> rows;
+      for (const json& i : idx) {
+        if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= fc.length[it->second])
+          fail(at + "an index of " + name.dump() + " is outside [0, " + std::to_string(fc.length[it->second]) + ")");
+        rows.push_back(i.get<int>());
+      }
+      out[s].videos.push_back(it->second);
+      out[s].indices.push_back(std::move(rows));
+    }
+  }
+  return out;
 }
 
 }  // namespace aicl

@@ -42,6 +42,17 @@ json restrict_gt(const json& gt, const Dataset& ds, const std::vector<size_t>& v
 // RUN/split.json: the names of the run's training, held-out and test videos (aicl_eval --heldout RUN reads "val").
 json split_json(const Dataset& ds, const RunSplit& s);
 
+// One step's batch of a recorded data stream (TrainOptions::replay_batches): training videos (dataset indices) and
+// each one's T sampled segment indices.
+struct ReplayBatch {
+  std::vector<size_t> videos;
+  std::vector<std::vector<int>> indices;
+};
+// Reads {"steps": [{"videos": [name, ...], "indices": [[T ints], ...]}, ...]}; at least `steps` entries, each of 1 to
+// max_batch videos of the training split with indices in [0, length); anything else fails naming the file.
+std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const FeatureCache& fc,
+                                             const std::vector<size_t>& train, int T, int max_batch, int steps);
+
 // The method's view of the dataset (classes, feature layout).
 MethodContext method_context(const Dataset& ds);
 

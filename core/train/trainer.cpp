@@ -37,7 +37,8 @@ json TrainOptions::to_json() const {
               {"momentum", momentum}, {"seed", seed},             {"eval_every", eval_every},
               {"eval_start", eval_start},
               {"threads", threads},   {"val_fraction", val_fraction}, {"select", select},
-              {"init_weights", init_weights}, {"checkpoint_every", checkpoint_every},
+              {"init_weights", init_weights}, {"replay_batches", replay_batches},
+              {"checkpoint_every", checkpoint_every},
               {"device", device},     {"precision", precision}, {"log_every", log_every}, {"method", method},
               {"method_config", method_config}, {"train_sampling", train_sampling}, {"stages", stages}};
 }
@@ -86,6 +87,7 @@ TrainOptions TrainOptions::from_json(const json& j, const std::string& source) {
     else if (k == "val_fraction") get_real(o.val_fraction);
     else if (k == "select") get_str(o.select);
     else if (k == "init_weights") get_str(o.init_weights);
+    else if (k == "replay_batches") get_str(o.replay_batches);
     else if (k == "checkpoint_every") get_int(o.checkpoint_every);
     else if (k == "device") get_str(o.device);
     else if (k == "precision") get_str(o.precision);
@@ -166,6 +168,7 @@ class TrainRun {
   TrainBackendSetup backend_setup() const;
   void make_units();
   void next_batch(int& b_now);
+  void replay_batch(const ReplayBatch& r, int& b_now);
   void read_losses(long step, bool log_line);
   void evaluate(long step);
   void evaluate_on(long step, const EvalTarget& tgt, double& best, long& best_step, const std::string& file);
@@ -196,6 +199,7 @@ class TrainRun {
   std::string metrics_path_, ckpt_path_;
   std::vector<PendingStep> pending_;
   std::vector<size_t> rows_, batch_videos_;
+  std::vector<ReplayBatch> replay_;  // --replay-batches: step s's batch is replay_[s - 1]
   // What an epoch permutes: the training videos (units_ empty), or the indices of the method's units of videos.
   std::vector<std::vector<size_t>> units_;
   std::vector<size_t> unit_ids_;
@@ -232,6 +236,8 @@ void TrainRun::start() {
   write_json_file(o_.run_dir + "/config.json", o_.to_json());
   write_json_file(o_.run_dir + "/split.json", split_json(ds_, split_));
   fc_ = load_features(ds_);
+  if (!o_.replay_batches.empty())
+    replay_ = load_replay_batches(o_.replay_batches, ds_, fc_, split_.train, o_.segments, o_.batch, o_.steps);
   provenance_ = provenance(ProvenanceInput{method_->name(), method_->config(), &ds_, o_.device, o_.precision,
                                            o_.threads, o_.seed, o_.init_weights});
   if (!o_.init_weights.empty()) load_weights(o_.init_weights, params_, method_->name());
@@ -275,6 +281,7 @@ void TrainRun::make_units() {
 // The next batch as rows of the bulk feature table and labels (sampling drawn on the host, the same on every
 // device). Epochs as the official DataLoader(shuffle=True, drop_last=False): a fresh permutation, a short last batch.
 void TrainRun::next_batch(int& b_now) {
+  if (!replay_.empty()) return replay_batch(replay_.at(static_cast<size_t>(st_.step)), b_now);
   if (st_.cursor >= st_.order.size()) {
     st_.order = unit_ids_;
     for (size_t i = st_.order.size(); i > 1; --i) std::swap(st_.order[i - 1], st_.order[data_rng_.below(i)]);
@@ -300,6 +307,20 @@ void TrainRun::next_batch(int& b_now) {
     const std::vector<int> idx =
         sample_train_segments(rule, fc_.length[vi], T, method_->frozen_sampling() ? frozen : data_rng_);
     for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
+    std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
+  }
+}
+
+// A recorded step's batch (--replay-batches): its videos and segment indices as they are, no draw.
+void TrainRun::replay_batch(const ReplayBatch& r, int& b_now) {
+  const int T = o_.segments, C = ds_.num_classes();
+  batch_videos_ = r.videos;
+  b_now = static_cast<int>(batch_videos_.size());
+  rows_.resize(static_cast<size_t>(b_now) * T);
+  labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
+  for (int b = 0; b < b_now; ++b) {
+    const size_t vi = batch_videos_[b];
+    for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(r.indices[b][t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
   }
 }

@@ -27,6 +27,9 @@ struct TrainOptions {
   double val_fraction = 0;   // > 0: hold out this part of the training split for model selection
   std::string select;        // "val" (needs val_fraction), "test" (official: best on test) or "last"; "" = auto
   std::string init_weights;  // optional weights .h5 to start from (else PyTorch-style random init from seed)
+  // Diagnostic: each step's batch (videos and their sampled segment indices) read from this JSON file instead of
+  // drawn, to train on another trainer's data stream (tools/sal_official_train.py --record-batches writes one).
+  std::string replay_batches;
   int checkpoint_every = 50; // RUN/checkpoint.h5 (weights, optimizer, RNG, data order) every N steps and at evals
   std::string device = "cpu";  // cpu | cuda (the whole step on the GPU; needs a CUDA build and a device)
   std::string precision = "fp32";  // fp32 | tf32 (cuda only: cuBLAS GEMMs on tensor cores, as PyTorch's cuDNN convs)

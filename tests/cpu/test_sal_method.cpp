@@ -252,3 +252,117 @@ TEST_CASE("sal: an overflowing embedding is reported at the bilinear pooling, na
                                             slots),
                     Catch::Contains("bilinear pooling of the fused embedding of batch video 0 is not finite"));
 }
+
+// The parity goldens check the step with dropout off (as the official oracle runs it); this checks that the
+// training step's gradient with dropout ON is the gradient of its loss (masks fixed by seed and step): central
+// differences of the total loss at the largest-gradient entries of every tensor, dropout 0 and 0.5 alike.
+TEST_CASE("sal: with dropout on, the step's gradient matches finite differences of its loss") {
+  aicl::SalConfig cfg;
+  cfg.feature_dim = 32, cfg.rgb_dim = 16, cfg.num_classes = 5, cfg.embed_dim = 8;
+  const int B = 2, T = 24;
+  std::vector<float> x(static_cast<size_t>(B) * T * 32), labels(static_cast<size_t>(B) * 5, 0.0f);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37 % 101) / 50.0);
+  labels[1] = labels[5 + 3] = 1;
+  for (double dropout : {0.0, 0.5}) {
+    CAPTURE(dropout);
+    cfg.dropout = dropout;
+    aicl::SalMethod probe(cfg);
+    aicl::ParameterSet p = probe.layout();
+    probe.init_params(p, 3);
+    auto step = [&]() {  // a fresh method each time: the mask statistics start from the same state
+      aicl::SalMethod m(cfg);
+      auto ws = m.make_workspace(aicl::cpu_ops());
+      p.zero_grad();
+      float slots[aicl::kNumSalLossSlots];
+      m.forward_backward(aicl::cpu_ops(), aicl::ParamView{&p, p.values.data(), p.grads.data()},
+                         aicl::StepBatch{x.data(), labels.data(), labels.data(), B, T, 7, 11}, *ws, slots);
+      return m.losses(slots)[0];
+    };
+    step();
+    const std::vector<float> g = p.grads;
+    for (size_t ti = 0; ti < p.tensors().size(); ++ti) {
+      const aicl::ParamTensor& t = p.tensor(static_cast<int>(ti));
+      size_t best = t.offset;
+      for (size_t i = t.offset; i < t.offset + t.numel; ++i)
+        if (std::fabs(g[i]) > std::fabs(g[best])) best = i;
+      if (g[best] == 0) continue;
+      const float keep = p.values[best], h = 1e-3f * std::max(1.0f, std::fabs(keep));
+      p.values[best] = keep + h;
+      const double up = step();
+      p.values[best] = keep - h;
+      const double down = step();
+      p.values[best] = keep;
+      const double fd = (up - down) / (2.0 * h);
+      CAPTURE(t.name, fd, g[best]);
+      CHECK(std::fabs(fd - g[best]) <= 0.05 * std::fabs(g[best]) + 1e-3);
+    }
+  }
+}
+
+// --replay-batches: the data of every step comes from the file (two seeds, dropout off, the same init: equal
+// losses); a wrong file fails naming it and the problem.
+TEST_CASE("sal: --replay-batches trains on the recorded batches and refuses a wrong file") {
+  const fs::path dir = aicl_test::temp_dir("sal_replay");
+  const std::string data = small_synth(dir);
+  aicl::Dataset ds(data);
+  std::vector<std::string> names;
+  std::vector<int> lengths;
+  for (size_t v : ds.subset_indices("validation")) {
+    names.push_back(ds.video(v).name);
+    lengths.push_back(ds.video(v).num_segments);
+  }
+  REQUIRE(names.size() >= 3);
+  auto batch = [&](size_t a, size_t b) {
+    aicl::json idx = aicl::json::array();
+    for (size_t v : {a, b}) {
+      aicl::json row = aicl::json::array();
+      for (int t = 0; t < 24; ++t) row.push_back((t * 7 + static_cast<int>(v)) % lengths[v]);
+      idx.push_back(row);
+    }
+    return aicl::json{{"videos", {names[a], names[b]}}, {"indices", idx}};
+  };
+  const std::string file = (dir / "batches.json").string();
+  aicl::write_json_file(file, aicl::json{{"steps", {batch(0, 1), batch(2, 0), batch(1, 2)}}});
+  auto run = [&](const std::string& name, int seed) {
+    aicl::TrainOptions o = sal_options(data, (dir / name).string(), 3);
+    o.method_config["dropout"] = 0;
+    o.init_weights = (dir / "init.h5").string();
+    o.replay_batches = file;
+    o.seed = seed;
+    o.select = "last";
+    aicl::train(o);
+    std::ifstream in(o.run_dir + "/metrics.jsonl");
+    std::vector<double> losses;
+    for (std::string line; std::getline(in, line);) losses.push_back(aicl::json::parse(line)["loss"].get<double>());
+    return losses;
+  };
+  {  // one init for both seeds
+    aicl::TrainOptions o = sal_options(data, (dir / "init").string(), 1);
+    o.select = "last";
+    aicl::train(o);
+    fs::copy_file(dir / "init" / "best.h5", dir / "init.h5");
+  }
+  const std::vector<double> a = run("a", 1), b = run("b", 2);
+  REQUIRE(a.size() == 3);
+  CHECK(a == b);
+
+  auto refused = [&](const aicl::json& j, const std::string& why) {
+    aicl::write_json_file(file, j);
+    aicl::TrainOptions o = sal_options(data, (dir / "bad").string(), 3);
+    o.replay_batches = file;
+    CHECK_THROWS_WITH(aicl::train(o), Catch::Contains("--replay-batches " + file) && Catch::Contains(why));
+    fs::remove_all(dir / "bad");
+  };
+  refused(aicl::json{{"steps", {batch(0, 1)}}}, "holds 1 steps, the run needs 3");
+  aicl::json wrong = batch(0, 1);
+  wrong["videos"][1] = "nope";
+  refused(aicl::json{{"steps", {batch(0, 1), wrong, batch(0, 1)}}}, "step 2: video \"nope\" is not a training video");
+  wrong = batch(0, 1);
+  wrong["indices"][0][3] = lengths[0];
+  refused(aicl::json{{"steps", {wrong, batch(0, 1), batch(0, 1)}}}, "is outside [0, " + std::to_string(lengths[0]));
+  wrong = batch(0, 1);
+  wrong["indices"][1].erase(0);
+  refused(aicl::json{{"steps", {batch(0, 1), batch(0, 1), wrong}}}, "must be a list of 24 (--segments)");
+  refused(aicl::json{{"batches", 1}}, "expected an object with a list 'steps'");
+  fs::remove_all(dir);
+}

@@ -130,10 +130,10 @@ class TimedLoader(object):
             self.t_ready.append(time.time())
             self.served += 1
             if self.drawn is not None:
-                if [v for v, _ in self.drawn] != list(item[3]):
-                    die('recording the batches: the drawn videos %s are not the batch %s' % (
-                        [v for v, _ in self.drawn], list(item[3])), 3)
-                self.batches.append({'videos': [v for v, _ in self.drawn], 'indices': [i for _, i in self.drawn]})
+                videos = [v for v, _ in self.drawn]
+                if videos != list(item[3]):
+                    die('recording the batches: the drawn videos %s are not the batch %s' % (videos, list(item[3])), 3)
+                self.batches.append({'videos': videos, 'indices': [i for _, i in self.drawn]})
                 self.drawn = []
             yield item
 

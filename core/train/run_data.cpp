@@ -113,8 +113,8 @@ json run_evaluation(const InferenceModel& model, const Dataset& ds, const VideoF
   return j;
 }
 
-std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const FeatureCache& fc,
-                                             const std::vector<size_t>& train, int T, int max_batch, int steps) {
+std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const std::vector<size_t>& train,
+                                             int T, int max_batch, int steps) {
   const json j = read_json_file(path);
   const std::string where = "--replay-batches " + path + ": ";
   if (!j.is_object() || !j.contains("steps") || !j["steps"].is_array())
@@ -141,10 +141,11 @@ std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Data
       const json& idx = e["indices"][b];
       if (!idx.is_array() || idx.size() != static_cast<size_t>(T))
         fail(at + "the indices of " + name.dump() + " must be a list of " + std::to_string(T) + " (--segments)");
+      const int L = ds.video(it->second).num_segments;
       std::vector<int> rows;
       for (const json& i : idx) {
-        if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= fc.length[it->second])
-          fail(at + "an index of " + name.dump() + " is outside [0, " + std::to_string(fc.length[it->second]) + ")");
+        if (!i.is_number_integer() || i.get<int64_t>() < 0 || i.get<int64_t>() >= L)
+          fail(at + "an index of " + name.dump() + " is outside [0, " + std::to_string(L) + ")");
         rows.push_back(i.get<int>());
       }
       out[s].videos.push_back(it->second);

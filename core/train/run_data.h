@@ -50,8 +50,8 @@ struct ReplayBatch {
 };
 // Reads {"steps": [{"videos": [name, ...], "indices": [[T ints], ...]}, ...]}; at least `steps` entries, each of 1 to
 // max_batch videos of the training split with indices in [0, length); anything else fails naming the file.
-std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const FeatureCache& fc,
-                                             const std::vector<size_t>& train, int T, int max_batch, int steps);
+std::vector<ReplayBatch> load_replay_batches(const std::string& path, const Dataset& ds, const std::vector<size_t>& train,
+                                             int T, int max_batch, int steps);
 
 // The method's view of the dataset (classes, feature layout).
 MethodContext method_context(const Dataset& ds);

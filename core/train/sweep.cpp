@@ -37,7 +37,8 @@ std::string configuration_name(size_t index, const json& overrides) {
   return body.size() <= 120 ? name + "-" + body : name;
 }
 
-// data, init_weights and replay_batches from the current directory, as aicl_train --config reads them, so tasks may run elsewhere.
+// data, init_weights and replay_batches from the current directory, as aicl_train --config reads them, so tasks may
+// run elsewhere.
 void absolutize_paths(json& options) {
   for (const char* key : {"data", "init_weights", "replay_batches"})
     if (options.contains(key) && options[key].is_string() && !options[key].get<std::string>().empty())

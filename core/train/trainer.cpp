@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <unistd.h>
@@ -159,6 +160,8 @@ class TrainRun {
            (units_.empty() ? " training videos" : " training units (" + method_->name() + " trains on groups)"));
     if ((o_.select == "test" || o_.select == "all") && split_.test.empty())
       fail(o_.data + ": --select " + o_.select + " but the dataset has no test videos");
+    if (!o_.replay_batches.empty())  // checked before the run directory is written
+      replay_ = load_replay_batches(o_.replay_batches, ds_, split_.train, o_.segments, o_.batch, o_.steps);
   }
 
   json run();
@@ -168,7 +171,7 @@ class TrainRun {
   TrainBackendSetup backend_setup() const;
   void make_units();
   void next_batch(int& b_now);
-  void replay_batch(const ReplayBatch& r, int& b_now);
+  void fill_batch(int& b_now, const std::function<std::vector<int>(int, size_t)>& segments);
   void read_losses(long step, bool log_line);
   void evaluate(long step);
   void evaluate_on(long step, const EvalTarget& tgt, double& best, long& best_step, const std::string& file);
@@ -236,8 +239,6 @@ void TrainRun::start() {
   write_json_file(o_.run_dir + "/config.json", o_.to_json());
   write_json_file(o_.run_dir + "/split.json", split_json(ds_, split_));
   fc_ = load_features(ds_);
-  if (!o_.replay_batches.empty())
-    replay_ = load_replay_batches(o_.replay_batches, ds_, fc_, split_.train, o_.segments, o_.batch, o_.steps);
   provenance_ = provenance(ProvenanceInput{method_->name(), method_->config(), &ds_, o_.device, o_.precision,
                                            o_.threads, o_.seed, o_.init_weights});
   if (!o_.init_weights.empty()) load_weights(o_.init_weights, params_, method_->name());
@@ -281,14 +282,17 @@ void TrainRun::make_units() {
 // The next batch as rows of the bulk feature table and labels (sampling drawn on the host, the same on every
 // device). Epochs as the official DataLoader(shuffle=True, drop_last=False): a fresh permutation, a short last batch.
 void TrainRun::next_batch(int& b_now) {
-  if (!replay_.empty()) return replay_batch(replay_.at(static_cast<size_t>(st_.step)), b_now);
+  if (!replay_.empty()) {  // --replay-batches: the recorded videos and segment indices as they are, no draw
+    const ReplayBatch& r = replay_.at(static_cast<size_t>(st_.step));
+    batch_videos_ = r.videos;
+    return fill_batch(b_now, [&](int b, size_t) { return r.indices[b]; });
+  }
   if (st_.cursor >= st_.order.size()) {
     st_.order = unit_ids_;
     for (size_t i = st_.order.size(); i > 1; --i) std::swap(st_.order[i - 1], st_.order[data_rng_.below(i)]);
     st_.cursor = 0;
     ++st_.epoch;
   }
-  const int T = o_.segments, C = ds_.num_classes();
   const size_t n = std::min<size_t>(o_.batch, st_.order.size() - st_.cursor);
   batch_videos_.clear();
   for (size_t k = st_.cursor; k < st_.cursor + n; ++k) {
@@ -297,30 +301,23 @@ void TrainRun::next_batch(int& b_now) {
   }
   st_.cursor += n;
   method_->form_batch(batch_videos_, data_rng_);
-  b_now = static_cast<int>(batch_videos_.size());
-  rows_.resize(static_cast<size_t>(b_now) * T);
-  labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
   const std::string& rule = o_.train_sampling.empty() ? ds_.profile().train_sampling : o_.train_sampling;
-  for (int b = 0; b < b_now; ++b) {
-    const size_t vi = batch_videos_[b];
+  fill_batch(b_now, [&](int, size_t vi) {
     Rng frozen(static_cast<uint64_t>(o_.seed) * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(vi) + 1) * 0xBF58476D1CE4E5B9ull);
-    const std::vector<int> idx =
-        sample_train_segments(rule, fc_.length[vi], T, method_->frozen_sampling() ? frozen : data_rng_);
-    for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
-    std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
-  }
+    return sample_train_segments(rule, fc_.length[vi], o_.segments, method_->frozen_sampling() ? frozen : data_rng_);
+  });
 }
 
-// A recorded step's batch (--replay-batches): its videos and segment indices as they are, no draw.
-void TrainRun::replay_batch(const ReplayBatch& r, int& b_now) {
+// The feature rows and labels of batch_videos_, row b's T segment indices from segments(b, video) (called in order).
+void TrainRun::fill_batch(int& b_now, const std::function<std::vector<int>(int, size_t)>& segments) {
   const int T = o_.segments, C = ds_.num_classes();
-  batch_videos_ = r.videos;
   b_now = static_cast<int>(batch_videos_.size());
   rows_.resize(static_cast<size_t>(b_now) * T);
   labels_.assign(static_cast<size_t>(b_now) * C, 0.0f);
   for (int b = 0; b < b_now; ++b) {
     const size_t vi = batch_videos_[b];
-    for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(r.indices[b][t]);
+    const std::vector<int> idx = segments(b, vi);
+    for (int t = 0; t < T; ++t) rows_[static_cast<size_t>(b) * T + t] = fc_.offset[vi] + static_cast<size_t>(idx[t]);
     std::copy(ds_.video(vi).labels.begin(), ds_.video(vi).labels.end(), labels_.begin() + static_cast<size_t>(b) * C);
   }
 }

@@ -9,7 +9,8 @@
 # and the mean +- sample std of each side; writes WORK_DIR/summary.json.
 # Environment (defaults = the budget chosen in docs/sal-training.md): SEEDS ("1 2 3"), STEPS (150), T (128),
 # LR (1e-4, the official), BATCH (2), TRAIN (40), TEST (40), MAX_SEGMENTS (400), DIFFICULTY (0.2), DATA_SEED (0),
-# PY (/usr/bin/python3 with torch), OFFICIAL_SAL (see tools/sal_oracle.py), KEEP (1: keep run directories' weights).
+# PY (/usr/bin/python3 with torch), OFFICIAL_SAL (see tools/sal_oracle.py), KEEP (1: keep run directories' weights),
+# OFFICIAL_FLAGS (more flags for tools/sal_official_train.py, e.g. --aicl-dropout: the official model draws aicl's masks).
 set -euo pipefail
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 BUILD_DIR [WORK_DIR]" >&2; exit 2; }
 build=$(cd "$1" && pwd)
@@ -25,6 +26,7 @@ say() { echo "$*" | tee -a "$log"; }
 say "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "# data: synth --train $ntrain --test $ntest --max-segments $maxseg --difficulty $diff --seed $dseed"
 say "# budget: $steps steps, batch $batch, T=$T (inference T=$T), lr $lr, Adam wd 5e-4, 2 threads; seeds $seeds"
+say "# official trainer flags: ${OFFICIAL_FLAGS:-none}"
 if [ ! -f "$work/synth.h5" ]; then
   "$build/bin/aicl_data" synth --out "$work/synth.h5" --train "$ntrain" --test "$ntest" --max-segments "$maxseg" \
     --difficulty "$diff" --seed "$dseed" >> "$log"
@@ -46,7 +48,7 @@ for s in $seeds; do
   t0=$(date +%s)
   w=--no-weights; [ "${KEEP:-0}" = 1 ] && w=
   "$py" "$here/tools/sal_official_train.py" --root "$work/root" --out-dir "$d" --steps "$steps" --segments "$T" \
-    --batch-size "$batch" --lr "$lr" --seed "$s" --threads 2 --log-every 50 $w > "$d.log" 2>&1 \
+    --batch-size "$batch" --lr "$lr" --seed "$s" --threads 2 --log-every 50 $w ${OFFICIAL_FLAGS:-} > "$d.log" 2>&1 \
     || { tail -5 "$d.log" >&2; exit 1; }
   echo $(( $(date +%s) - t0 )) > "$d/wall_s"
   say "seed $s official: avg mAP $("$py" -c "import json,sys; print('%.2f' % (100*json.load(open(sys.argv[1]))['average_mAP']))" "$d/report.json"), $(cat "$d/wall_s") s"

@@ -28,6 +28,8 @@ tIoU linspace(0.1, 0.7, 7), subset 'test'). Writes DIR/WEIGHTS.h5 (official stat
 DIR/detections.json (the official temp_result.json), DIR/report.json (mAP per tIoU, average, cls_acc, timings,
 losses). --record-batches FILE also writes each step's videos and the segment indices the official loader drew for
 them, which `aicl_train --replay-batches FILE` replays (the same data stream on both trainers).
+--replay-batches FILE trains the official model on such a file's batches instead (built by the official dataset
+code, no random draws), so that a run can change one random stream (e.g. the dropout masks) and keep the batches.
 
 --time-only: the same official trainer and train() loop on a stand-in loader of random B x T x 2048 batches held in
 memory (non-negative features, one random class per video), real Adam, dropout on; prints the median seconds of the
@@ -260,6 +262,74 @@ def use_aicl_dropout(net, seed):
             mod.forward = make(mod)
 
 
+class ReplayLoader(object):
+    """Diagnostic: the official train loader's batches as recorded by --record-batches (videos and segment indices of
+    every step), in order, each built by the official dataset itself (get_data with random_perturb answering the
+    recorded indices, get_label, the default collate). It draws from no random generator, so with --aicl-dropout
+    the run differs from the recorded one in the dropout masks only. len() is the official batches per epoch, so
+    the official loop runs the same epochs; each epoch goes on where the previous one stopped."""
+
+    def __init__(self, dataset, path, steps, batch_size):
+        try:
+            rec = json.load(open(path))['steps']
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            die('--replay-batches %s: not a file written by --record-batches (%s)' % (path, e))
+        if len(rec) < steps:
+            die('--replay-batches %s: %d steps recorded, %d asked for' % (path, len(rec), steps))
+        pos = dict((v, i) for i, v in enumerate(dataset.vid_list))
+        for n, b in enumerate(rec[:steps]):
+            if len(b['videos']) != batch_size or any(v not in pos for v in b['videos']):
+                die('--replay-batches %s: step %d holds %s, not %d videos of the training split'
+                    % (path, n + 1, b['videos'], batch_size))
+        self.dataset, self.rec, self.pos, self.batch_size = dataset, rec[:steps], pos, batch_size
+        self.next = 0
+        self.per_epoch = int(math.ceil(len(dataset) / float(batch_size)))
+
+    def __len__(self):
+        return self.per_epoch
+
+    def batch(self, step):
+        import numpy as np
+        torch = sys.modules['torch']
+        ds, items = self.dataset, []
+        for v, idx in zip(step['videos'], step['indices']):
+            want = np.asarray(idx, dtype=int)
+            ds.random_perturb = lambda length, want=want: want
+            try:
+                items.append(ds[self.pos[v]])
+            finally:
+                del ds.random_perturb
+        return torch.utils.data.dataloader.default_collate(items)
+
+    def __iter__(self):
+        for _ in range(self.per_epoch):
+            if self.next >= len(self.rec):
+                return
+            self.next += 1
+            yield self.batch(self.rec[self.next - 1])
+
+
+def use_own_generator_dropout(net, seed):
+    """Diagnostic: every nn.Dropout of the model draws torch's own Bernoulli masks (bernoulli_ on [B, D, T], as
+    nn.Dropout does) from a torch.Generator of its own seeded with `seed`, not from the global generator. The global
+    generator (the official shuffle) is then drawn as under --aicl-dropout: the same epoch orders as that run, with
+    masks of torch's kind instead of aicl's."""
+    torch = sys.modules['torch']
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+
+    def make(mod):
+        def forward(x):
+            if not mod.training or mod.p == 0:
+                return x
+            keep = torch.empty_like(x).bernoulli_(1.0 - mod.p, generator=gen)
+            return x * keep * (1.0 / (1.0 - mod.p))
+        return forward
+    for mod in net.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.forward = make(mod)
+
+
 def write_batches(path, config, loader):
     """The recorded batches, in the layout aicl_train --replay-batches reads."""
     atomic_json(path, {'source': 'official SAL ThumosFeature train loader (num_workers 0)', 'seed': config.seed,
@@ -297,6 +367,11 @@ def train(a):
                 mod.p = 0.0
     if a.aicl_dropout:
         use_aicl_dropout(trainer.net, a.seed)
+    if a.own_generator_dropout:
+        use_own_generator_dropout(trainer.net, a.seed)
+    if a.replay_batches:
+        trainer.train_loader = ReplayLoader(trainer.train_loader.dataset, a.replay_batches, a.steps,
+                                            config.batch_size)
     if a.save_init:  # the official init (after set_seed), for a same-start comparison with ours (--init-weights)
         save_weights(a.save_init, trainer.net)
     if a.init_weights:  # a diagnostic: start from given weights (official keys) instead of the official init
@@ -435,11 +510,16 @@ def main():
     p.add_argument('--aicl-dropout', action='store_true',
                    help='diagnostic: the dropout masks of aicl_train (Philox keyed by seed, step, site) instead of '
                         'torch\'s, for a step-by-step comparison with dropout on')
+    p.add_argument('--own-generator-dropout', action='store_true',
+                   help='diagnostic: torch\'s Bernoulli masks from a generator of their own (seeded with --seed), so '
+                        'the shuffle draws the global generator as under --aicl-dropout (the same epoch orders)')
     p.add_argument('--no-train', action='store_true',
                    help='with --record-batches: only draw the --steps batches (after the official init; with dropout '
                         'on, a real run\'s later epochs shuffle from another torch RNG state) and write them')
     p.add_argument('--record-batches', help='write each step\'s videos and sampled segment indices here (JSON; '
                                             'aicl_train --replay-batches replays them)')
+    p.add_argument('--replay-batches', help='diagnostic: train on the batches a --record-batches run wrote (its videos '
+                                            'and segment indices, in order) instead of the shuffled loader')
     p.add_argument('--joblib-backend', default='threading', choices=('threading',),
                    help='backend of the official evaluator\'s Parallel(n_jobs=#classes): threads run the same '
                         'official per-class function in this process (same numbers as loky, whose fresh worker '
@@ -454,6 +534,10 @@ def main():
         p.error('--segments must be >= 19 (the official actionness top-k takes T//8 + 17 segments)')
     if a.no_train and not a.record_batches:
         p.error('--no-train needs --record-batches')
+    if a.aicl_dropout + a.own_generator_dropout + a.no_dropout > 1:
+        p.error('--aicl-dropout, --own-generator-dropout and --no-dropout exclude each other')
+    if a.replay_batches and (a.record_batches or a.no_train):
+        p.error('--replay-batches goes with neither --record-batches nor --no-train')
     if a.time_only:
         time_only(a)
     else:

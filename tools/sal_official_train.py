@@ -238,20 +238,27 @@ def philox_uniforms(seed, step, tensor, blocks):
     return (words >> np.uint64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
 
 
-def use_aicl_dropout(net, seed):
+def use_aicl_dropout(net, seed, steps=None):
     """Diagnostic: every nn.Dropout of the model draws aicl's masks instead of torch's (the same seed, 1-based step
     and site numbers 0-4 in the official call order flow, rgb, flow mix, rgb mix, encoder), so that the two trainers
-    can be compared step by step with dropout on."""
+    can be compared step by step with dropout on. With steps = (first, last), torch's own dropout still runs at every
+    call (its global generator advances as in a plain run) and aicl's masks replace its output in those steps only."""
     import numpy as np
     torch = sys.modules['torch']
     calls = [0]
 
     def make(mod):
+        torch_forward = mod.forward
+
         def forward(x):  # x [B, D, T]; aicl's element order is [B, T, D]
             if not mod.training or mod.p == 0:
                 return x
             site, step = calls[0] % 5, calls[0] // 5 + 1
             calls[0] += 1
+            if steps is not None:
+                y = torch_forward(x)
+                if not steps[0] <= step <= steps[1]:
+                    return y
             B, D, T = x.shape
             u = philox_uniforms(seed, step, site, (B * T * D + 3) // 4)[:B * T * D]
             keep = torch.from_numpy((u < np.float32(1.0 - mod.p)).reshape(B, T, D)).permute(0, 2, 1)
@@ -302,6 +309,11 @@ class ReplayLoader(object):
         return torch.utils.data.dataloader.default_collate(items)
 
     def __iter__(self):
+        # the two draws the official DataLoader(shuffle=True) makes from torch's global generator per epoch (the
+        # iterator's base seed, the RandomSampler's seed), so that torch's own dropout masks stay those of the run
+        torch = sys.modules['torch']
+        for _ in range(2):
+            torch.empty((), dtype=torch.int64).random_()
         for _ in range(self.per_epoch):
             if self.next >= len(self.rec):
                 return
@@ -367,6 +379,8 @@ def train(a):
                 mod.p = 0.0
     if a.aicl_dropout:
         use_aicl_dropout(trainer.net, a.seed)
+    if a.aicl_dropout_steps:
+        use_aicl_dropout(trainer.net, a.seed, a.aicl_dropout_steps)
     if a.own_generator_dropout:
         use_own_generator_dropout(trainer.net, a.seed)
     if a.replay_batches:
@@ -485,6 +499,14 @@ def time_only(a):
                                  'losses': opt.losses})
 
 
+def step_range(text):
+    try:
+        first, last = (int(x) for x in text.split(':'))
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not FIRST:LAST (two step numbers)' % text)
+    return first, last
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -510,6 +532,10 @@ def main():
     p.add_argument('--aicl-dropout', action='store_true',
                    help='diagnostic: the dropout masks of aicl_train (Philox keyed by seed, step, site) instead of '
                         'torch\'s, for a step-by-step comparison with dropout on')
+    p.add_argument('--aicl-dropout-steps', type=step_range, metavar='FIRST:LAST',
+                   help='diagnostic: aicl\'s masks in steps FIRST..LAST only, torch\'s own (global generator, drawn at '
+                        'every step) in the others; with --replay-batches a run of torch\'s masks is then the recorded '
+                        'run itself')
     p.add_argument('--own-generator-dropout', action='store_true',
                    help='diagnostic: torch\'s Bernoulli masks from a generator of their own (seeded with --seed), so '
                         'the shuffle draws the global generator as under --aicl-dropout (the same epoch orders)')
@@ -534,8 +560,8 @@ def main():
         p.error('--segments must be >= 19 (the official actionness top-k takes T//8 + 17 segments)')
     if a.no_train and not a.record_batches:
         p.error('--no-train needs --record-batches')
-    if a.aicl_dropout + a.own_generator_dropout + a.no_dropout > 1:
-        p.error('--aicl-dropout, --own-generator-dropout and --no-dropout exclude each other')
+    if a.aicl_dropout + a.own_generator_dropout + a.no_dropout + bool(a.aicl_dropout_steps) > 1:
+        p.error('--aicl-dropout, --aicl-dropout-steps, --own-generator-dropout and --no-dropout exclude each other')
     if a.replay_batches and (a.record_batches or a.no_train):
         p.error('--replay-batches goes with neither --record-batches nor --no-train')
     if a.time_only:

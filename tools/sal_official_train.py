@@ -29,7 +29,8 @@ DIR/detections.json (the official temp_result.json), DIR/report.json (mAP per tI
 losses). --record-batches FILE also writes each step's videos and the segment indices the official loader drew for
 them, which `aicl_train --replay-batches FILE` replays (the same data stream on both trainers).
 --replay-batches FILE trains the official model on such a file's batches instead (built by the official dataset
-code, no random draws), so that a run can change one random stream (e.g. the dropout masks) and keep the batches.
+code), so that a run can change one random stream (the dropout masks: --aicl-dropout, --aicl-dropout-steps) and keep
+the batches.
 
 --time-only: the same official trainer and train() loop on a stand-in loader of random B x T x 2048 batches held in
 memory (non-negative features, one random class per video), real Adam, dropout on; prints the median seconds of the
@@ -272,8 +273,9 @@ def use_aicl_dropout(net, seed, steps=None):
 class ReplayLoader(object):
     """Diagnostic: the official train loader's batches as recorded by --record-batches (videos and segment indices of
     every step), in order, each built by the official dataset itself (get_data with random_perturb answering the
-    recorded indices, get_label, the default collate). It draws from no random generator, so with --aicl-dropout
-    the run differs from the recorded one in the dropout masks only. len() is the official batches per epoch, so
+    recorded indices, get_label, the default collate). It draws nothing for the data; it makes only the two draws
+    per epoch the official DataLoader makes from torch's global generator, so with torch's masks the run is the
+    recorded one and with --aicl-dropout it differs from it in the dropout masks only. len() is the official batches per epoch, so
     the official loop runs the same epochs; each epoch goes on where the previous one stopped."""
 
     def __init__(self, dataset, path, steps, batch_size):

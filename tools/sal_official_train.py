@@ -239,6 +239,19 @@ def philox_uniforms(seed, step, tensor, blocks):
     return (words >> np.uint64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
 
 
+def replace_dropout(net, masked):
+    """Every nn.Dropout of the model calls masked(mod, torch_forward, x) instead of drawing torch's mask (in training
+    with p > 0; otherwise it passes x through, as nn.Dropout does); torch_forward is the module's own forward."""
+    torch = sys.modules['torch']
+
+    def make(mod):
+        torch_forward = mod.forward
+        return lambda x: masked(mod, torch_forward, x) if mod.training and mod.p != 0 else x
+    for mod in net.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.forward = make(mod)
+
+
 def use_aicl_dropout(net, seed, steps=None):
     """Diagnostic: every nn.Dropout of the model draws aicl's masks instead of torch's (the same seed, 1-based step
     and site numbers 0-4 in the official call order flow, rgb, flow mix, rgb mix, encoder), so that the two trainers
@@ -248,26 +261,18 @@ def use_aicl_dropout(net, seed, steps=None):
     torch = sys.modules['torch']
     calls = [0]
 
-    def make(mod):
-        torch_forward = mod.forward
-
-        def forward(x):  # x [B, D, T]; aicl's element order is [B, T, D]
-            if not mod.training or mod.p == 0:
-                return x
-            site, step = calls[0] % 5, calls[0] // 5 + 1
-            calls[0] += 1
-            if steps is not None:
-                y = torch_forward(x)
-                if not steps[0] <= step <= steps[1]:
-                    return y
-            B, D, T = x.shape
-            u = philox_uniforms(seed, step, site, (B * T * D + 3) // 4)[:B * T * D]
-            keep = torch.from_numpy((u < np.float32(1.0 - mod.p)).reshape(B, T, D)).permute(0, 2, 1)
-            return x * keep.to(x.dtype) * (1.0 / (1.0 - mod.p))
-        return forward
-    for mod in net.modules():
-        if isinstance(mod, torch.nn.Dropout):
-            mod.forward = make(mod)
+    def masked(mod, torch_forward, x):  # x [B, D, T]; aicl's element order is [B, T, D]
+        site, step = calls[0] % 5, calls[0] // 5 + 1
+        calls[0] += 1
+        if steps is not None:
+            y = torch_forward(x)
+            if not steps[0] <= step <= steps[1]:
+                return y
+        B, D, T = x.shape
+        u = philox_uniforms(seed, step, site, (B * T * D + 3) // 4)[:B * T * D]
+        keep = torch.from_numpy((u < np.float32(1.0 - mod.p)).reshape(B, T, D)).permute(0, 2, 1)
+        return x * keep.to(x.dtype) * (1.0 / (1.0 - mod.p))
+    replace_dropout(net, masked)
 
 
 class ReplayLoader(object):
@@ -275,8 +280,8 @@ class ReplayLoader(object):
     every step), in order, each built by the official dataset itself (get_data with random_perturb answering the
     recorded indices, get_label, the default collate). It draws nothing for the data; it makes only the two draws
     per epoch the official DataLoader makes from torch's global generator, so with torch's masks the run is the
-    recorded one and with --aicl-dropout it differs from it in the dropout masks only. len() is the official batches per epoch, so
-    the official loop runs the same epochs; each epoch goes on where the previous one stopped."""
+    recorded one and with --aicl-dropout it differs from it in the dropout masks only. len() is the official batches
+    per epoch, so the official loop runs the same epochs; each epoch goes on where the previous one stopped."""
 
     def __init__(self, dataset, path, steps, batch_size):
         try:
@@ -290,7 +295,7 @@ class ReplayLoader(object):
             if len(b['videos']) != batch_size or any(v not in pos for v in b['videos']):
                 die('--replay-batches %s: step %d holds %s, not %d videos of the training split'
                     % (path, n + 1, b['videos'], batch_size))
-        self.dataset, self.rec, self.pos, self.batch_size = dataset, rec[:steps], pos, batch_size
+        self.dataset, self.rec, self.pos = dataset, rec[:steps], pos
         self.next = 0
         self.per_epoch = int(math.ceil(len(dataset) / float(batch_size)))
 
@@ -332,16 +337,10 @@ def use_own_generator_dropout(net, seed):
     gen = torch.Generator()
     gen.manual_seed(seed)
 
-    def make(mod):
-        def forward(x):
-            if not mod.training or mod.p == 0:
-                return x
-            keep = torch.empty_like(x).bernoulli_(1.0 - mod.p, generator=gen)
-            return x * keep * (1.0 / (1.0 - mod.p))
-        return forward
-    for mod in net.modules():
-        if isinstance(mod, torch.nn.Dropout):
-            mod.forward = make(mod)
+    def masked(mod, torch_forward, x):
+        keep = torch.empty_like(x).bernoulli_(1.0 - mod.p, generator=gen)
+        return x * keep * (1.0 / (1.0 - mod.p))
+    replace_dropout(net, masked)
 
 
 def write_batches(path, config, loader):
@@ -379,9 +378,7 @@ def train(a):
         for mod in trainer.net.modules():
             if isinstance(mod, torch.nn.Dropout):
                 mod.p = 0.0
-    if a.aicl_dropout:
-        use_aicl_dropout(trainer.net, a.seed)
-    if a.aicl_dropout_steps:
+    if a.aicl_dropout or a.aicl_dropout_steps:  # steps None: aicl's masks at every step, torch's never drawn
         use_aicl_dropout(trainer.net, a.seed, a.aicl_dropout_steps)
     if a.own_generator_dropout:
         use_own_generator_dropout(trainer.net, a.seed)

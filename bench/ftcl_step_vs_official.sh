@@ -6,7 +6,9 @@
 #           pairs): the trainer's whole CPU step (pair batch gathering, both sides' forward, ACM losses, LCS/FSD DP,
 #           backward, Adam over 14.7 M parameters), median of metrics.jsonl's per-step seconds after WARMUP steps;
 # official: tools/ftcl_official_train.py --time-only (the official train_thu.train in stage B with FTCLLoss and the
-#           official Adam on random in-memory pairs: compute only, no data loading), median after WARMUP steps.
+#           official Adam on random in-memory pairs: compute only, no data loading), median after WARMUP steps;
+#           timed plain and under kept_heap (bench/kept_heap.sh: glibc keeps freed memory, no fresh page faults
+#           for re-allocated tensors), both reported.
 # Environment: ROUNDS (2), STEPS (3 timed steps per run), WARMUP (1), PAIRS (16), T (750), PY (/usr/bin/python3 with
 # torch), OFFICIAL_FTCL (see tools/ftcl_oracle.py), BLAS (env: keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the machine
 # sets them; native: unset both for this command alone, for both sides, so OpenBLAS runs the kernels it detects).
@@ -24,6 +26,7 @@ case ${BLAS:-env} in
   *) echo "$0: BLAS must be env or native" >&2; exit 2 ;;
 esac
 mkdir -p "$work"
+. "$here/bench/kept_heap.sh"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Which GEMM kernels each side runs: our OpenBLAS (the library aicl_train loads, asked under this environment) and
 # whether torch's convolutions go through oneDNN (which picks its own ISA, whatever OPENBLAS_CORETYPE says).
@@ -36,7 +39,13 @@ print('# ours: OpenBLAS %s kernels (OPENBLAS_CORETYPE=%s); official: torch %s, o
 " "$blas_lib" "${OPENBLAS_CORETYPE:-unset}"
 [ -f "$work/synth.h5" ] || "$build/bin/aicl_data" synth --train 40 --test 2 --max-segments 900 --seed 0 \
   --out "$work/synth.h5" > /dev/null
-ours=() official=()
+ours=() official=() kept=()
+official() {  # official [kept_heap]: the official median s/step of one timing run
+  "$@" "$py" "$here/tools/ftcl_official_train.py" --time-only --pairs "$pairs" --segments "$T" --steps "$steps" \
+    --warmup "$warmup" --threads 2 --out-json "$work/official.json" > "$work/official.log" 2>&1 \
+    || { tail -5 "$work/official.log" >&2; exit 1; }
+  "$py" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['median_s'])" "$work/official.json"
+}
 for r in $(seq "$rounds"); do
   rm -rf "$work/ours"
   "$build/bin/aicl_train" --method ftcl --stage b --data "$work/synth.h5" --run-dir "$work/ours" --batch "$pairs" \
@@ -47,18 +56,18 @@ import json, statistics, sys
 s = [json.loads(l)['seconds'] for l in open(sys.argv[1]) if '\"seconds\"' in l]
 print('%.3f' % statistics.median(s[int(sys.argv[2]):]))" "$work/ours/metrics.jsonl" "$warmup")
   rm -f "$work/ours/best.h5" "$work/ours/checkpoint.h5"
-  "$py" "$here/tools/ftcl_official_train.py" --time-only --pairs "$pairs" --segments "$T" --steps "$steps" \
-    --warmup "$warmup" --threads 2 --out-json "$work/official.json" > "$work/official.log" 2>&1 \
-    || { tail -5 "$work/official.log" >&2; exit 1; }
-  f=$("$py" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['median_s'])" "$work/official.json")
-  echo "round $r: ours $o s/step, official $f s/step"
-  ours+=("$o") official+=("$f")
+  f=$(official)
+  k=$(official kept_heap)
+  echo "round $r: ours $o s/step, official $f s/step plain, $k s/step kept_heap"
+  ours+=("$o") official+=("$f") kept+=("$k")
 done
-"$py" - "${ours[*]}" "${official[*]}" <<'PYEOF'
+"$py" - "${ours[*]}" "${official[*]}" "${kept[*]}" <<'PYEOF'
 import statistics, sys
 o = [float(v) for v in sys.argv[1].split()]
 f = [float(v) for v in sys.argv[2].split()]
-mo, mf = statistics.median(o), statistics.median(f)
-print('median over rounds: ours %.3f s/step, official %.3f s/step: ours %.2fx the official speed' % (mo, mf, mf / mo))
+k = [float(v) for v in sys.argv[3].split()]
+mo, mf, mk = statistics.median(o), statistics.median(f), statistics.median(k)
+print('median over rounds: ours %.3f s/step; official %.3f s/step plain (ours %.2fx its speed), %.3f s/step kept_heap '
+      '(ours %.2fx its speed)' % (mo, mf, mf / mo, mk, mk / mo))
 PYEOF
 echo "# load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,7 +6,9 @@
 #           pairs): the trainer's whole CPU step (pair batch gathering, both sides' forward, ACM losses, LCS/FSD DP,
 #           backward, Adam over 14.7 M parameters), median of metrics.jsonl's per-step seconds after WARMUP steps;
 # official: tools/ftcl_official_train.py --time-only (the official train_thu.train in stage B with FTCLLoss and the
-#           official Adam on random in-memory pairs: compute only, no data loading), median after WARMUP steps;
+#           official Adam on random in-memory pairs: compute only, no data loading; each step timed from the loop
+#           taking its batch, since the official loop calls zero_grad only after its forward and loss), median after
+#           WARMUP steps;
 #           timed plain and under kept_heap (bench/kept_heap.sh: glibc keeps freed memory, no fresh page faults
 #           for re-allocated tensors), both reported.
 # Environment: ROUNDS (2), STEPS (3 timed steps per run), WARMUP (1), PAIRS (16), T (750), PY (/usr/bin/python3 with

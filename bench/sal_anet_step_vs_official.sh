@@ -29,30 +29,19 @@ official() {  # official [kept_heap]: the official median s/step of one timing r
   "$@" "$py" "$here/tools/sal_anet_oracle.py" time --B 32 --T 50 --classes 200 --steps "$steps" --warmup "$warmup" \
     --threads 2 --out-json "$work/official.json" > "$work/official.log" 2>&1 \
     || { tail -5 "$work/official.log" >&2; exit 1; }
-  "$py" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['median_s'])" "$work/official.json"
+  json_median_s "$py" "$work/official.json"
 }
 for r in $(seq "$rounds"); do
   rm -rf "$work/ours"
   "$build/bin/aicl_train" --method sal --data "$work/anet.h5" --run-dir "$work/ours" --batch 32 --segments 50 \
     --steps $((steps + warmup)) --eval-every 0 --select last --checkpoint-every 1000000 --threads 2 --quiet \
     > "$work/ours.log" 2>&1 || { tail -5 "$work/ours.log" >&2; exit 1; }
-  o=$("$py" -c "
-import json, statistics, sys
-s = [json.loads(l)['seconds'] for l in open(sys.argv[1]) if '\"seconds\"' in l]
-print('%.3f' % statistics.median(s[int(sys.argv[2]):]))" "$work/ours/metrics.jsonl" "$warmup")
+  o=$(metrics_median_s "$py" "$work/ours/metrics.jsonl" "$warmup")
   rm -f "$work/ours/best.h5" "$work/ours/checkpoint.h5"
   f=$(official)
   k=$(official kept_heap)
   echo "round $r: ours $o s/step, official $f s/step plain, $k s/step kept_heap"
   ours+=("$o") official+=("$f") kept+=("$k")
 done
-"$py" - "${ours[*]}" "${official[*]}" "${kept[*]}" <<'EOF'
-import statistics, sys
-o = [float(v) for v in sys.argv[1].split()]
-f = [float(v) for v in sys.argv[2].split()]
-k = [float(v) for v in sys.argv[3].split()]
-mo, mf, mk = statistics.median(o), statistics.median(f), statistics.median(k)
-print('median over rounds: ours %.3f s/step; official %.3f s/step plain (ours %.2fx its speed), %.3f s/step kept_heap '
-      '(ours %.2fx its speed)' % (mo, mf, mf / mo, mk, mk / mo))
-EOF
+report_rounds "$py" "${ours[*]}" "${official[*]}" "${kept[*]}"
 echo "# load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

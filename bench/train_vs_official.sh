@@ -13,12 +13,6 @@ oracle=${ORACLE:-$(cd "$(dirname "$0")/../../shared/oracle" && pwd)}
 steps=${STEPS:-13} reps=${REPS:-2}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/kept_heap.sh"
-ours_median() {  # median of per-step seconds after 3 warm-up steps
-  python3 -c "
-import json,statistics,sys
-s=[json.loads(l)['seconds'] for l in open(sys.argv[1]) if '\"seconds\"' in l][3:]
-print('%.3f' % statistics.median(s))" "$1"
-}
 official() {  # official T [kept_heap]: the official trainer's median s/step
   local T=$1; shift
   "$@" /usr/bin/python3 "$oracle/official_train.py" --root "$root" --out-dir "$tmp/off" --steps "$steps" \
@@ -31,7 +25,7 @@ for T in ${sizes[@]}; do
     rm -rf "$tmp/ours"
     "$build/bin/aicl_train" --data "$data" --run-dir "$tmp/ours" --steps "$steps" --segments "$T" --eval-every 0 \
       --checkpoint-every 100000 --threads 2 --quiet --select last > /dev/null 2>&1 || true
-    o=$(ours_median "$tmp/ours/metrics.jsonl")
+    o=$(metrics_median_s python3 "$tmp/ours/metrics.jsonl" 3)
     off=$(official "$T") kept=$(official "$T" kept_heap)
     printf '%-6s %-4s %-12s %-16s %-16s\n' "$T" "$r" "$o" "$off" "$kept"
   done

@@ -42,7 +42,7 @@ ours=() offs=() kepts=()
 official() {  # official [kept_heap]: the official median s/step of one --time-only run
   "$@" "$py" "$here/tools/sal_official_train.py" --time-only --steps "$steps" --warmup 2 --threads 2 \
     --out-json "$tmp/off.json" > "$tmp/off.log" 2>&1 || { cat "$tmp/off.log" >&2; exit 1; }
-  "$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['median_s'])" "$tmp/off.json"
+  json_median_s "$py" "$tmp/off.json"
 }
 for r in $(seq "$reps"); do
   "$bench" --benchmark_filter='BM_SalTrainStep/2/750' --benchmark_min_time="$min_time" \
